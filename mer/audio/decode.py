@@ -1,0 +1,74 @@
+"""Decode any common audio file to mono float32 at a target rate (seed 000 §4.1)."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import librosa
+import numpy as np
+import soundfile as sf
+import soxr
+
+from mer.errors import AudioError
+
+
+@dataclass(frozen=True)
+class Decoded:
+    samples: np.ndarray  # mono float32 at ``sample_rate``
+    sample_rate: int
+    source_rate: int
+    channels: int
+
+    @property
+    def duration(self) -> float:
+        return len(self.samples) / self.sample_rate
+
+
+def _read(path: Path) -> tuple[np.ndarray, int]:
+    """``(frames × channels, rate)``; soundfile first (wav/flac/ogg/mp3), audioread as fallback."""
+    try:
+        data, rate = sf.read(path, dtype="float32", always_2d=True)
+        return data, int(rate)
+    except Exception as first:  # noqa: BLE001 - any decoder failure is reported below
+        try:
+            with warnings.catch_warnings():  # librosa announces its audioread fallback; we report failures ourselves
+                warnings.simplefilter("ignore")
+                data, rate = librosa.load(path, sr=None, mono=False, dtype=np.float32)
+        except Exception:  # noqa: BLE001
+            raise AudioError("undecodable", f"{path.name}: {first}") from None
+        data = np.atleast_2d(data).T
+        return data, int(rate)
+
+
+def decode(path: str | Path, sample_rate: int, res_type: str = "soxr_hq") -> Decoded:
+    """Mono, resampled audio of ``path``. Raises :class:`AudioError` (undecodable/empty)."""
+    path = Path(path)
+    if not path.exists():
+        raise AudioError("missing_file", f"{path} does not exist")
+    if path.stat().st_size == 0:
+        raise AudioError("empty", f"{path.name} is an empty file")
+    data, rate = _read(path)
+    if data.size == 0:
+        raise AudioError("empty", f"{path.name} holds no samples")
+    mono = data[:, 0].copy()
+    for ch in range(1, data.shape[1]):  # explicit: numpy's mean over a short trailing axis is slow
+        mono += data[:, ch]
+    if data.shape[1] > 1:
+        mono /= data.shape[1]
+    if not np.isfinite(mono.sum(dtype=np.float64)):  # one pass: any NaN/inf makes the sum non-finite
+        raise AudioError("undecodable", f"{path.name} decodes to non-finite samples")
+    if rate != sample_rate:
+        mono = resample(mono, rate, sample_rate, res_type)
+    return Decoded(mono, int(sample_rate), rate, data.shape[1])
+
+
+def resample(y: np.ndarray, orig_sr: int, target_sr: int, res_type: str = "soxr_hq") -> np.ndarray:
+    """``librosa.resample`` for the soxr methods, minus its import of scipy.signal (~1.5 s per
+    process): the same ``soxr.resample`` call and the same output length, ceil(n · ratio)."""
+    if not res_type.startswith("soxr_"):
+        return librosa.resample(y, orig_sr=orig_sr, target_sr=target_sr, res_type=res_type).astype(np.float32, copy=False)
+    out = soxr.resample(y, orig_sr, target_sr, quality=res_type).astype(np.float32, copy=False)
+    n = int(np.ceil(len(y) * target_sr / orig_sr))
+    return out[:n] if len(out) >= n else np.pad(out, (0, n - len(out)))

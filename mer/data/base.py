@@ -1,0 +1,132 @@
+"""What every dataset module provides, and the checks they share.
+
+A dataset module describes its release (official archives, the parts of its
+layout the pipeline needs, its Table-1 sample rate) and a ``load`` function that
+turns that layout into one normalised annotation table:
+
+``songs``    song, audio (path relative to the dataset folder, "" if missing),
+             valence, arousal (continuous, scaled to [0, 1]; NaN if the dataset
+             has none), quadrant ("Q1".."Q4", "" if the dataset has none)
+``raters``   song, rater, valence, arousal — per-rater values where published
+``timeline`` song, time, valence, arousal — known per-second emotion (synth only)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Mapping
+
+import numpy as np
+import pandas as pd
+
+from mer.rejects import Rejects
+
+QUADRANTS = ("Q1", "Q2", "Q3", "Q4")
+AUDIO_EXTENSIONS = (".mp3", ".wav", ".flac", ".ogg", ".aiff", ".aif", ".m4a")
+SONG_COLUMNS = ["song", "audio", "valence", "arousal", "quadrant"]
+RATER_COLUMNS = ["song", "rater", "valence", "arousal"]
+TIMELINE_COLUMNS = ["song", "time", "valence", "arousal"]
+
+
+@dataclass(frozen=True)
+class Archive:
+    """One official download: where it is, and what we know to verify it."""
+
+    url: str
+    filename: str
+    size: int | None = None
+    sha256: str | None = None
+
+
+@dataclass
+class Annotations:
+    songs: pd.DataFrame
+    raters: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=RATER_COLUMNS))
+    timeline: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=TIMELINE_COLUMNS))
+    rejects: Rejects = field(default_factory=lambda: Rejects("download"))
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A registered dataset. ``parts`` are paths (relative to the dataset root)
+    the loader needs; ``optional`` ones are copied when present."""
+
+    name: str
+    title: str
+    sample_rate: int
+    layout: str
+    parts: tuple[str, ...]
+    load: Callable[[Path], Annotations]
+    optional: tuple[str, ...] = ()
+    archives: tuple[Archive, ...] = ()
+    homepage: str = ""
+    continuous: bool = True  # continuous V/A (thresholded by k-means) rather than quadrants only
+    generate: Callable[[Path, Mapping, int], None] | None = None  # synthetic data: made, not fetched
+
+
+def audio_files(folder: Path) -> dict[str, Path]:
+    """``{stem: path}`` of the audio files directly inside ``folder``."""
+    if not folder.is_dir():
+        return {}
+    return {p.stem: p for p in sorted(folder.iterdir()) if p.suffix.lower() in AUDIO_EXTENSIONS and p.is_file()}
+
+
+def check_labels(songs: pd.DataFrame, rejects: Rejects, *, continuous: bool, quadrant: bool) -> pd.DataFrame:
+    """Drop (and record, once per song) duplicates, missing or out-of-range labels; return the valid rows."""
+    songs = songs.copy()
+    songs["song"] = songs["song"].astype(str).str.strip()
+    dup = songs["song"].duplicated(keep="first")
+    for song in songs.loc[dup, "song"]:
+        rejects.add(song, "duplicate_annotation", "song id listed more than once; first row kept")
+    songs = songs.loc[~dup].reset_index(drop=True)
+    problems: list[list[str]] = [[] for _ in range(len(songs))]
+    if continuous:
+        for col in ("valence", "arousal"):
+            values = pd.to_numeric(songs[col], errors="coerce")
+            wrong = (values.isna() | (values < 0) | (values > 1)).to_numpy()
+            for i in np.flatnonzero(wrong):
+                problems[i].append(f"{col} = {songs.at[i, col]!r} is missing or outside the scale")
+            songs[col] = values
+    if quadrant:
+        q = songs["quadrant"].astype(str).str.strip().str.upper()
+        for i in np.flatnonzero(~q.isin(QUADRANTS).to_numpy()):
+            problems[i].append(f"quadrant = {songs.at[i, 'quadrant']!r} is not one of Q1..Q4")
+        songs["quadrant"] = q
+    for song, found in zip(songs["song"], problems):
+        if found:
+            rejects.add(song, "bad_label", "; ".join(found))
+    return songs.loc[[not p for p in problems]].reset_index(drop=True)
+
+
+def match_audio(songs: pd.DataFrame, audio: Mapping[str, Path], root: Path, rejects: Rejects) -> pd.DataFrame:
+    """Fill the ``audio`` column; record annotations without audio, and audio whose song has
+    no annotation at all (audio of a song already rejected for its labels is not counted twice)."""
+    songs = songs.copy()
+    songs["audio"] = [audio[s].relative_to(root).as_posix() if s in audio else "" for s in songs["song"]]
+    for song in songs.loc[songs["audio"] == "", "song"]:
+        rejects.add(song, "no_audio", "annotated, but no audio file in the release")
+    known = set(songs["song"]) | rejects.songs()
+    for stem, path in audio.items():
+        if stem not in known:
+            rejects.add(stem, "no_annotation", f"{path.relative_to(root).as_posix()} has no annotation")
+    return songs
+
+
+def finish(songs: pd.DataFrame) -> pd.DataFrame:
+    """Normalised column order and types of a ``songs`` table."""
+    for col in ("valence", "arousal"):
+        if col not in songs:
+            songs[col] = np.nan
+    if "quadrant" not in songs:
+        songs["quadrant"] = ""
+    songs["quadrant"] = songs["quadrant"].fillna("")
+    return songs[SONG_COLUMNS].reset_index(drop=True)
+
+
+def subset_note(title: str, found: int, expected: int, what: str = "clips") -> str | None:
+    if found == expected:
+        return None
+    kind = "a subset" if found < expected else "more than the release"
+    return f"{title}: {found} of the release's {expected} {what} present ({kind})"

@@ -1,0 +1,25 @@
+"""Datasets by name — the values of the ``dataset`` param."""
+
+from __future__ import annotations
+
+from mer.data import deam, fourq, pmemo, synth
+from mer.data.base import Dataset
+from mer.errors import ConfigError
+
+DATASETS: dict[str, Dataset] = {d.name: d for d in (synth.DATASET, fourq.DATASET, pmemo.DATASET, deam.DATASET)}
+
+
+def names() -> list[str]:
+    return list(DATASETS)
+
+
+def get(name: str) -> Dataset:
+    try:
+        return DATASETS[name]
+    except KeyError:
+        raise ConfigError(f"unknown dataset '{name}'; choose one of {', '.join(DATASETS)}") from None
+
+
+def sample_rate(params) -> int:
+    """The rate clips are resampled to: ``pad.sample_rate``, else the dataset's (seed 000 Table 1)."""
+    return int(params["pad"]["sample_rate"] or get(params["dataset"]).sample_rate)

@@ -1,0 +1,35 @@
+"""Cross-validation folds, written once and shared by every model (seed 000 §4.4: 10 folds).
+
+Folds are assigned to songs, never to segments, so no song's segments sit on
+both sides of a split. They are stratified by quadrant, which balances the
+binary valence and arousal labels too.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+from sklearn.model_selection import StratifiedKFold
+
+from mer.errors import DataError
+
+
+def assign_folds(songs: pd.Series, strata: pd.Series, k: int, seed: int) -> pd.DataFrame:
+    """``(song, fold)`` with fold in 0..k-1; raises if a class has fewer than ``k`` songs."""
+    table = pd.DataFrame({"song": songs.astype(str).to_numpy(), "stratum": strata.astype(str).to_numpy()})
+    table = table.sort_values("song", kind="stable").reset_index(drop=True)
+    counts = table["stratum"].value_counts()
+    if len(table) == 0:
+        raise DataError("no usable songs to split into folds")
+    small = counts[counts < k]
+    if len(small):
+        worst = int(small.min())
+        detail = ", ".join(f"{c}: {n}" for c, n in small.sort_index().items())
+        raise DataError(
+            f"cv.folds = {k}, but some classes have fewer songs than folds ({detail}). "
+            f"Lower cv.folds (at most {worst}), e.g. `dvc exp run -S cv.folds={max(worst, 2)}`, or use more songs."
+        )
+    splitter = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
+    table["fold"] = -1
+    for fold, (_, test) in enumerate(splitter.split(table["song"], table["stratum"])):
+        table.loc[test, "fold"] = fold
+    return table[["song", "fold"]]

@@ -1,0 +1,62 @@
+"""Ordered parallel map over the cores, with a progress bar."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import sys
+from typing import Callable, Iterable, Iterator, Sequence, TypeVar
+
+from tqdm import tqdm
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def n_jobs(requested: int | None = None) -> int:
+    """Worker processes: ``requested``, else ``$MER_JOBS``, else every core."""
+    if requested is None:
+        requested = int(os.environ.get("MER_JOBS", "0") or 0)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return cores if requested <= 0 else requested
+
+
+def _init_worker() -> None:
+    # one BLAS/OpenMP/torch thread per worker process: the processes are the parallelism
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1)
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(1)
+
+
+def pmap(
+    fn: Callable[[T], R],
+    items: Sequence[T] | Iterable[T],
+    *,
+    jobs: int | None = None,
+    desc: str = "",
+    chunksize: int = 2,
+    total: int | None = None,
+) -> Iterator[R]:
+    """Yield ``fn(item)`` for each item, in input order, computed by ``jobs`` processes.
+
+    ``fn`` must be a module-level function (it is pickled by reference). With one
+    job everything runs in this process, which keeps debugging and tests simple.
+    """
+    jobs = n_jobs(jobs)
+    total = total if total is not None else (len(items) if hasattr(items, "__len__") else None)
+    bar = tqdm(total=total, desc=desc, unit="clip", file=sys.stderr, disable=None, dynamic_ncols=True, mininterval=0.5)
+    try:
+        if jobs == 1:
+            for item in items:
+                yield fn(item)
+                bar.update()
+            return
+        method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
+        with mp.get_context(method).Pool(jobs, initializer=_init_worker) as pool:
+            for result in pool.imap(fn, items, chunksize=chunksize):
+                yield result
+                bar.update()
+    finally:
+        bar.close()

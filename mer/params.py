@@ -1,0 +1,113 @@
+"""Read and validate ``params.yaml`` before any stage starts work."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any, Iterator, Mapping
+
+import yaml
+
+from mer.errors import ConfigError
+from mer.project import repo_root
+
+
+class Params(Mapping[str, Any]):
+    """Read-only view of a params dict with attribute access: ``p.pad.clip_dur``."""
+
+    def __init__(self, data: Mapping[str, Any], prefix: str = ""):
+        self._data = dict(data)
+        self._prefix = prefix
+
+    def __getitem__(self, key: str) -> Any:
+        value = self._data[key]
+        return Params(value, f"{self._prefix}{key}.") if isinstance(value, Mapping) else value
+
+    def __getattr__(self, key: str) -> Any:
+        if key.startswith("_"):
+            raise AttributeError(key)
+        try:
+            return self[key]
+        except KeyError:
+            raise ConfigError(f"params.yaml: missing key '{self._prefix}{key}'") from None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self._data)
+
+    def flat(self, *sections: str) -> dict[str, Any]:
+        """``{"pad.clip_dur": 30.0, ...}`` for the given top-level keys (all if none)."""
+        out: dict[str, Any] = {}
+
+        def walk(prefix: str, value: Any) -> None:
+            if isinstance(value, Mapping):
+                for k, v in value.items():
+                    walk(f"{prefix}.{k}" if prefix else str(k), v)
+            else:
+                out[prefix] = value
+
+        for key in sections or tuple(self._data):
+            walk(key, self._data[key])
+        return out
+
+
+def load(path: str | Path | None = None, overrides: Mapping[str, Any] | None = None) -> Params:
+    """Load params.yaml (from the repository root by default), apply dotted overrides, validate."""
+    path = Path(path) if path else repo_root() / "params.yaml"
+    if not path.exists():
+        raise ConfigError(f"no params file at {path}")
+    with open(path) as f:
+        data = yaml.safe_load(f) or {}
+    for dotted, value in (overrides or {}).items():
+        node = data
+        *parents, last = dotted.split(".")
+        for key in parents:
+            node = node.setdefault(key, {})
+        node[last] = value
+    params = Params(data)
+    validate(params)
+    return params
+
+
+def _require(cond: bool, message: str) -> None:
+    if not cond:
+        raise ConfigError(f"params.yaml: {message}")
+
+
+def _positive(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value > 0
+
+
+def validate(p: Params) -> None:
+    """Reject invalid values with a message naming the key, before a stage does any work."""
+    from mer.data import registry  # late import: the registry imports dataset modules
+
+    names = registry.names()
+    _require(p.dataset in names, f"unknown dataset '{p.dataset}'; choose one of {', '.join(names)}")
+    _require(_positive(p.segment_dur), f"segment_dur must be a number > 0 seconds (got {p.segment_dur!r})")
+    _require(isinstance(p.seed, int) and not isinstance(p.seed, bool), f"seed must be an integer (got {p.seed!r})")
+    _require(_positive(p.pad.clip_dur), f"pad.clip_dur must be > 0 (got {p.pad.clip_dur!r})")
+    _require(
+        p.segment_dur <= p.pad.clip_dur,
+        f"segment_dur ({p.segment_dur}) is longer than the padded clip (pad.clip_dur = {p.pad.clip_dur})",
+    )
+    sr = p.pad.sample_rate
+    _require(sr is None or (_positive(sr) and int(sr) == sr), f"pad.sample_rate must be null or a positive integer (got {sr!r})")
+    _require(p.pad.normalize in ("peak", "fit", "none"), f"pad.normalize must be peak, fit or none (got {p.pad.normalize!r})")
+    _require(isinstance(p.pad.silence_db, (int, float)) and p.pad.silence_db < 0, "pad.silence_db must be a negative dBFS level")
+    folds = p.cv.folds
+    _require(isinstance(folds, int) and not isinstance(folds, bool) and folds >= 2, f"cv.folds must be an integer >= 2 (got {folds!r})")
+    _require(_positive(p.segment.sssl_hop), f"segment.sssl_hop must be > 0 seconds (got {p.segment.sssl_hop!r})")
+    _require(p.logmel.dtype in ("float16", "float32"), f"logmel.dtype must be float16 or float32 (got {p.logmel.dtype!r})")
+    for key in ("n_mels", "frames", "sssl_n_fft", "sssl_hop_length"):
+        value = p.logmel[key]
+        _require(isinstance(value, int) and value > 0, f"logmel.{key} must be a positive integer (got {value!r})")
+    s = p.synth
+    _require(isinstance(s.n_songs, int) and s.n_songs >= 4, f"synth.n_songs must be an integer >= 4 (got {s.n_songs!r})")
+    _require(_positive(s.min_dur) and _positive(s.max_dur) and s.min_dur <= s.max_dur, "synth.min_dur/max_dur must be positive with min_dur <= max_dur")
+    _require(isinstance(s.n_raters, int) and 1 <= s.n_raters <= s.rater_pool, "synth.n_raters must be between 1 and synth.rater_pool")

@@ -1,0 +1,221 @@
+"""MLflow tracking shared by every stage.
+
+* One sqlite store at ``<main repo>/mlruns/mlflow.db`` (``$MLFLOW_TRACKING_URI``
+  overrides it); artifacts beside it in ``mlruns/artifacts``. Both resolve to the
+  main repository even when DVC runs the stage in a ``--temp``/``--queue`` copy.
+* The stages of one pipeline run (one ``dvc repro`` / ``dvc exp run``) are
+  nested under one parent run, keyed by the DVC process that launched them.
+* Every run is tagged with the git revision, the DVC experiment name, the
+  dataset and ``segment_dur``.
+
+Open the UI with ``mlflow ui --backend-store-uri sqlite:///mlruns/mlflow.db``.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import subprocess
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator, Mapping
+
+from mer.project import main_root, repo_root
+
+PARENT_TAG = "mlflow.parentRunId"
+KEY_TAG = "mer.pipeline_key"
+
+
+def store_dir() -> Path:
+    return main_root() / "mlruns"
+
+
+def tracking_uri() -> str:
+    """The tracking URI every stage and Lightning logger must use."""
+    env = os.environ.get("MLFLOW_TRACKING_URI")
+    if env:
+        return env
+    store_dir().mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{store_dir() / 'mlflow.db'}"
+
+
+def enabled(params: Mapping[str, Any] | None = None) -> bool:
+    if os.environ.get("MER_TRACKING", "1").lower() in ("0", "false", "no", "off"):
+        return False
+    if params is not None and "tracking" in params:
+        return bool(params["tracking"].get("enabled", True))
+    return True
+
+
+def experiment_name(params: Mapping[str, Any]) -> str:
+    name = params.get("tracking", {}).get("experiment") if "tracking" in params else None
+    return name or f"mer-{params['dataset']}"
+
+
+def git_revision(root: Path | None = None) -> tuple[str, bool]:
+    """``(commit, dirty)`` of the repository, or ``("unknown", False)`` outside git."""
+    root = root or repo_root()
+    try:
+        rev = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True).stdout.strip()
+        status = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=root, capture_output=True, text=True, check=True
+        ).stdout
+        return rev, bool(status.strip())
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown", False
+
+
+def pipeline_key() -> str:
+    """Identifies one pipeline run: the nearest ancestor ``dvc`` process (pid + start time).
+
+    Stages launched by the same ``dvc repro``/``dvc exp run`` share it; a stage
+    run by hand gets its own. ``$MER_PIPELINE_KEY`` overrides it.
+    """
+    env = os.environ.get("MER_PIPELINE_KEY")
+    if env:
+        return env
+    try:
+        import psutil
+
+        proc = psutil.Process().parent()
+        while proc is not None:
+            cmd = " ".join(proc.cmdline()[:3])
+            if "dvc" in os.path.basename(proc.name()) or " dvc " in f" {cmd} " or "/dvc " in f"{cmd} ":
+                return f"dvc-{proc.pid}-{int(proc.create_time())}"
+            proc = proc.parent()
+    except Exception:  # psutil missing or a process vanished: fall back to this process
+        pass
+    return f"proc-{os.getpid()}-{int(time.time())}"
+
+
+def _flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            out.update(_flatten(value, name + "."))
+        else:
+            out[name] = value
+    return out
+
+
+class Run:
+    """A thin handle on one MLflow run (a no-op when tracking is disabled)."""
+
+    def __init__(self, client: Any = None, run_id: str | None = None, experiment_id: str | None = None):
+        self.client = client
+        self.run_id = run_id
+        self.experiment_id = experiment_id
+
+    @property
+    def active(self) -> bool:
+        return self.client is not None
+
+    def log_params(self, params: Mapping[str, Any]) -> None:
+        if not self.active:
+            return
+        from mlflow.entities import Param
+
+        flat = _flatten(params)
+        items = [Param(k, str(v)[:6000]) for k, v in sorted(flat.items())]
+        for i in range(0, len(items), 100):
+            self.client.log_batch(self.run_id, params=items[i : i + 100])
+
+    def log_metrics(self, metrics: Mapping[str, Any], step: int | None = None) -> None:
+        if not self.active:
+            return
+        from mlflow.entities import Metric
+
+        now = int(time.time() * 1000)
+        items = [
+            Metric(k, float(v), now, step or 0)
+            for k, v in sorted(_flatten(metrics).items())
+            if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+        ]
+        for i in range(0, len(items), 500):
+            self.client.log_batch(self.run_id, metrics=items[i : i + 500])
+
+    def set_tags(self, tags: Mapping[str, Any]) -> None:
+        if self.active:
+            for k, v in tags.items():
+                self.client.set_tag(self.run_id, k, str(v))
+
+    def log_artifact(self, path: str | Path, artifact_path: str | None = None) -> None:
+        if self.active and Path(path).exists():
+            self.client.log_artifact(self.run_id, str(path), artifact_path)
+
+    def child(self, name: str, tags: Mapping[str, Any] | None = None) -> "Run":
+        """A nested run (e.g. one model on one fold) under this one."""
+        if not self.active:
+            return Run()
+        parent = self.client.get_run(self.run_id)
+        inherited = {k: v for k, v in parent.data.tags.items() if k.startswith(("mer.", "git.", "dvc.", "mlflow.source"))}
+        run = self.client.create_run(
+            self.experiment_id, run_name=name, tags={**inherited, **(tags or {}), PARENT_TAG: self.run_id}
+        )
+        return Run(self.client, run.info.run_id, self.experiment_id)
+
+    def end(self, status: str = "FINISHED") -> None:
+        if self.active:
+            self.client.set_terminated(self.run_id, status=status)
+
+
+def _client() -> Any:
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    from mlflow.tracking import MlflowClient
+
+    return MlflowClient(tracking_uri=tracking_uri())
+
+
+def _experiment_id(client: Any, name: str) -> str:
+    exp = client.get_experiment_by_name(name)
+    if exp is not None:
+        return exp.experiment_id
+    location = (store_dir() / "artifacts" / name.replace("/", "_")).as_uri()
+    try:
+        return client.create_experiment(name, artifact_location=location)
+    except Exception:  # created concurrently by a parallel experiment
+        return client.get_experiment_by_name(name).experiment_id
+
+
+def _parent_run(client: Any, experiment_id: str, key: str, tags: Mapping[str, str]) -> str:
+    found = client.search_runs([experiment_id], filter_string=f"tags.`{KEY_TAG}` = '{key}'", max_results=1)
+    if found:
+        return found[0].info.run_id
+    exp_name = tags.get("dvc.exp_name", "workspace")
+    run = client.create_run(experiment_id, run_name=f"pipeline {exp_name} @ {tags.get('git.rev', '')[:8]}", tags={**tags, KEY_TAG: key})
+    client.set_terminated(run.info.run_id, status="FINISHED")
+    return run.info.run_id
+
+
+@contextmanager
+def stage_run(stage: str, params: Mapping[str, Any], logged: Mapping[str, Any] | None = None) -> Iterator[Run]:
+    """Open the MLflow run of one stage, nested under its pipeline run."""
+    if not enabled(params):
+        yield Run()
+        return
+    client = _client()
+    experiment_id = _experiment_id(client, experiment_name(params))
+    rev, dirty = git_revision()
+    tags = {
+        "git.rev": rev,
+        "git.dirty": str(dirty),
+        "mlflow.source.git.commit": rev,
+        "dvc.exp_name": os.environ.get("DVC_EXP_NAME", "workspace"),
+        "dvc.baseline_rev": os.environ.get("DVC_EXP_BASELINE_REV", rev),
+        "mer.dataset": str(params["dataset"]),
+        "mer.segment_dur": str(params["segment_dur"]),
+    }
+    parent = _parent_run(client, experiment_id, pipeline_key(), tags)
+    run = client.create_run(experiment_id, run_name=stage, tags={**tags, "mer.stage": stage, PARENT_TAG: parent})
+    handle = Run(client, run.info.run_id, experiment_id)
+    handle.log_params(logged or {})
+    try:
+        yield handle
+    except BaseException as exc:
+        handle.set_tags({"mer.error": f"{type(exc).__name__}: {exc}"[:5000]})
+        handle.end("FAILED")
+        raise
+    handle.end("FINISHED")

@@ -1,0 +1,48 @@
+"""Stage `logmel`: 216×128 two-stage inputs (seed 000 Table 1) and SSSL frames (seed 001) → data/logmel."""
+
+from pathlib import Path
+
+from mer.data import registry
+from mer.frontend import MelConfig, logmel_dataset
+from mer.io import atomic_dir, read_csv, write_csv, write_json
+from mer.stage import run_stage
+
+OUT = Path("data/logmel")
+
+
+def main(p, run):
+    cfg = MelConfig(
+        sample_rate=registry.sample_rate(p),
+        segment_dur=float(p.segment_dur),
+        n_mels=p.logmel.n_mels,
+        frames=p.logmel.frames,
+        sssl_n_fft=p.logmel.sssl_n_fft,
+        sssl_hop_length=p.logmel.sssl_hop_length,
+        dtype=p.logmel.dtype,
+    )
+    stft = cfg.stft()  # validates segment_dur against the frame count before any work
+    with atomic_dir(OUT) as tmp:
+        two, sssl = logmel_dataset(
+            Path("data/pad"),
+            read_csv("data/pad/clips.csv"),
+            read_csv("data/segments/two_stage.csv"),
+            read_csv("data/segments/sssl.csv"),
+            tmp,
+            cfg,
+        )
+        write_csv(tmp / "two_stage.csv", two)
+        write_csv(tmp / "sssl.csv", sssl)
+    metrics = {
+        "two_stage": {"segments": len(two), "frames": cfg.frames, "n_mels": cfg.n_mels, "n_fft": stft.n_fft, "hop_length": stft.hop_length},
+        "sssl": {"segments": len(sssl), "frames": int(sssl["n_frames"].iloc[0]) if len(sssl) else 0, "n_mels": cfg.n_mels},
+    }
+    print(
+        f"[logmel] two-stage: {len(two)} × {cfg.frames} × {cfg.n_mels} (n_fft {stft.n_fft}, hop {stft.hop_length}, {stft.source}); "
+        f"SSSL: {len(sssl)} windows of {metrics['sssl']['frames']} frames"
+    )
+    write_json("metrics/logmel.json", metrics)
+    run.log_metrics(metrics)
+
+
+if __name__ == "__main__":
+    run_stage("logmel", main, ["dataset", "segment_dur", "pad", "logmel"])

@@ -1,0 +1,54 @@
+"""Shared fixtures: tiny audio files, the reference data in ../shared (skipped when absent)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared" / "data"
+FOURQ = SHARED / "4q-dev" / "MER_audio_taffc_dataset"
+PMEMO = SHARED / "pmemo-sample" / "PMEmo2019"
+
+
+@pytest.fixture(autouse=True)
+def _quiet_env(monkeypatch):
+    """No MLflow writes and two worker processes unless a test asks otherwise."""
+    monkeypatch.setenv("MER_TRACKING", "0")
+    monkeypatch.setenv("MER_JOBS", os.environ.get("MER_TEST_JOBS", "2"))
+
+
+def needs(path: Path):
+    return pytest.mark.skipif(not path.exists(), reason=f"reference data not present: {path}")
+
+
+needs_fourq = needs(FOURQ)
+needs_pmemo = needs(PMEMO)
+
+
+def tone(duration: float, sr: int = 22050, freq: float = 440.0, channels: int = 1, amp: float = 0.5) -> np.ndarray:
+    """A sine (with a little harmonic content), shape (samples,) or (samples, channels)."""
+    t = np.arange(int(round(duration * sr))) / sr
+    y = amp * (np.sin(2 * np.pi * freq * t) + 0.3 * np.sin(2 * np.pi * 2 * freq * t)) / 1.3
+    y = y.astype(np.float32)
+    return y if channels == 1 else np.stack([y * (1 - 0.1 * c) for c in range(channels)], axis=1)
+
+
+def write_audio(path: Path, y: np.ndarray, sr: int, **kwargs) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sf.write(path, y, sr, **kwargs)
+    return path
+
+
+@pytest.fixture
+def make_audio(tmp_path):
+    """``make_audio(name, duration, sr=..., channels=..., freq=...)`` → path of a small audio file."""
+
+    def make(name: str, duration: float = 2.0, sr: int = 22050, channels: int = 1, freq: float = 440.0, amp: float = 0.5) -> Path:
+        return write_audio(tmp_path / name, tone(duration, sr, freq, channels, amp), sr)
+
+    return make

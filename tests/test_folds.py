@@ -1,0 +1,39 @@
+import pandas as pd
+import pytest
+
+from mer.errors import DataError
+from mer.folds import assign_folds
+
+
+def table(per_class: int) -> tuple[pd.Series, pd.Series]:
+    songs = [f"s{q}{i:03d}" for q in range(4) for i in range(per_class)]
+    strata = [f"Q{q + 1}" for q in range(4) for _ in range(per_class)]
+    return pd.Series(songs), pd.Series(strata)
+
+
+def test_folds_are_stratified_by_song():
+    songs, strata = table(25)
+    folds = assign_folds(songs, strata, 10, seed=3)
+    assert sorted(folds["song"]) == sorted(songs) and folds["fold"].between(0, 9).all()
+    merged = folds.merge(pd.DataFrame({"song": songs, "q": strata}), on="song")
+    per = merged.groupby(["fold", "q"]).size().unstack()
+    assert per.min().min() >= 2 and per.max().max() <= 3  # 25 per class over 10 folds
+
+
+def test_folds_are_deterministic_and_seeded():
+    songs, strata = table(12)
+    a = assign_folds(songs, strata, 4, seed=1)
+    b = assign_folds(songs.sample(frac=1, random_state=0), strata.sample(frac=1, random_state=0), 4, seed=1)
+    assert a.equals(b)  # input order does not matter
+    assert not a.equals(assign_folds(songs, strata, 4, seed=2))
+
+
+def test_more_folds_than_songs_in_a_class_is_a_clear_error():
+    songs, strata = table(3)
+    with pytest.raises(DataError, match=r"cv.folds = 10.*at most 3"):
+        assign_folds(songs, strata, 10, seed=0)
+
+
+def test_no_songs_is_an_error():
+    with pytest.raises(DataError):
+        assign_folds(pd.Series([], dtype=str), pd.Series([], dtype=str), 2, seed=0)

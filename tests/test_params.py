@@ -1,0 +1,47 @@
+from pathlib import Path
+
+import pytest
+
+from mer import params
+from mer.errors import ConfigError
+
+REPO = Path(__file__).resolve().parents[1]
+PARAMS = REPO / "params.yaml"
+
+
+def test_repository_params_are_valid():
+    p = params.load(PARAMS)
+    assert p.dataset == "synth" and p.segment_dur > 0
+    assert p.pad.clip_dur == 30.0 and p.cv.folds == 10
+    assert p.data.root is None
+    assert p.flat("pad")["pad.clip_dur"] == 30.0
+
+
+@pytest.mark.parametrize(
+    "override, message",
+    [
+        ({"dataset": "gtzan"}, "unknown dataset 'gtzan'; choose one of synth, 4q, pmemo, deam"),
+        ({"segment_dur": 0}, "segment_dur must be a number > 0"),
+        ({"segment_dur": -3}, "segment_dur must be a number > 0"),
+        ({"segment_dur": "five"}, "segment_dur must be a number > 0"),
+        ({"segment_dur": 31}, "longer than the padded clip"),
+        ({"cv.folds": 1}, "cv.folds must be an integer >= 2"),
+        ({"cv.folds": 2.5}, "cv.folds must be an integer >= 2"),
+        ({"pad.sample_rate": -8000}, "pad.sample_rate"),
+        ({"pad.normalize": "rms"}, "pad.normalize"),
+        ({"logmel.dtype": "int8"}, "logmel.dtype"),
+        ({"segment.sssl_hop": 0}, "segment.sssl_hop"),
+        ({"synth.n_songs": 2}, "synth.n_songs"),
+        ({"seed": 1.5}, "seed must be an integer"),
+    ],
+)
+def test_invalid_values_are_named(override, message):
+    with pytest.raises(ConfigError) as err:
+        params.load(PARAMS, overrides=override)
+    assert message in str(err.value) and "params.yaml" in str(err.value)
+
+
+def test_missing_key_is_named():
+    p = params.load(PARAMS)
+    with pytest.raises(ConfigError, match="missing key 'pad.nonexistent'"):
+        _ = p.pad.nonexistent

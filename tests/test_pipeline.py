@@ -1,0 +1,178 @@
+"""End to end: `dvc repro` / `dvc exp run` of the front-end stages in a temporary copy of the repository."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from tests.conftest import FOURQ, PMEMO, REPO, needs_fourq, needs_pmemo
+
+pytestmark = pytest.mark.e2e
+
+SMALL = {"synth.n_songs": 16, "synth.min_dur": 4.0, "synth.max_dur": 14.0, "cv.folds": 2, "segment_dur": 2}
+
+
+def repo_files() -> list[str]:
+    out = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=REPO, capture_output=True, check=True
+    ).stdout
+    return [f for f in out.decode().split("\0") if f and (REPO / f).is_file()]
+
+
+def copy_repo(dest: Path, overrides: dict) -> Path:
+    for rel in repo_files():
+        (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(REPO / rel, dest / rel)
+    params = yaml.safe_load((dest / "params.yaml").read_text())
+    for dotted, value in overrides.items():
+        node = params
+        *parents, last = dotted.split(".")
+        for key in parents:
+            node = node[key]
+        assert last in node, f"{dotted} must exist in params.yaml"
+        node[last] = value
+    (dest / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    for cmd in (["git", "init", "-q"], ["git", "add", "-A"], ["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "copy"]):
+        subprocess.run(cmd, cwd=dest, check=True)
+    return dest
+
+
+def env(tracking: bool) -> dict:
+    e = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "DVC_"))}
+    e["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{e['PATH']}"  # stages run with this interpreter
+    e["MER_TRACKING"] = "1" if tracking else "0"
+    e.pop("MER_PIPELINE_KEY", None)
+    return e
+
+
+def dvc(repo: Path, *args: str, tracking: bool = False) -> str:
+    proc = subprocess.run([sys.executable, "-m", "dvc", *args], cwd=repo, env=env(tracking), capture_output=True, text=True)
+    assert proc.returncode == 0, f"dvc {' '.join(args)} failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}"
+    return proc.stdout + proc.stderr
+
+
+def ran(output: str) -> set[str]:
+    return {line.split("'")[1] for line in output.splitlines() if line.startswith("Running stage '")}
+
+
+def metrics(repo: Path) -> dict:
+    return {p.name: json.loads(p.read_text()) for p in sorted((repo / "metrics").glob("*.json"))}
+
+
+@pytest.fixture(scope="module")
+def small_repo(tmp_path_factory):
+    repo = copy_repo(tmp_path_factory.mktemp("repo"), SMALL)
+    out = dvc(repo, "repro", tracking=True)
+    return repo, out
+
+
+def test_repro_runs_every_front_end_stage(small_repo):
+    repo, out = small_repo
+    assert ran(out) == {"download", "pad", "labels", "folds", "segment", "logmel"}
+    m = metrics(repo)
+    assert m["download.json"]["songs"] == 16 and m["pad.json"]["clips"] == 16
+    assert set(m["labels.json"]["threshold"]) == {"valence", "arousal"}
+    assert m["pad.json"]["looped"] >= 1  # clips of 4–14 s are looped to 30 s
+    two = np.load(repo / "data/logmel/two_stage.npy", mmap_mode="r")
+    assert two.shape == (16 * 15, 216, 128)  # 30 s / 2 s = 15 segments per padded clip
+    index = pd.read_csv(repo / "data/logmel/two_stage.csv")
+    assert {"song", "segment", "valence", "arousal", "quadrant", "fold", "row"} <= set(index.columns)
+    sssl = pd.read_csv(repo / "data/logmel/sssl.csv")
+    clips = pd.read_csv(repo / "data/pad/clips.csv")
+    expected = sum(int((n - 2 * 22050) // 22050) + 1 for n in clips["n_samples"])
+    assert len(sssl) == expected  # unpadded, 2-s segments every 1 s
+    assert np.load(repo / "data/pad/padded.npy", mmap_mode="r").shape == (16, 30 * 22050)
+
+
+def test_stages_of_one_repro_are_grouped_in_mlflow(small_repo):
+    repo, _ = small_repo
+    db = repo / "mlruns" / "mlflow.db"
+    assert db.exists()
+    with sqlite3.connect(db) as con:
+        tags = pd.read_sql("select run_uuid, key, value from tags", con).pivot(index="run_uuid", columns="key", values="value")
+    stages = tags[tags["mer.stage"].notna()]
+    assert set(stages["mer.stage"]) == {"download", "pad", "labels", "folds", "segment", "logmel"}
+    assert stages["mlflow.parentRunId"].nunique() == 1
+    parent = stages["mlflow.parentRunId"].iloc[0]
+    assert tags.loc[parent, "mer.pipeline_key"].startswith("dvc-")
+    assert (stages["git.rev"].str.len() == 40).all() and (stages["dvc.exp_name"] == "workspace").all()
+
+
+def test_changing_segment_dur_reruns_only_what_depends_on_it(small_repo):
+    repo, _ = small_repo
+    out = dvc(repo, "exp", "run", "-S", "segment_dur=3")
+    assert ran(out) == {"segment", "logmel"}
+    two = np.load(repo / "data/logmel/two_stage.npy", mmap_mode="r")
+    assert two.shape == (16 * 10, 216, 128)
+    assert metrics(repo)["logmel.json"]["two_stage"]["hop_length"] == 307  # Table 1, 22.05 kHz, 3 s
+
+
+def test_temporary_experiments_log_to_the_main_store(small_repo):
+    repo, _ = small_repo
+    dvc(repo, "exp", "run", "--temp", "-n", "tmp-exp", "-S", "segment_dur=4", tracking=True)
+    with sqlite3.connect(repo / "mlruns" / "mlflow.db") as con:
+        names = {r[0] for r in con.execute("select value from tags where key = 'dvc.exp_name'")}
+    assert "tmp-exp" in names
+    assert not list((repo / ".dvc" / "tmp").rglob("mlflow.db"))
+
+
+def test_two_runs_give_identical_metrics_and_arrays(small_repo):
+    repo, _ = small_repo
+    dvc(repo, "exp", "run", "-S", "segment_dur=2")  # back to the first configuration
+    before = metrics(repo)
+    arrays = {p: np.load(repo / p) for p in ("data/logmel/two_stage.npy", "data/logmel/sssl.npy")}
+    out = dvc(repo, "repro", "--force")
+    assert ran(out) == {"download", "pad", "labels", "folds", "segment", "logmel"}
+    assert metrics(repo) == before
+    for p, a in arrays.items():
+        np.testing.assert_array_equal(np.load(repo / p), a)
+
+
+def test_bad_params_fail_before_any_work(tmp_path):
+    repo = copy_repo(tmp_path, {**SMALL, "segment_dur": -1})
+    proc = subprocess.run([sys.executable, "-m", "dvc", "repro"], cwd=repo, env=env(False), capture_output=True, text=True)
+    assert proc.returncode != 0
+    assert "segment_dur must be a number > 0" in proc.stdout + proc.stderr
+    assert not (repo / "data" / "raw").exists()
+
+
+@needs_pmemo
+def test_pmemo_labels_on_the_real_annotations(tmp_path):
+    repo = copy_repo(tmp_path, {"dataset": "pmemo", "data.root": str(PMEMO)})
+    out = dvc(repo, "repro", "labels")
+    assert ran(out) == {"download", "labels"}
+    labels = json.loads((repo / "metrics/labels.json").read_text())
+    assert labels["songs"] == 767 and labels["dataset"] == "pmemo"
+    t = labels["threshold"]
+    assert 0.3 < t["valence"] < 0.7 and 0.3 < t["arousal"] < 0.7
+    assert sum(labels["counts"]["valence"].values()) == 767
+    download = json.loads((repo / "metrics/download.json").read_text())
+    assert download["with_audio"] == 4 and download["excluded"]["no_audio"] == 763
+
+
+@needs_fourq
+def test_4q_front_end_on_real_audio(tmp_path):
+    repo = copy_repo(tmp_path, {"dataset": "4q", "data.root": str(FOURQ)})
+    out = dvc(repo, "repro", "logmel")
+    assert "400 of the release's 900" in out
+    clips = pd.read_csv(repo / "data/pad/clips.csv").set_index("song")
+    assert len(clips) == 400
+    for short in ("MT0013621344", "MT0013914319"):
+        assert clips.loc[short, "looped"] and clips.loc[short, "duration"] < 11
+        padded = np.load(repo / "data/pad/padded.npy", mmap_mode="r")[clips.loc[short, "row"]]
+        clip = np.load(repo / "data/pad" / clips.loc[short, "file"])
+        n = len(clip)
+        np.testing.assert_array_equal(padded[n : 2 * n], clip)  # looped from the start to 30 s
+    assert json.loads((repo / "metrics/pad.json").read_text())["looped"] >= 2
+    assert np.load(repo / "data/logmel/two_stage.npy", mmap_mode="r").shape == (2400, 216, 128)
+    assert json.loads((repo / "metrics/labels.json").read_text())["counts"]["quadrant"] == {q: 100 for q in ("Q1", "Q2", "Q3", "Q4")}
