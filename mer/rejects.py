@@ -23,7 +23,7 @@ class Rejects:
     def add(self, song: str, reason: str, detail: str = "") -> None:
         self.rows.append({"song": str(song), "stage": self.stage, "reason": reason, "detail": detail})
 
-    def extend(self, other: "Rejects") -> None:
+    def extend(self, other: Rejects) -> None:
         self.rows.extend(other.rows)
 
     def __len__(self) -> int:

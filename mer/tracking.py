@@ -83,7 +83,7 @@ def pipeline_key() -> str:
         while proc is not None:
             cmd = " ".join(proc.cmdline()[:3])
             if "dvc" in os.path.basename(proc.name()) or " dvc " in f" {cmd} " or "/dvc " in f"{cmd} ":
-                return f"dvc-{proc.pid}-{int(proc.create_time())}"
+                return f"dvc-{proc.pid}-{int(proc.create_time())}-{os.environ.get('DVC_EXP_NAME', 'workspace')}"
             proc = proc.parent()
     except Exception:  # psutil missing or a process vanished: fall back to this process
         pass
@@ -146,7 +146,7 @@ class Run:
         if self.active and Path(path).exists():
             self.client.log_artifact(self.run_id, str(path), artifact_path)
 
-    def child(self, name: str, tags: Mapping[str, Any] | None = None) -> "Run":
+    def child(self, name: str, tags: Mapping[str, Any] | None = None) -> Run:
         """A nested run (e.g. one model on one fold) under this one."""
         if not self.active:
             return Run()

@@ -43,7 +43,7 @@ def test_atomic_dir_keeps_previous_output_on_failure(tmp_path):
 def test_outputs_get_normal_permissions(tmp_path):
     old = os.umask(0o022)
     try:
-        with atomic_dir(tmp_path / "d") as tmp:
+        with atomic_dir(tmp_path / "d"):
             pass
         write_json(tmp_path / "m.json", {"a": 1})
     finally:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import socket
 import sys
 import time
 import urllib.error
@@ -107,7 +106,7 @@ def download(
                 raise DownloadError("sha256 checksum mismatch; discarded")
             os.replace(part, dest)
             return dest
-        except (urllib.error.URLError, HTTPException, socket.timeout, ConnectionError, OSError, DownloadError) as exc:
+        except (TimeoutError, urllib.error.URLError, HTTPException, ConnectionError, OSError, DownloadError) as exc:
             last_error = exc
             if isinstance(exc, urllib.error.HTTPError) and exc.code in (401, 403, 404, 410):
                 break  # retrying will not help

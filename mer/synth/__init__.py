@@ -38,7 +38,7 @@ class SynthConfig:
     drift: float = 0.15
 
     @classmethod
-    def from_params(cls, params: Mapping[str, Any]) -> "SynthConfig":
+    def from_params(cls, params: Mapping[str, Any]) -> SynthConfig:
         return cls(**{k: params[k] for k in cls.__dataclass_fields__ if k in params})
 
 

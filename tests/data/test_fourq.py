@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
 from tests.conftest import FOURQ, needs_fourq, tone, write_audio
