@@ -12,15 +12,17 @@ from pathlib import Path
 
 
 def repo_root(start: Path | None = None) -> Path:
-    """The repository this process runs in (the experiment copy under --temp)."""
-    env = os.environ.get("DVC_ROOT")
-    if env and start is None:
-        return Path(env).resolve()
+    """The repository this process runs in (the experiment's copy under --temp/--queue).
+
+    Found from the working directory — DVC runs every stage there — and not from
+    ``$DVC_ROOT``, which names the user's repository even for a temporary copy.
+    """
     here = (start or Path.cwd()).resolve()
     for candidate in (here, *here.parents):
         if (candidate / "dvc.yaml").exists() or (candidate / ".dvc").is_dir():
             return candidate
-    return here
+    env = os.environ.get("DVC_ROOT")
+    return Path(env).resolve() if env else here
 
 
 def main_root(start: Path | None = None) -> Path:

@@ -117,9 +117,17 @@ def test_changing_segment_dur_reruns_only_what_depends_on_it(small_repo):
     assert metrics(repo)["logmel.json"]["two_stage"]["hop_length"] == 307  # Table 1, 22.05 kHz, 3 s
 
 
-def test_temporary_experiments_log_to_the_main_store(small_repo):
+def test_temporary_experiments_use_their_own_params_and_the_main_store(small_repo):
     repo, _ = small_repo
-    dvc(repo, "exp", "run", "--temp", "-n", "tmp-exp", "-S", "segment_dur=4", tracking=True)
+    before = metrics(repo)
+    out = dvc(repo, "exp", "run", "--temp", "-n", "tmp-exp", "-S", "segment_dur=4", tracking=True)
+    assert ran(out) == {"segment", "logmel"}
+    shown = json.loads(dvc(repo, "exp", "show", "--json"))
+    exps = [e for rev in shown for e in (rev.get("experiments") or [])]
+    run = next(r for e in exps for r in e["revs"] if e["name"] == "tmp-exp")
+    logmel = run["data"]["metrics"]["metrics/logmel.json"]["data"]
+    assert logmel["two_stage"]["segments"] == 16 * 7  # 30 s / 4 s: the copy's params were used
+    assert metrics(repo) == before  # the workspace is untouched
     with sqlite3.connect(repo / "mlruns" / "mlflow.db") as con:
         names = {r[0] for r in con.execute("select value from tags where key = 'dvc.exp_name'")}
     assert "tmp-exp" in names

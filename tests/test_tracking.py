@@ -81,7 +81,7 @@ def test_artifacts_live_beside_the_store_in_the_main_repository(store, PARAMS, t
     temp.mkdir(parents=True)
     (repo / "dvc.yaml").write_text("stages: {}\n")
     (temp / "dvc.yaml").write_text("stages: {}\n")
-    monkeypatch.setenv("DVC_ROOT", str(temp))
+    monkeypatch.chdir(temp)
     assert tracking.tracking_uri() == f"sqlite:///{repo.resolve() / 'mlruns' / 'mlflow.db'}"
     with tracking.stage_run("pad", PARAMS) as run:
         art = tmp_path / "rejects.csv"
