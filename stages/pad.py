@@ -34,7 +34,8 @@ def main(p, run):
         "sample_rate": cfg.sample_rate,
         "clip_dur": cfg.clip_dur,
         "clips": len(clips),
-        "looped": int(clips["looped"].sum()),
+        "looped": int(clips["looped"].sum()),  # any clip under clip_dur, even by a few milliseconds
+        "looped_over_1s": int((clips["duration"] < cfg.clip_dur - 1).sum()),
         "hours": round(float(clips["duration"].sum()) / 3600, 4),
         "excluded": rejects.counts(),
     }
