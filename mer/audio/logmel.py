@@ -74,6 +74,9 @@ def mel_basis(sample_rate: int, n_fft: int, n_mels: int) -> torch.Tensor:
     return torch.from_numpy(librosa.filters.mel(sr=sample_rate, n_fft=n_fft, n_mels=n_mels).astype(np.float32))
 
 
+TORCH_DTYPES = {np.dtype(np.float32): torch.float32, np.dtype(np.float16): torch.float16}
+
+
 @lru_cache(maxsize=8)
 def _window(n_fft: int) -> torch.Tensor:
     return torch.hann_window(n_fft, periodic=True)  # = librosa's get_window("hann", n_fft, fftbins=True)
@@ -94,9 +97,6 @@ def log_mel(y: np.ndarray, sample_rate: int, n_fft: int, hop_length: int, n_mels
     mel = torch.matmul(mel_basis(sample_rate, n_fft, n_mels), power)
     mel = torch.log1p_(mel).mul_(1.0 / np.log(10.0)).transpose(-1, -2)
     return mel.to(TORCH_DTYPES[np.dtype(dtype)]).contiguous().numpy()
-
-
-TORCH_DTYPES = {np.dtype(np.float32): torch.float32, np.dtype(np.float16): torch.float16}
 
 
 def two_stage_segments(
