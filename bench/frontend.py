@@ -29,6 +29,7 @@ from mer.data import registry  # noqa: E402
 from mer.frontend import MelConfig, PadConfig, logmel_dataset, pad_dataset  # noqa: E402
 from mer.index import build  # noqa: E402
 from mer.parallel import n_jobs  # noqa: E402
+from mer.runtime import keep_freed_memory  # noqa: E402
 
 warm_up()
 T_IMPORT = time.perf_counter() - T_IMPORT
@@ -60,6 +61,7 @@ def main() -> None:
     ap.add_argument("--segment-dur", type=float, default=5.0)
     ap.add_argument("--baseline-limit", type=int, default=100, help="clips for the (slow) plain librosa loop (0 = all)")
     args = ap.parse_args()
+    keep_freed_memory()  # as every stage does
     if not args.data.exists():
         sys.exit(f"no dataset at {args.data}; pass --data /path/to/MER_audio_taffc_dataset")
 

@@ -107,6 +107,19 @@ def validate(p: Params) -> None:
     for key in ("n_mels", "frames", "sssl_n_fft", "sssl_hop_length"):
         value = p.logmel[key]
         _require(isinstance(value, int) and value > 0, f"logmel.{key} must be a positive integer (got {value!r})")
+    from mer.presets import PRESETS
+
+    _require(p.preset in PRESETS, f"unknown preset '{p.preset}'; choose one of {', '.join(PRESETS)}")
+    for key in ("repeats", "max_folds"):
+        value = p.cv.get(key)
+        _require(value is None or (isinstance(value, int) and not isinstance(value, bool) and value >= 1), f"cv.{key} must be null or an integer >= 1 (got {value!r})")
+    vf = p.cv.get("val_fraction")
+    _require(vf is None or (isinstance(vf, (int, float)) and 0 < vf < 1), f"cv.val_fraction must be null or between 0 and 1 (got {vf!r})")
+    if "mask" in p:
+        m = p.mask
+        _require(isinstance(m.F, int) and 0 < m.F < p.logmel.n_mels, f"mask.F must be an integer in 1..{p.logmel.n_mels - 1} (got {m.F!r})")
+        _require(isinstance(m.T, int) and 0 < m.T < p.logmel.frames, f"mask.T must be an integer in 1..{p.logmel.frames - 1} (got {m.T!r})")
+        _require(m.fill in ("mean", "zero"), f"mask.fill must be mean or zero (got {m.fill!r})")
     s = p.synth
     _require(isinstance(s.n_songs, int) and s.n_songs >= 4, f"synth.n_songs must be an integer >= 4 (got {s.n_songs!r})")
     _require(_positive(s.min_dur) and _positive(s.max_dur) and s.min_dur <= s.max_dur, "synth.min_dur/max_dur must be positive with min_dur <= max_dur")

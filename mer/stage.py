@@ -11,6 +11,7 @@ from mer import params as params_mod
 from mer import tracking
 from mer.errors import MerError
 from mer.params import Params
+from mer.runtime import keep_freed_memory
 
 
 def run_stage(name: str, main: Callable[[Params, tracking.Run], None], sections: Sequence[str]) -> None:
@@ -20,6 +21,7 @@ def run_stage(name: str, main: Callable[[Params, tracking.Run], None], sections:
     A :class:`MerError` ends the stage with its message and exit status 1.
     """
     logging.basicConfig(level=logging.INFO, format=f"[{name}] %(message)s")
+    keep_freed_memory()
     start = time.perf_counter()
     try:
         p = params_mod.load()

@@ -146,6 +146,18 @@ class Run:
         if self.active and Path(path).exists():
             self.client.log_artifact(self.run_id, str(path), artifact_path)
 
+    def log_confusion(self, actual, predicted, title: str) -> None:
+        """A 2×2 confusion-matrix image (low/high) as an artifact."""
+        if not self.active:
+            return
+        import matplotlib.pyplot as plt
+
+        from mer.evaluate import confusion_figure
+
+        fig = confusion_figure(actual, predicted, title)
+        self.client.log_figure(self.run_id, fig, "confusion_matrix.png")
+        plt.close(fig)
+
     def child(self, name: str, tags: Mapping[str, Any] | None = None) -> Run:
         """A nested run (e.g. one model on one fold) under this one."""
         if not self.active:
@@ -219,3 +231,13 @@ def stage_run(stage: str, params: Mapping[str, Any], logged: Mapping[str, Any] |
         handle.end("FAILED")
         raise
     handle.end("FINISHED")
+
+
+def lightning_loggers(run: Run, prefix: str = "") -> list:
+    """Lightning's MLFlowLogger writing into ``run`` (explicit tracking URI), or nothing."""
+    if not run.active:
+        return []
+    from pytorch_lightning.loggers import MLFlowLogger
+
+    name = run.client.get_experiment(run.experiment_id).name
+    return [MLFlowLogger(experiment_name=name, tracking_uri=tracking_uri(), run_id=run.run_id, prefix=prefix)]

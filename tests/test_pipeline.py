@@ -19,7 +19,12 @@ from tests.conftest import FOURQ, PMEMO, REPO, needs_fourq, needs_pmemo
 
 pytestmark = pytest.mark.e2e
 
-SMALL = {"synth.n_songs": 16, "synth.min_dur": 4.0, "synth.max_dur": 14.0, "cv.folds": 2, "segment_dur": 2}
+SMALL = {
+    "synth.n_songs": 16, "synth.min_dur": 4.0, "synth.max_dur": 14.0, "cv.folds": 2, "segment_dur": 2,
+    "cv.max_folds": 1, "autoencoder.max_epochs": 1, "bilstm.max_epochs": 2, "baseline.max_epochs": 1,
+}
+FRONT_END = {"download", "pad", "labels", "folds", "segment", "logmel"}
+MODELS = {"autoencoder", "two_stage", "baseline"}
 
 
 def repo_files() -> list[str]:
@@ -76,9 +81,9 @@ def small_repo(tmp_path_factory):
     return repo, out
 
 
-def test_repro_runs_every_front_end_stage(small_repo):
+def test_repro_runs_every_stage(small_repo):
     repo, out = small_repo
-    assert ran(out) == {"download", "pad", "labels", "folds", "segment", "logmel"}
+    assert ran(out) == FRONT_END | MODELS
     m = metrics(repo)
     assert m["download.json"]["songs"] == 16 and m["pad.json"]["clips"] == 16
     assert set(m["labels.json"]["threshold"]) == {"valence", "arousal"}
@@ -94,23 +99,55 @@ def test_repro_runs_every_front_end_stage(small_repo):
     assert np.load(repo / "data/pad/padded.npy", mmap_mode="r").shape == (16, 30 * 22050)
 
 
+def test_two_stage_and_baseline_results(small_repo):
+    repo, _ = small_repo
+    m = metrics(repo)
+    for model in ("two_stage", "baseline"):
+        result = m[f"{model}.json"]
+        for dim in ("valence", "arousal"):
+            assert 0 <= result[dim]["accuracy"] <= 1 and 0 <= result[dim]["f1"] <= 1
+        assert result["folds"] == 1 and result["preset"] == "quick"
+        folds = pd.read_csv(repo / f"metrics/{model}_folds.csv")
+        assert len(folds) == 2 and set(folds["dimension"]) == {"valence", "arousal"}
+        conf = pd.read_csv(repo / f"metrics/confusion/{model}_valence.csv")
+        assert set(conf["actual"]) <= {"low", "high"} and len(conf) == 8  # the 8 test songs of fold 0
+    assert (repo / "data/models/autoencoder/fold_0.pt").exists()
+    assert m["autoencoder.json"]["folds"] == 1
+    shown = json.loads(dvc(repo, "plots", "show", "--json"))
+    assert not shown.get("errors") and "two_stage valence confusion" in shown["data"]
+    assert shown["data"]["two_stage valence confusion"]  # rendered from the CSV
+
+
 def test_stages_of_one_repro_are_grouped_in_mlflow(small_repo):
     repo, _ = small_repo
     db = repo / "mlruns" / "mlflow.db"
     assert db.exists()
     with sqlite3.connect(db) as con:
         tags = pd.read_sql("select run_uuid, key, value from tags", con).pivot(index="run_uuid", columns="key", values="value")
-    stages = tags[tags["mer.stage"].notna()]
-    assert set(stages["mer.stage"]) == {"download", "pad", "labels", "folds", "segment", "logmel"}
+    stages = tags[tags["mer.stage"].notna() & tags["mer.model"].isna()]
+    assert set(stages["mer.stage"]) == FRONT_END | MODELS
     assert stages["mlflow.parentRunId"].nunique() == 1
     parent = stages["mlflow.parentRunId"].iloc[0]
     assert tags.loc[parent, "mer.pipeline_key"].startswith("dvc-")
     assert (stages["git.rev"].str.len() == 40).all() and (stages["dvc.exp_name"] == "workspace").all()
+    # one run per model per fold, nested under its stage's run
+    models = tags[tags["mer.model"].notna()]
+    assert sorted(models.index.map(lambda r: tags.loc[r, "mlflow.runName"])) == [
+        "autoencoder fold 0", "baseline arousal fold 0", "baseline valence fold 0", "two_stage arousal fold 0", "two_stage valence fold 0"
+    ]
+    stage_of = dict(zip(stages.index, stages["mer.stage"]))
+    assert all(stage_of[p] == m for p, m in zip(models["mlflow.parentRunId"], models["mer.model"]))
+    with sqlite3.connect(db) as con:
+        epochs = con.execute(
+            "select count(*) from metrics m join tags t on m.run_uuid = t.run_uuid "
+            "where t.key = 'mlflow.runName' and t.value = 'autoencoder fold 0' and m.key = 'val_huber'"
+        ).fetchone()[0]
+    assert epochs >= 1  # per-epoch losses from Lightning's MLFlowLogger
 
 
 def test_changing_segment_dur_reruns_only_what_depends_on_it(small_repo):
     repo, _ = small_repo
-    out = dvc(repo, "exp", "run", "-S", "segment_dur=3")
+    out = dvc(repo, "exp", "run", "-S", "segment_dur=3", "logmel")
     assert ran(out) == {"segment", "logmel"}
     two = np.load(repo / "data/logmel/two_stage.npy", mmap_mode="r")
     assert two.shape == (16 * 10, 216, 128)
@@ -121,7 +158,7 @@ def test_temporary_experiments_use_their_own_params_and_the_main_store(small_rep
     repo, _ = small_repo
     before = metrics(repo)
     out = dvc(repo, "exp", "run", "--temp", "-n", "tmp-exp", "-S", "segment_dur=4", tracking=True)
-    assert ran(out) == {"segment", "logmel"}
+    assert ran(out) == {"segment", "logmel"} | MODELS
     shown = json.loads(dvc(repo, "exp", "show", "--json"))
     exps = [e for rev in shown for e in (rev.get("experiments") or [])]
     run = next(r for e in exps for r in e["revs"] if e["name"] == "tmp-exp")
@@ -140,7 +177,7 @@ def test_two_runs_give_identical_metrics_and_arrays(small_repo):
     before = metrics(repo)
     arrays = {p: np.load(repo / p) for p in ("data/logmel/two_stage.npy", "data/logmel/sssl.npy")}
     out = dvc(repo, "repro", "--force")
-    assert ran(out) == {"download", "pad", "labels", "folds", "segment", "logmel"}
+    assert ran(out) == FRONT_END | MODELS
     assert metrics(repo) == before
     for p, a in arrays.items():
         np.testing.assert_array_equal(np.load(repo / p), a)

@@ -1,0 +1,78 @@
+"""Scores of song-level predictions and their summary over folds (seed 000 §4.4).
+
+Accuracy and F1 with the *high* class as positive, per fold (averaged over the
+fold's repeated rounds), then mean and standard deviation over folds.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
+
+FOLD_COLUMNS = ["model", "dimension", "fold", "repeat", "accuracy", "f1", "epochs", "test_songs"]
+
+
+def scores(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
+    return {
+        "accuracy": float(accuracy_score(y_true, y_pred)),
+        "f1": float(f1_score(y_true, y_pred, pos_label=1, zero_division=0)),
+    }
+
+
+def summarize(rows: pd.DataFrame) -> dict:
+    """``{dimension: {accuracy, accuracy_std, f1, f1_std}}`` over folds (population std), plus counts."""
+    out: dict = {}
+    for dim, group in rows.groupby("dimension", sort=False):
+        per_fold = group.groupby("fold")[["accuracy", "f1"]].mean()
+        out[dim] = {
+            "accuracy": round(float(per_fold["accuracy"].mean()), 6),
+            "accuracy_std": round(float(per_fold["accuracy"].std(ddof=0)), 6),
+            "f1": round(float(per_fold["f1"].mean()), 6),
+            "f1_std": round(float(per_fold["f1"].std(ddof=0)), 6),
+        }
+    out["folds"] = int(rows["fold"].nunique())
+    out["repeats"] = int(rows["repeat"].nunique())
+    return out
+
+
+def confusion_figure(actual: np.ndarray, predicted: np.ndarray, title: str):
+    """A 2×2 confusion matrix (rows: annotated low/high; columns: predicted) as a matplotlib figure."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    cm = confusion_matrix(actual, predicted, labels=[0, 1])
+    fig, ax = plt.subplots(figsize=(3.2, 3.0))
+    ax.imshow(cm, cmap="Blues")
+    for (i, j), n in np.ndenumerate(cm):
+        ax.text(j, i, str(n), ha="center", va="center", color="black")
+    ax.set_xticks([0, 1], ["low", "high"])
+    ax.set_yticks([0, 1], ["low", "high"])
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("annotated")
+    ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def write_results(model: str, rows: pd.DataFrame, predictions: pd.DataFrame, curves: pd.DataFrame, **info) -> dict:
+    """Write a model's results under ``metrics/`` and return its summary.
+
+    ``<model>.json`` (mean/std over folds: ``valence.accuracy`` …), ``<model>_folds.csv``
+    (one row per fold × dimension × round), ``<model>_curves.csv`` (per-epoch losses) and
+    ``confusion/<model>_<dimension>.csv`` (annotated vs predicted per test song, a DVC plot).
+    """
+    from mer.io import write_csv, write_json
+
+    summary = {**summarize(rows), **info}
+    write_json(f"metrics/{model}.json", summary)
+    write_csv(f"metrics/{model}_folds.csv", rows[FOLD_COLUMNS])
+    first = ["model", "dimension", "fold", "repeat", "epoch"]
+    write_csv(f"metrics/{model}_curves.csv", curves[first + [c for c in curves.columns if c not in first]])
+    names = np.array(["low", "high"])
+    for dim, group in predictions.groupby("dimension", sort=False):
+        table = group.assign(actual=names[group["actual"]], predicted=names[group["predicted"]])
+        write_csv(f"metrics/confusion/{model}_{dim}.csv", table[["song", "fold", "repeat", "actual", "predicted", "prob_high"]])
+    return summary

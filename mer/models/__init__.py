@@ -1,0 +1,1 @@
+"""Plain ``nn.Module`` components of the methods (the Lightning modules live in :mod:`mer.training`)."""

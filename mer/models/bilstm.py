@@ -1,0 +1,61 @@
+"""Sequence classifiers over a clip's segments (seed 000 §3.2, §4.4).
+
+``BiLSTMClassifier``: a clip is the sequence of its segments' feature vectors →
+bidirectional LSTM (512 units per direction in the paper) → its final outputs of
+both directions → dropout 0.5 → a dense layer with softmax over 2 classes (the
+softmax is in the loss). ``CnnBiLSTM`` is the baseline of §4.4: the encoder's
+structure applied to every segment, followed by the same BiLSTM, trained jointly
+from scratch. Initialised like Keras's LSTM (Glorot input kernels, orthogonal
+recurrent kernels, zero biases with the forget gate's at 1).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+from mer.models.autoencoder import TABLE2_CHANNELS, ConvEncoder
+
+
+class BiLSTMClassifier(nn.Module):
+    def __init__(self, input_size: int, hidden: int = 512, dropout: float = 0.5, n_classes: int = 2):
+        super().__init__()
+        self.lstm = nn.LSTM(input_size, hidden, batch_first=True, bidirectional=True)
+        self.dropout = nn.Dropout(dropout)
+        self.head = nn.Linear(2 * hidden, n_classes)
+        for name, p in self.lstm.named_parameters():
+            if "weight_ih" in name:
+                for gate in p.chunk(4, 0):
+                    nn.init.xavier_uniform_(gate)
+            elif "weight_hh" in name:
+                for gate in p.chunk(4, 0):
+                    nn.init.orthogonal_(gate)
+            else:
+                nn.init.zeros_(p)
+                if "bias_ih" in name:
+                    p.data.chunk(4, 0)[1].fill_(1.0)  # PyTorch gate order i, f, g, o
+        nn.init.xavier_uniform_(self.head.weight)
+        nn.init.zeros_(self.head.bias)
+
+    def forward(self, seq: torch.Tensor) -> torch.Tensor:
+        """(B, S, D) → logits (B, n_classes)."""
+        _, (h, _) = self.lstm(seq)
+        both = torch.cat([h[-2], h[-1]], dim=1)  # last forward state, last backward state
+        return self.head(self.dropout(both))
+
+
+class CnnBiLSTM(nn.Module):
+    """Baseline: per-segment CNN (the encoder's structure) + BiLSTM, trained end to end."""
+
+    def __init__(self, channels: Sequence[int] = TABLE2_CHANNELS, hidden: int = 512, dropout: float = 0.5, n_classes: int = 2):
+        super().__init__()
+        self.encoder = ConvEncoder(channels)
+        self.classifier = BiLSTMClassifier(self.encoder.code_size(), hidden, dropout, n_classes)
+
+    def forward(self, clips: torch.Tensor) -> torch.Tensor:
+        """(B, S, 216, 128) → logits (B, n_classes)."""
+        b, s = clips.shape[:2]
+        codes = self.encoder(clips.reshape(b * s, 1, *clips.shape[2:]))
+        return self.classifier(codes.reshape(b, s, -1))

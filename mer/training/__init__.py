@@ -1,0 +1,1 @@
+"""Lightning training: device-resident data, the Lightning modules, and a fit helper."""

@@ -1,0 +1,85 @@
+"""Fit a LightningModule with early stopping, keep its best weights, return its history."""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pytorch_lightning as pl
+import torch
+from pytorch_lightning.callbacks import EarlyStopping, ModelCheckpoint
+from pytorch_lightning.loggers import CSVLogger, Logger
+
+
+@dataclass
+class FitResult:
+    history: pd.DataFrame  # one row per epoch: epoch and every logged epoch metric
+    best_epoch: int
+    best_score: float
+    epochs: int
+
+
+def seed_everything(seed: int) -> None:
+    pl.seed_everything(seed, workers=False, verbose=False)
+
+
+def accelerator_settings() -> dict:
+    """Lightning picks the device; bf16 mixed precision on CUDA, full precision elsewhere."""
+    cuda = torch.cuda.is_available()
+    return {"accelerator": "auto", "devices": 1, "precision": "bf16-mixed" if cuda else "32-true"}
+
+
+def fit(
+    module: pl.LightningModule,
+    data: pl.LightningDataModule,
+    *,
+    max_epochs: int,
+    monitor: str,
+    mode: str,
+    patience: int,
+    seed: int,
+    loggers: list[Logger] | None = None,
+) -> FitResult:
+    """Train until ``monitor`` stops improving for ``patience`` epochs (Lightning's
+    EarlyStopping); reload the best epoch's weights (Lightning's ModelCheckpoint)."""
+    seed_everything(seed)
+    for name in ("pytorch_lightning", "lightning.pytorch", "lightning_fabric"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    with tempfile.TemporaryDirectory(prefix="mer-fit-") as tmp:
+        checkpoint = ModelCheckpoint(dirpath=Path(tmp) / "best", monitor=monitor, mode=mode, save_top_k=1, save_weights_only=True)
+        stopper = EarlyStopping(monitor=monitor, mode=mode, patience=patience)
+        csv = CSVLogger(tmp, name="history", version=0)
+        trainer = pl.Trainer(
+            **accelerator_settings(),
+            max_epochs=max_epochs,
+            callbacks=[checkpoint, stopper],
+            logger=[csv, *(loggers or [])],
+            enable_progress_bar=False,
+            enable_model_summary=False,
+            num_sanity_val_steps=0,
+            log_every_n_steps=1,
+            deterministic=not torch.cuda.is_available(),
+            default_root_dir=tmp,
+        )
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*(does not have many workers|LeafSpec|Consider setting).*")
+            trainer.fit(module, datamodule=data)
+        if checkpoint.best_model_path:
+            state = torch.load(checkpoint.best_model_path, map_location=module.device, weights_only=True)["state_dict"]
+            module.load_state_dict(state)
+        history = _history(Path(csv.log_dir) / "metrics.csv")
+    best = checkpoint.best_model_score
+    best_epoch = int(history.loc[history[monitor].idxmin() if mode == "min" else history[monitor].idxmax(), "epoch"]) if monitor in history else -1
+    return FitResult(history, best_epoch, float(best) if best is not None else float("nan"), int(trainer.current_epoch))
+
+
+def _history(path: Path) -> pd.DataFrame:
+    if not path.exists():
+        return pd.DataFrame(columns=["epoch"])
+    raw = pd.read_csv(path)
+    cols = [c for c in raw.columns if c not in ("step", "epoch")]
+    return raw.groupby("epoch")[cols].first().reset_index()

@@ -1,0 +1,43 @@
+"""Stage `autoencoder`: masked conv-autoencoder pretraining per fold (seed 000 §3.1, §4.4) → data/models/autoencoder."""
+
+from pathlib import Path
+
+import pandas as pd
+import torch
+
+from mer import presets, tracking
+from mer.io import atomic_dir, write_csv, write_json
+from mer.stage import run_stage
+from mer.training.modules import MaskConfig
+from mer.two_stage import Segments, fold_ids, train_autoencoder
+
+OUT = Path("data/models/autoencoder")
+
+
+def main(p, run):
+    cv, cfg = presets.resolve(p, "cv"), presets.resolve(p, "autoencoder")
+    mask = MaskConfig(enabled=p.mask.enabled, freq=p.mask.F, time=p.mask.T, fill=p.mask.fill)
+    seg = Segments.load("data/logmel")
+    print(f"[autoencoder] preset {p.preset}: {cfg}; mask {mask}")
+    curves, folds = [], {}
+    with atomic_dir(OUT) as tmp:
+        for fold in fold_ids(seg.songs, cv["max_folds"]):
+            child = run.child(f"autoencoder fold {fold}", {"mer.model": "autoencoder", "mer.fold": fold})
+            child.log_params({**cfg, **{f"mask.{k}": v for k, v in vars(mask).items()}, "fold": fold})
+            module, result = train_autoencoder(seg, fold, cfg, mask, cv, p.seed + 1000 * fold, tracking.lightning_loggers(child))
+            torch.save({"encoder": module.model.encoder.state_dict(), "channels": list(cfg["channels"])}, tmp / f"fold_{fold}.pt")
+            folds[fold] = {"val_huber": round(result.best_score, 6), "best_epoch": result.best_epoch, "epochs": result.epochs}
+            curves.append(result.history.assign(fold=fold))
+            child.log_metrics({"best_val_huber": result.best_score, "epochs": result.epochs})
+            child.end()
+            print(f"[autoencoder] fold {fold}: best val Huber {result.best_score:.5f} at epoch {result.best_epoch} of {result.epochs}")
+    history = pd.concat(curves, ignore_index=True)
+    write_csv("metrics/autoencoder_curves.csv", history)
+    best = pd.DataFrame(folds).T
+    metrics = {"val_huber": round(float(best["val_huber"].mean()), 6), "epochs": round(float(best["epochs"].mean()), 2), "folds": len(folds)}
+    write_json("metrics/autoencoder.json", metrics)
+    run.log_metrics(metrics)
+
+
+if __name__ == "__main__":
+    run_stage("autoencoder", main, ["preset", "seed", "cv", "mask", "autoencoder"])

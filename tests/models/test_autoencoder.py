@@ -1,0 +1,60 @@
+import numpy as np
+import pytest
+import torch
+
+from mer.audio import logmel as lm
+from mer.models.autoencoder import TABLE2_CHANNELS, Autoencoder
+
+# seed 000 Table 2, output shapes as (height=time, width=mel, channels)
+TABLE2 = [
+    (216, 128, 128), (108, 64, 128), (108, 64, 64), (54, 32, 64), (54, 32, 32), (27, 16, 32),  # encoder
+    (27, 16, 32), (54, 32, 32), (54, 32, 64), (108, 64, 64), (108, 64, 128), (216, 128, 128), (216, 128, 1),  # decoder
+]
+
+
+def layer_shapes(model: Autoencoder, x: torch.Tensor) -> list[tuple[int, int, int]]:
+    """Output shape (H, W, C) of every conv / pooling / upsampling layer, in order."""
+    shapes = []
+    kinds = (torch.nn.Conv2d, torch.nn.MaxPool2d, torch.nn.Upsample)
+    hooks = []
+    enc = model.encoder
+    for layer in [enc.conv1, enc.pool, enc.conv2, enc.conv3]:
+        hooks.append(layer.register_forward_hook(lambda m, i, o: shapes.append((o.shape[2], o.shape[3], o.shape[1]))))
+    for layer in model.decoder.net:
+        if isinstance(layer, kinds):
+            hooks.append(layer.register_forward_hook(lambda m, i, o: shapes.append((o.shape[2], o.shape[3], o.shape[1]))))
+    model(x)
+    for h in hooks:
+        h.remove()
+    return shapes
+
+
+@pytest.mark.parametrize("sr", [22050, 44100])
+@pytest.mark.parametrize("segment_dur", [1, 3, 5, 10])
+def test_every_layer_matches_table2(sr, segment_dur):
+    stft = lm.two_stage_stft(sr, segment_dur)
+    seg_len = segment_dur * sr
+    y = np.random.default_rng(segment_dur).standard_normal(seg_len).astype(np.float32) * 0.1
+    x = torch.from_numpy(lm.two_stage_segments(y, np.array([0]), seg_len, sr, stft))[:, None]
+    assert tuple(x.shape) == (1, 1, 216, 128)
+    model = Autoencoder(TABLE2_CHANNELS)
+    shapes = layer_shapes(model, x)
+    # the encoder's pool runs three times; the hook on the shared pool records each call
+    assert shapes == TABLE2
+    assert model.encoder(x).shape == (1, 32, 27, 16) and model.encoder.code_size() == 27 * 16 * 32
+
+
+def test_first_activation_is_kept_for_the_activity_penalty():
+    model = Autoencoder((4, 4, 4))
+    x = torch.rand(2, 1, 216, 128)
+    model(x)
+    assert model.encoder.first_activation.shape == (2, 4, 216, 128)
+    assert (model.encoder.first_activation >= 0).all()
+
+
+def test_keras_style_initialisation():
+    model = Autoencoder((8, 8, 8))
+    assert all(float(c.bias.detach().abs().max()) == 0 for c in model.modules() if isinstance(c, torch.nn.Conv2d))
+    w = model.encoder.conv2.weight
+    limit = (6 / (w.shape[1] * 9 + w.shape[0] * 9)) ** 0.5  # Glorot uniform bound
+    assert float(w.abs().max()) <= limit + 1e-6 and float(w.std()) > limit / 4

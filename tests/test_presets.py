@@ -1,0 +1,30 @@
+import pytest
+
+from mer.errors import ConfigError
+from mer.presets import PRESETS, resolve
+
+
+def test_paper_preset_is_seed_000_tables_2_and_3():
+    ae, lstm, cv = PRESETS["paper"]["autoencoder"], PRESETS["paper"]["bilstm"], PRESETS["paper"]["cv"]
+    assert ae["channels"] == [128, 64, 32] and ae["batch_size"] == 64 and ae["lr"] == 1e-3
+    assert ae["activity_l2"] == 1e-3 and ae["huber_delta"] == 1.0 and ae["patience"] == 10
+    assert lstm == {**lstm, "hidden": 512, "dropout": 0.5, "lr": 1e-5, "batch_size": 10, "patience": 10}
+    assert cv["repeats"] == 5 and cv["max_folds"] is None
+
+
+def test_every_preset_sets_the_same_keys():
+    for section in PRESETS["paper"]:
+        assert set(PRESETS["paper"][section]) == set(PRESETS["quick"][section])
+
+
+def test_params_override_only_where_set():
+    params = {"preset": "paper", "autoencoder": {"lr": None, "max_epochs": 5}, "cv": {"folds": 10, "repeats": None}}
+    ae = resolve(params, "autoencoder")
+    assert ae["max_epochs"] == 5 and ae["lr"] == 1e-3
+    assert resolve(params, "cv") == {"repeats": 5, "max_folds": None, "val_fraction": 0.1, "folds": 10}
+    assert resolve({"preset": "quick"}, "bilstm") == PRESETS["quick"]["bilstm"]
+
+
+def test_unknown_preset():
+    with pytest.raises(ConfigError, match="unknown preset 'fast'"):
+        resolve({"preset": "fast"}, "bilstm")

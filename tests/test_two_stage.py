@@ -1,0 +1,76 @@
+"""The two-stage orchestration on a tiny fake log-mel folder."""
+
+from functools import partial
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mer import tracking
+from mer.models.bilstm import BiLSTMClassifier
+from mer.training.modules import MaskConfig
+from mer.two_stage import Segments, cross_validate, encode, fold_ids, split, train_autoencoder
+
+N_SONGS, PER_SONG = 24, 3
+
+
+@pytest.fixture
+def logmel(tmp_path):
+    rng = np.random.default_rng(0)
+    songs = [f"s{i:02d}" for i in range(N_SONGS)]
+    valence = np.arange(N_SONGS) % 2
+    arousal = (np.arange(N_SONGS) // 2) % 2
+    arr = rng.random((N_SONGS * PER_SONG, 216, 128)).astype(np.float16) * 0.2
+    rows = []
+    order = rng.permutation(N_SONGS * PER_SONG)  # rows of the array are not in song order
+    for i, song in enumerate(songs):
+        for k in range(PER_SONG):
+            r = int(order[i * PER_SONG + k])
+            arr[r, :, 20 + 60 * valence[i] : 40 + 60 * valence[i]] += 1.0
+            arr[r, :, 0:4] += float(arousal[i])
+            rows.append({"song": song, "segment": k, "row": r, "valence": valence[i], "arousal": arousal[i],
+                         "quadrant": ["Q3", "Q4", "Q2", "Q1"][valence[i] + 2 * arousal[i]], "fold": i % 3})
+    np.save(tmp_path / "two_stage.npy", arr)
+    pd.DataFrame(rows).sample(frac=1, random_state=0).to_csv(tmp_path / "two_stage.csv", index=False)
+    return tmp_path
+
+
+def test_segments_are_grouped_by_song_in_time_order(logmel):
+    seg = Segments.load(logmel)
+    index = pd.read_csv(logmel / "two_stage.csv", dtype={"song": str}).set_index(["song", "segment"])
+    assert seg.rows.shape == (N_SONGS, PER_SONG) and len(seg.songs) == N_SONGS
+    for i, song in enumerate(seg.songs["song"]):
+        assert [index.at[(song, k), "row"] for k in range(PER_SONG)] == seg.rows[i].tolist()
+    clips = seg.by_song(np.array([2]))
+    np.testing.assert_array_equal(clips[0, 1], np.asarray(seg.array[seg.rows[2, 1]], dtype=np.float32))
+
+
+def test_split_keeps_the_test_fold_out_of_training_and_validation(logmel):
+    seg = Segments.load(logmel)
+    for fold in fold_ids(seg.songs, None):
+        fit_pos, val_pos, test_pos = split(seg.songs, fold, 0.2, seed=0, stratify="quadrant")
+        assert (seg.songs["fold"].iloc[test_pos] == fold).all()
+        assert (seg.songs["fold"].iloc[np.concatenate([fit_pos, val_pos])] != fold).all()
+        assert len(set(fit_pos) | set(val_pos) | set(test_pos)) == N_SONGS and len(val_pos) >= 4
+    assert fold_ids(seg.songs, 2) == [0, 1]
+
+
+def test_autoencoder_then_bilstm_over_folds(logmel):
+    seg = Segments.load(logmel)
+    cv = {"val_fraction": 0.2, "max_folds": 2, "repeats": 2}
+    ae = {"channels": [2, 2, 2], "batch_size": 16, "lr": 3e-3, "activity_l2": 1e-3, "huber_delta": 1.0, "max_epochs": 2, "patience": 2}
+    module, result = train_autoencoder(seg, 0, ae, MaskConfig(), cv, seed=0)
+    assert result.epochs == 2 and np.isfinite(result.best_score)
+    codes = encode(module.model.encoder, seg)
+    assert codes.shape == (N_SONGS, PER_SONG, 2 * 27 * 16) and codes.dtype == np.float32
+    cfg = {"hidden": 8, "dropout": 0.0, "lr": 1e-2, "batch_size": 4, "max_epochs": 3, "patience": 3}
+    rows, preds, curves = cross_validate(
+        "two_stage", seg, lambda fold: codes, partial(BiLSTMClassifier, codes.shape[-1], 8, 0.0), cfg, cv, 1, tracking.Run()
+    )
+    assert len(rows) == 2 * 2 * 2  # folds × dimensions × repeats
+    assert set(rows["dimension"]) == {"valence", "arousal"} and rows["accuracy"].between(0, 1).all()
+    assert len(preds) == 2 * 2 * (N_SONGS // 3) * 2  # every test song of each fold, each round
+    assert set(preds["actual"]) <= {0, 1} and preds["prob_high"].between(0, 1).all()
+    test_songs = set(preds[preds["fold"] == 0]["song"])
+    assert test_songs == set(seg.songs.loc[seg.songs["fold"] == 0, "song"])
+    assert {"epoch", "train_loss", "val_acc"} <= set(curves.columns)
