@@ -55,6 +55,6 @@ def test_first_activation_is_kept_for_the_activity_penalty():
 def test_keras_style_initialisation():
     model = Autoencoder((8, 8, 8))
     assert all(float(c.bias.detach().abs().max()) == 0 for c in model.modules() if isinstance(c, torch.nn.Conv2d))
-    w = model.encoder.conv2.weight
+    w = model.encoder.conv2.weight.detach()
     limit = (6 / (w.shape[1] * 9 + w.shape[0] * 9)) ** 0.5  # Glorot uniform bound
     assert float(w.abs().max()) <= limit + 1e-6 and float(w.std()) > limit / 4
