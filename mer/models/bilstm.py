@@ -41,7 +41,10 @@ class BiLSTMClassifier(nn.Module):
 
     def forward(self, seq: torch.Tensor) -> torch.Tensor:
         """(B, S, D) → logits (B, n_classes)."""
-        _, (h, _) = self.lstm(seq)
+        # the recurrent part always runs in float32, also under bf16 autocast on a GPU: it is
+        # cheap next to the CNN, and not every backend has a bf16 LSTM
+        with torch.autocast(device_type=seq.device.type, enabled=False):
+            _, (h, _) = self.lstm(seq.to(self.lstm.weight_ih_l0.dtype))
         both = torch.cat([h[-2], h[-1]], dim=1)  # last forward state, last backward state
         return self.head(self.dropout(both))
 

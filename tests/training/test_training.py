@@ -103,3 +103,20 @@ def test_fit_is_deterministic_on_cpu():
         data = TensorDataModule([x], np.arange(24), np.arange(24, 32), batch_size=8, seed=3)
         runs.append(fit(module, data, max_epochs=2, monitor="val_huber", mode="min", patience=2, seed=5).history)
     pd.testing.assert_frame_equal(runs[0], runs[1])
+
+
+def test_bf16_mixed_precision_path(monkeypatch):
+    """The GPU path (bf16 storage, bf16-mixed autocast), exercised on the CPU."""
+    import mer.training.data as data_mod
+    import mer.training.fit as fit_mod
+
+    monkeypatch.setattr(fit_mod, "accelerator_settings", lambda: {"accelerator": "cpu", "devices": 1, "precision": "bf16-mixed"})
+    monkeypatch.setattr(data_mod, "storage_dtype", lambda device: torch.bfloat16)
+    x, y = spectrograms(24)
+    ae = TensorDataModule([x], np.arange(16), np.arange(16, 24), batch_size=8)
+    result = fit(LitAutoencoder((2, 2, 2)), ae, max_epochs=1, monitor="val_huber", mode="min", patience=1, seed=0)
+    assert np.isfinite(result.best_score)
+    clips, labels = x.reshape(12, 2, 216, 128), y.reshape(12, 2)[:, 0]
+    data = TensorDataModule([clips, labels], np.arange(8), np.arange(8, 12), batch_size=4)
+    result = fit(LitClassifier(CnnBiLSTM((2, 2, 2), hidden=4), 1e-3), data, max_epochs=1, monitor="val_acc", mode="max", patience=1, seed=0)
+    assert 0 <= result.best_score <= 1
