@@ -36,20 +36,26 @@ def summarize(rows: pd.DataFrame) -> dict:
     return out
 
 
-def confusion_figure(actual: np.ndarray, predicted: np.ndarray, title: str):
-    """A 2×2 confusion matrix (rows: annotated low/high; columns: predicted) as a matplotlib figure."""
+def class_names(dimension: str) -> list[str]:
+    """Names of the classes 0..K−1 of a target."""
+    return ["Q1", "Q2", "Q3", "Q4"] if dimension == "quadrant" else ["low", "high"]
+
+
+def confusion_figure(actual: np.ndarray, predicted: np.ndarray, title: str, names: list[str] | None = None):
+    """A confusion matrix (rows: annotated; columns: predicted) as a matplotlib figure."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    cm = confusion_matrix(actual, predicted, labels=[0, 1])
-    fig, ax = plt.subplots(figsize=(3.2, 3.0))
+    names = names or ["low", "high"]
+    cm = confusion_matrix(actual, predicted, labels=list(range(len(names))))
+    fig, ax = plt.subplots(figsize=(1.2 + 1.0 * len(names), 1.0 + 1.0 * len(names)))
     ax.imshow(cm, cmap="Blues")
     for (i, j), n in np.ndenumerate(cm):
         ax.text(j, i, str(n), ha="center", va="center", color="black")
-    ax.set_xticks([0, 1], ["low", "high"])
-    ax.set_yticks([0, 1], ["low", "high"])
+    ax.set_xticks(range(len(names)), names)
+    ax.set_yticks(range(len(names)), names)
     ax.set_xlabel("predicted")
     ax.set_ylabel("annotated")
     ax.set_title(title, fontsize=9)
@@ -57,22 +63,25 @@ def confusion_figure(actual: np.ndarray, predicted: np.ndarray, title: str):
     return fig
 
 
-def write_results(model: str, rows: pd.DataFrame, predictions: pd.DataFrame, curves: pd.DataFrame, **info) -> dict:
+def write_results(model: str, rows: pd.DataFrame, predictions: pd.DataFrame, curves: pd.DataFrame | None, **info) -> dict:
     """Write a model's results under ``metrics/`` and return its summary.
 
     ``<model>.json`` (mean/std over folds: ``valence.accuracy`` …), ``<model>_folds.csv``
     (one row per fold × dimension × round), ``<model>_curves.csv`` (per-epoch losses) and
     ``confusion/<model>_<dimension>.csv`` (annotated vs predicted per test song, a DVC plot).
+    F1 is binary (high = positive) for valence and arousal, macro-averaged for quadrants.
     """
     from mer.io import write_csv, write_json
 
     summary = {**summarize(rows), **info}
     write_json(f"metrics/{model}.json", summary)
-    write_csv(f"metrics/{model}_folds.csv", rows[FOLD_COLUMNS])
-    first = ["model", "dimension", "fold", "repeat", "epoch"]
-    write_csv(f"metrics/{model}_curves.csv", curves[first + [c for c in curves.columns if c not in first]])
-    names = np.array(["low", "high"])
+    write_csv(f"metrics/{model}_folds.csv", rows[[c for c in FOLD_COLUMNS if c in rows]])
+    if curves is not None:
+        first = ["model", "dimension", "fold", "repeat", "epoch"]
+        write_csv(f"metrics/{model}_curves.csv", curves[first + [c for c in curves.columns if c not in first]])
     for dim, group in predictions.groupby("dimension", sort=False):
+        names = np.array(class_names(dim))
         table = group.assign(actual=names[group["actual"]], predicted=names[group["predicted"]])
-        write_csv(f"metrics/confusion/{model}_{dim}.csv", table[["song", "fold", "repeat", "actual", "predicted", "prob_high"]])
+        columns = [c for c in ("song", "fold", "repeat", "actual", "predicted", "prob_high") if c in table]
+        write_csv(f"metrics/confusion/{model}_{dim}.csv", table[columns])
     return summary

@@ -41,7 +41,7 @@ class Params(Mapping[str, Any]):
         return dict(self._data)
 
     def flat(self, *sections: str) -> dict[str, Any]:
-        """``{"pad.clip_dur": 30.0, ...}`` for the given top-level keys (all if none)."""
+        """``{"pad.clip_dur": 30.0, ...}`` for the given keys, top-level or dotted (all if none)."""
         out: dict[str, Any] = {}
 
         def walk(prefix: str, value: Any) -> None:
@@ -52,7 +52,10 @@ class Params(Mapping[str, Any]):
                 out[prefix] = value
 
         for key in sections or tuple(self._data):
-            walk(key, self._data[key])
+            node: Any = self._data
+            for part in key.split("."):
+                node = node[part]
+            walk(key, node)
         return out
 
 

@@ -1,6 +1,6 @@
 """Training presets: every training setting of a method as one unit.
 
-``paper`` is seed 000 Tables 2–3 and §4.4 (and, later, seed 001's settings);
+``paper`` is seed 000 Tables 2–3 and §4.4, and seed 001's VGG16 segment classifier;
 ``quick`` keeps the embedded default fast on a 2-core CPU. Select one with the
 top-level ``preset`` param (``dvc exp run -S preset=paper``); any key of a
 method's section in params.yaml that is not null overrides the preset's value.
@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from mer.errors import ConfigError
+from mer.models.vgg import VGG16
 
 PRESETS: dict[str, dict[str, dict[str, Any]]] = {
     "paper": {
@@ -28,12 +29,42 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
         },
         "bilstm": {"hidden": 512, "dropout": 0.5, "lr": 1e-5, "batch_size": 10, "max_epochs": 300, "patience": 10},
         "baseline": {"channels": [128, 64, 32], "hidden": 512, "dropout": 0.5, "lr": 1e-5, "batch_size": 10, "max_epochs": 300, "patience": 10},
+        "sssl": {  # seed 001: VGG16, 1 input channel, K outputs. Settings it does not give follow DivideMix / R-Drop.
+            "convs": list(VGG16),
+            "pool": 7,
+            "fc": [4096, 4096],
+            "dropout": 0.5,
+            "input_pool": 1,
+            "lr": 1e-4,
+            "batch_size": 64,
+            "max_epochs": 30,
+            "warmup_epochs": 5,
+            "tau": 0.5,
+            "temperature": 0.5,
+            "alpha": 4.0,
+            "lambda_kl": 1.0,
+        },
     },
     "quick": {
         "cv": {"repeats": 1, "max_folds": 2, "val_fraction": 0.1},
         "autoencoder": {"channels": [8, 8, 8], "batch_size": 64, "lr": 1e-3, "activity_l2": 1e-3, "huber_delta": 1.0, "max_epochs": 4, "patience": 2},
         "bilstm": {"hidden": 64, "dropout": 0.5, "lr": 1e-3, "batch_size": 10, "max_epochs": 40, "patience": 8},
         "baseline": {"channels": [8, 8, 8], "hidden": 64, "dropout": 0.5, "lr": 1e-3, "batch_size": 10, "max_epochs": 6, "patience": 3},
+        "sssl": {
+            "convs": [8, "M", 16, "M", 32, "M", 32, "M"],
+            "pool": [1, 4],  # average over time, keep 4 frequency bands
+            "fc": [],
+            "dropout": 0.3,
+            "input_pool": 2,  # average 2×2 first: half the frames and mel bands
+            "lr": 1e-3,
+            "batch_size": 64,
+            "max_epochs": 4,
+            "warmup_epochs": 2,
+            "tau": 0.5,
+            "temperature": 0.5,
+            "alpha": 4.0,
+            "lambda_kl": 1.0,
+        },
     },
 }
 

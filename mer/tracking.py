@@ -146,15 +146,15 @@ class Run:
         if self.active and Path(path).exists():
             self.client.log_artifact(self.run_id, str(path), artifact_path)
 
-    def log_confusion(self, actual, predicted, title: str) -> None:
-        """A 2×2 confusion-matrix image (low/high) as an artifact."""
+    def log_confusion(self, actual, predicted, title: str, names: list[str] | None = None) -> None:
+        """A confusion-matrix image (low/high, or the classes ``names``) as an artifact."""
         if not self.active:
             return
         import matplotlib.pyplot as plt
 
         from mer.evaluate import confusion_figure
 
-        fig = confusion_figure(actual, predicted, title)
+        fig = confusion_figure(actual, predicted, title, names)
         self.client.log_figure(self.run_id, fig, "confusion_matrix.png")
         plt.close(fig)
 

@@ -22,9 +22,10 @@ pytestmark = pytest.mark.e2e
 SMALL = {
     "synth.n_songs": 16, "synth.min_dur": 4.0, "synth.max_dur": 14.0, "cv.folds": 2, "segment_dur": 2,
     "cv.max_folds": 1, "autoencoder.max_epochs": 1, "bilstm.max_epochs": 2, "baseline.max_epochs": 1,
+    "sssl.max_epochs": 2, "sssl.warmup_epochs": 1,
 }
 FRONT_END = {"download", "pad", "labels", "folds", "segment", "logmel"}
-MODELS = {"autoencoder", "two_stage", "baseline"}
+MODELS = {"autoencoder", "two_stage", "baseline", "sssl", "svm"}
 
 
 def repo_files() -> list[str]:
@@ -60,10 +61,10 @@ def env(tracking: bool) -> dict:
     return e
 
 
-def dvc(repo: Path, *args: str, tracking: bool = False) -> str:
+def dvc(repo: Path, *args: str, tracking: bool = False, stdout_only: bool = False) -> str:
     proc = subprocess.run([sys.executable, "-m", "dvc", *args], cwd=repo, env=env(tracking), capture_output=True, text=True)
     assert proc.returncode == 0, f"dvc {' '.join(args)} failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}"
-    return proc.stdout + proc.stderr
+    return proc.stdout if stdout_only else proc.stdout + proc.stderr
 
 
 def ran(output: str) -> set[str]:
@@ -113,7 +114,17 @@ def test_two_stage_and_baseline_results(small_repo):
         assert set(conf["actual"]) <= {"low", "high"} and len(conf) == 8  # the 8 test songs of fold 0
     assert (repo / "data/models/autoencoder/fold_0.pt").exists()
     assert m["autoencoder.json"]["folds"] == 1
-    shown = json.loads(dvc(repo, "plots", "show", "--json"))
+    sssl = m["sssl.json"]
+    for dim in ("valence", "arousal", "quadrant"):
+        assert 0 <= sssl[dim]["accuracy"] <= 1 and 0 <= sssl[dim]["f1"] <= 1
+    assert sssl["train_features"] == "insample"
+    assert set(m["sssl_segments.json"]) == {"valence", "arousal", "quadrant"}
+    assert "noisy_in_u" in m["sssl_segments.json"]["valence"]  # the synthetic set knows each segment's true emotion
+    timeline = pd.read_csv(repo / "metrics/sssl_timelines.csv")
+    assert {"song", "start_s", "Q1", "Q2", "Q3", "Q4"} <= set(timeline.columns) and timeline["song"].nunique() <= 3
+    shown = dvc(repo, "plots", "show", "--json", stdout_only=True, tracking=False)
+    assert "WARNING" not in dvc(repo, "plots", "show", "--json")  # every plot finds its fields
+    shown = json.loads(shown)
     assert not shown.get("errors") and "two_stage valence confusion" in shown["data"]
     assert shown["data"]["two_stage valence confusion"]  # rendered from the CSV
 
@@ -132,9 +143,10 @@ def test_stages_of_one_repro_are_grouped_in_mlflow(small_repo):
     assert (stages["git.rev"].str.len() == 40).all() and (stages["dvc.exp_name"] == "workspace").all()
     # one run per model per fold, nested under its stage's run
     models = tags[tags["mer.model"].notna()]
-    assert sorted(models.index.map(lambda r: tags.loc[r, "mlflow.runName"])) == [
-        "autoencoder fold 0", "baseline arousal fold 0", "baseline valence fold 0", "two_stage arousal fold 0", "two_stage valence fold 0"
-    ]
+    assert sorted(models.index.map(lambda r: tags.loc[r, "mlflow.runName"])) == sorted([
+        "autoencoder fold 0", "baseline arousal fold 0", "baseline valence fold 0", "two_stage arousal fold 0", "two_stage valence fold 0",
+        *(f"{m} {t} fold 0" for m in ("sssl", "svm") for t in ("valence", "arousal", "quadrant")),
+    ])
     stage_of = dict(zip(stages.index, stages["mer.stage"]))
     assert all(stage_of[p] == m for p, m in zip(models["mlflow.parentRunId"], models["mer.model"]))
     with sqlite3.connect(db) as con:
@@ -159,7 +171,7 @@ def test_temporary_experiments_use_their_own_params_and_the_main_store(small_rep
     before = metrics(repo)
     out = dvc(repo, "exp", "run", "--temp", "-n", "tmp-exp", "-S", "segment_dur=4", tracking=True)
     assert ran(out) == {"segment", "logmel"} | MODELS
-    shown = json.loads(dvc(repo, "exp", "show", "--json"))
+    shown = json.loads(dvc(repo, "exp", "show", "--json", stdout_only=True))
     exps = [e for rev in shown for e in (rev.get("experiments") or [])]
     run = next(r for e in exps for r in e["revs"] if e["name"] == "tmp-exp")
     logmel = run["data"]["metrics"]["metrics/logmel.json"]["data"]

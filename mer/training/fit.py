@@ -38,25 +38,27 @@ def fit(
     data: pl.LightningDataModule,
     *,
     max_epochs: int,
-    monitor: str,
-    mode: str,
-    patience: int,
     seed: int,
+    monitor: str | None = None,
+    mode: str = "min",
+    patience: int = 10,
     loggers: list[Logger] | None = None,
 ) -> FitResult:
     """Train until ``monitor`` stops improving for ``patience`` epochs (Lightning's
-    EarlyStopping); reload the best epoch's weights (Lightning's ModelCheckpoint)."""
+    EarlyStopping) and reload the best epoch's weights (Lightning's ModelCheckpoint);
+    without ``monitor``, train ``max_epochs`` epochs and keep the last weights."""
     seed_everything(seed)
     for name in ("pytorch_lightning", "lightning.pytorch", "lightning_fabric"):
         logging.getLogger(name).setLevel(logging.ERROR)
     with tempfile.TemporaryDirectory(prefix="mer-fit-") as tmp:
         checkpoint = ModelCheckpoint(dirpath=Path(tmp) / "best", monitor=monitor, mode=mode, save_top_k=1, save_weights_only=True)
-        stopper = EarlyStopping(monitor=monitor, mode=mode, patience=patience)
+        callbacks = [checkpoint, EarlyStopping(monitor=monitor, mode=mode, patience=patience)] if monitor else []
         csv = CSVLogger(tmp, name="history", version=0)
         trainer = pl.Trainer(
             **accelerator_settings(),
             max_epochs=max_epochs,
-            callbacks=[checkpoint, stopper],
+            callbacks=callbacks,
+            enable_checkpointing=bool(monitor),
             logger=[csv, *(loggers or [])],
             enable_progress_bar=False,
             enable_model_summary=False,
@@ -69,12 +71,15 @@ def fit(
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*(does not have many workers|LeafSpec|Consider setting).*")
             trainer.fit(module, datamodule=data)
-        if checkpoint.best_model_path:
+        if monitor and checkpoint.best_model_path:
             state = torch.load(checkpoint.best_model_path, map_location=module.device, weights_only=True)["state_dict"]
             module.load_state_dict(state)
         history = _history(Path(csv.log_dir) / "metrics.csv")
-    best = checkpoint.best_model_score
-    best_epoch = int(history.loc[history[monitor].idxmin() if mode == "min" else history[monitor].idxmax(), "epoch"]) if monitor in history else -1
+    best = checkpoint.best_model_score if monitor else None
+    if monitor in history:
+        best_epoch = int(history.loc[history[monitor].idxmin() if mode == "min" else history[monitor].idxmax(), "epoch"])
+    else:
+        best_epoch = int(trainer.current_epoch) - 1
     return FitResult(history, best_epoch, float(best) if best is not None else float("nan"), int(trainer.current_epoch))
 
 

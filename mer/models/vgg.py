@@ -1,0 +1,60 @@
+"""VGG-style segment classifier (seed 001 "Experiment Setup": VGG16 with one input channel
+and K outputs — "we only modify the input channel and output number").
+
+``VGG16`` is the torchvision/Simonyan layout: 13 3×3 convolutions in five blocks
+with max-pooling, adaptive average pooling to 7 × 7, two 4096-wide dense layers
+with ReLU and dropout, and the output layer. Convolution widths, the pooling
+size (time × mel; a quick network averages over time but keeps a few frequency
+bands — where energy sits in frequency matters for emotion), the dense layers and
+an optional input down-sampling are parameters, so a quick preset can use a small
+network of the same style on a CPU.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+VGG16 = (64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M")
+
+
+class VGG(nn.Module):
+    def __init__(
+        self,
+        n_classes: int,
+        convs: Sequence[int | str] = VGG16,
+        pool: int | Sequence[int] = 7,
+        fc: Sequence[int] = (4096, 4096),
+        dropout: float = 0.5,
+        input_pool: int = 1,
+    ):
+        super().__init__()
+        layers: list[nn.Module] = [nn.AvgPool2d(input_pool)] if input_pool > 1 else []
+        channels = 1
+        for item in convs:
+            if item == "M":
+                layers.append(nn.MaxPool2d(2, 2))
+            else:
+                layers += [nn.Conv2d(channels, int(item), 3, padding=1), nn.ReLU(inplace=True)]
+                channels = int(item)
+        self.features = nn.Sequential(*layers)
+        self.pool = nn.AdaptiveAvgPool2d(pool if isinstance(pool, int) else tuple(pool))
+        head: list[nn.Module] = []
+        width = channels * int(torch.tensor(self.pool.output_size).broadcast_to(2).prod())
+        for units in fc:
+            head += [nn.Linear(width, units), nn.ReLU(inplace=True), nn.Dropout(dropout)]
+            width = units
+        if not fc:
+            head.append(nn.Dropout(dropout))  # R-Drop needs a stochastic sub-network
+        head.append(nn.Linear(width, n_classes))
+        self.classifier = nn.Sequential(*head)
+        self.features.to(memory_format=torch.channels_last)  # faster convolutions and pooling (CPU and GPU)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, frames, mels) or (B, 1, frames, mels) → logits (B, n_classes)."""
+        if x.dim() == 3:
+            x = x[:, None]
+        x = self.features(x.contiguous(memory_format=torch.channels_last))
+        return self.classifier(torch.flatten(self.pool(x), 1))

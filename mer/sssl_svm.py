@@ -1,0 +1,135 @@
+"""SSSL segment classifiers and song-level SVMs (seed 001) over the shared cross-validation folds.
+
+Per fold and target (binary valence, binary arousal, and the 4-class quadrant
+where the dataset annotates quadrants) a segment classifier is trained on the
+overlapping, unpadded segments of the training songs, each segment inheriting
+its song's label. Its probabilities of every segment feed the song-level
+features of eq. 11–15 and an SVM trained on the training songs. Test songs'
+features always come from a segment model that never saw them. Training songs'
+features come either from the fold's model itself (``insample``: seed 001's
+procedure as written, which gives optimistic training features) or from models
+of inner folds that did not see them (``crossfit``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from sklearn.metrics import accuracy_score, f1_score
+
+from mer.io import read_csv
+from mer.labels import QUADRANT_VA, quadrant_index
+from mer.models.aggregate import fit_svm, song_features
+from mer.models.vgg import VGG
+from mer.training.fit import FitResult, fit, seed_everything
+from mer.training.sssl import LitSSSL, SSSLConfig, WindowDataModule, Windows
+from mer.training.data import storage_dtype
+
+N_CLASSES = {"valence": 2, "arousal": 2, "quadrant": 4}
+
+
+@dataclass
+class SSSLSegments:
+    """The SSSL windows: the frame array and one index row per segment."""
+
+    index: pd.DataFrame  # song, segment, start_s, valence, arousal, quadrant, fold, frame_start, n_frames[, true_*]
+    frames: np.ndarray  # (frames, mels), memory-mapped
+
+    @classmethod
+    def load(cls, logmel_dir: str | Path) -> "SSSLSegments":
+        logmel_dir = Path(logmel_dir)
+        index = read_csv(logmel_dir / "sssl.csv")
+        if index["n_frames"].nunique() > 1:
+            raise ValueError("SSSL windows must all have the same length")
+        return cls(index.reset_index(drop=True), np.load(logmel_dir / "sssl.npy", mmap_mode="r"))
+
+    @property
+    def width(self) -> int:
+        return int(self.index["n_frames"].iloc[0])
+
+    def labels(self, target: str) -> np.ndarray:
+        return quadrant_index(self.index["quadrant"]) if target == "quadrant" else self.index[target].to_numpy().astype(np.int64)
+
+    def truth(self, target: str, thresholds: dict[str, float] | None) -> np.ndarray | None:
+        """Each segment's true class from the known per-second emotion (synthetic data), else None."""
+        if thresholds is None or "true_valence" not in self.index:
+            return None
+        v = (self.index["true_valence"].to_numpy() > thresholds["valence"]).astype(np.int64)
+        a = (self.index["true_arousal"].to_numpy() > thresholds["arousal"]).astype(np.int64)
+        if target == "valence":
+            return v
+        if target == "arousal":
+            return a
+        lookup = {va: i for i, va in enumerate(QUADRANT_VA[q] for q in ("Q1", "Q2", "Q3", "Q4"))}
+        return np.array([lookup[(x, y)] for x, y in zip(v, a)], dtype=np.int64)
+
+
+def make_net(cfg: dict[str, Any], n_classes: int) -> VGG:
+    return VGG(n_classes, cfg["convs"], cfg["pool"], cfg["fc"], cfg["dropout"], cfg["input_pool"])
+
+
+def train_segment_model(
+    seg: SSSLSegments, target: str, rows: np.ndarray, cfg: dict[str, Any], seed: int, truth: np.ndarray | None = None, loggers=None
+) -> tuple[LitSSSL, FitResult]:
+    """Train the SSSL segment classifier for ``target`` on the segments ``rows``."""
+    k = N_CLASSES[target]
+    seed_everything(seed)
+    module = LitSSSL(
+        make_net(cfg, k),
+        SSSLConfig(k, cfg["lr"], cfg["warmup_epochs"], cfg["tau"], cfg["temperature"], cfg["alpha"], cfg["lambda_kl"]),
+        seed,
+        truth,
+    )
+    data = WindowDataModule(seg.frames, seg.index["frame_start"].to_numpy(), seg.width, seg.labels(target), rows, cfg["batch_size"], seed)
+    result = fit(module, data, max_epochs=cfg["max_epochs"], seed=seed, loggers=loggers)
+    return module, result
+
+
+@torch.no_grad()
+def probabilities(net: torch.nn.Module, seg: SSSLSegments, rows: np.ndarray | None = None, batch_size: int = 256) -> np.ndarray:
+    """Class probabilities of the segments ``rows`` (all by default), float32."""
+    dev = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    net = net.to(dev).eval()
+    rows = torch.as_tensor(np.arange(len(seg.index)) if rows is None else np.asarray(rows), device=dev)
+    frames = torch.as_tensor(np.array(seg.frames)).to(dev, storage_dtype(dev))
+    windows = Windows(frames, torch.as_tensor(seg.index["frame_start"].to_numpy(copy=True), device=dev), seg.width)
+    out = []
+    for begin in range(0, len(rows), batch_size):
+        with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=dev.type == "cuda"):
+            out.append(torch.softmax(net(windows[rows[begin : begin + batch_size]].float()).float(), dim=-1).cpu())
+    return torch.cat(out).numpy().astype(np.float32)
+
+
+def inner_folds(songs: np.ndarray, n: int, seed: int) -> dict[str, int]:
+    """Song → inner fold, for cross-fitted training features."""
+    order = np.random.default_rng(seed).permutation(np.unique(songs))
+    return {s: i % n for i, s in enumerate(order)}
+
+
+def svm_scores(
+    seg: SSSLSegments, target: str, probs: np.ndarray, train_probs: np.ndarray, fold: int, svm: dict[str, Any], seed: int
+) -> tuple[dict[str, float], pd.DataFrame]:
+    """Fit the song-level SVM on the training songs of ``fold``; score its test songs.
+
+    ``probs`` holds the fold model's probabilities of every segment (used for the
+    test songs), ``train_probs`` those used for the training songs' features."""
+    songs = seg.index["song"].to_numpy()
+    test = seg.index["fold"].to_numpy() == fold
+    labels = pd.Series(seg.labels(target), index=songs).groupby(level=0).first()
+    train_x = song_features(train_probs[~test], songs[~test], svm["theta"])
+    test_x = song_features(probs[test], songs[test], svm["theta"])
+    model = fit_svm(train_x, labels.loc[train_x.index].to_numpy(), svm["C"], svm["kernel"], seed)
+    pred = model.predict(test_x.to_numpy())
+    actual = labels.loc[test_x.index].to_numpy()
+    average = "binary" if N_CLASSES[target] == 2 else "macro"
+    scores = {
+        "accuracy": float(accuracy_score(actual, pred)),
+        "f1": float(f1_score(actual, pred, average=average, pos_label=1, zero_division=0)) if average == "binary"
+        else float(f1_score(actual, pred, average="macro", zero_division=0)),
+    }
+    return scores, pd.DataFrame({"song": test_x.index, "actual": actual, "predicted": pred})

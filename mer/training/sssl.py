@@ -1,0 +1,152 @@
+"""Lightning training of the SSSL segment classifier (seed 001, "Semi-supervised Self-learning Framework").
+
+Warm-up epochs use plain cross-entropy on the inherited (noisy) segment labels.
+At the start of every later epoch one evaluation pass gives each training
+segment's cross-entropy and prediction: a 2-component GMM on the losses splits
+the segments into a clean set X (labels kept) and a noisy set U (labels erased,
+replaced by the sharpened prediction); the epoch then trains on mixup of X ∪ Û
+plus λ × the R-Drop consistency loss on U.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pytorch_lightning as pl
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from mer.models.sssl import clean_probability, draw_mixup, mixup, sharpen, soft_cross_entropy, symmetric_kl
+from mer.training.data import DeviceBatches, storage_dtype
+
+
+class Windows:
+    """Segments as windows of one device-resident frame array: item i is
+    ``frames[start_i : start_i + width]`` — gathered on the device, never copied per sample."""
+
+    def __init__(self, frames: torch.Tensor, starts: torch.Tensor, width: int):
+        self.frames, self.starts = frames, starts
+        self.offsets = torch.arange(width, device=frames.device)
+
+    def __getitem__(self, idx: torch.Tensor) -> torch.Tensor:
+        return self.frames[self.starts[idx][:, None] + self.offsets[None, :]]
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+
+class WindowDataModule(pl.LightningDataModule):
+    """Training batches ``(segment ids, windows, labels)`` over the training segments."""
+
+    def __init__(self, frames: np.ndarray, starts: np.ndarray, width: int, labels: np.ndarray, train_rows: np.ndarray, batch_size: int, seed: int = 0):
+        super().__init__()
+        self.host = (frames, starts, width, labels)
+        self.train_rows = np.asarray(train_rows, dtype=np.int64)
+        self.batch_size, self.seed = batch_size, seed
+        self.windows: Windows | None = None
+
+    def setup(self, stage: str | None = None) -> None:
+        if self.windows is not None:
+            return
+        frames, starts, width, labels = self.host
+        dev = self.trainer.strategy.root_device if self.trainer is not None else torch.device("cpu")
+        self.windows = Windows(torch.as_tensor(np.array(frames)).to(dev, storage_dtype(dev)), torch.as_tensor(np.array(starts), device=dev), width)
+        self.labels = torch.as_tensor(np.array(labels), device=dev)
+        self.ids = torch.arange(len(starts), device=dev)
+        self.rows = torch.as_tensor(self.train_rows, device=dev)
+
+    def train_dataloader(self) -> DeviceBatches:
+        return DeviceBatches([self.ids, self.windows, self.labels], self.rows, self.batch_size, True, self.seed)
+
+
+@dataclass(frozen=True)
+class SSSLConfig:
+    n_classes: int
+    lr: float = 1e-3
+    warmup_epochs: int = 2
+    tau: float = 0.5  # clean if ω > τ
+    temperature: float = 0.5  # sharpening T
+    alpha: float = 4.0  # mixup Beta(α, α)
+    lambda_kl: float = 1.0  # R-Drop weight; 0 = "proposed*"
+
+
+class LitSSSL(pl.LightningModule):
+    """``truth`` (optional, per segment): the true segment class where it is known (the
+    synthetic set), to log how well the clean/noisy split separates right from wrong labels."""
+
+    def __init__(self, net: nn.Module, cfg: SSSLConfig, seed: int = 0, truth: np.ndarray | None = None):
+        super().__init__()
+        self.net, self.cfg = net, cfg
+        self.rng = np.random.default_rng(seed)
+        self.seed = seed
+        self.truth = None if truth is None else torch.as_tensor(truth)
+        self.clean: torch.Tensor | None = None  # per segment: in X (True) or U
+        self.soft: torch.Tensor | None = None  # per segment: sharpened prediction (targets of U)
+        self.split_log: list[dict] = []
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x)
+
+    @torch.no_grad()
+    def scan(self, windows: Windows, labels: torch.Tensor, rows: torch.Tensor, batch_size: int = 256) -> tuple[torch.Tensor, torch.Tensor]:
+        """Per-segment cross-entropy and class probabilities of ``rows``, in eval mode."""
+        was_training = self.net.training
+        self.net.eval()
+        losses, probs = [], []
+        for start in range(0, len(rows), batch_size):
+            idx = rows[start : start + batch_size]
+            with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.device.type == "cuda"):
+                logits = self.net(windows[idx].float()).float()
+            losses.append(F.cross_entropy(logits, labels[idx], reduction="none"))
+            probs.append(torch.softmax(logits, dim=-1))
+        self.net.train(was_training)
+        return torch.cat(losses), torch.cat(probs)
+
+    def on_train_epoch_start(self) -> None:
+        if self.current_epoch < self.cfg.warmup_epochs:
+            return
+        dm = self.trainer.datamodule
+        losses, probs = self.scan(dm.windows, dm.labels, dm.rows)
+        omega = clean_probability(losses.cpu().numpy(), self.seed + self.current_epoch)
+        clean_rows = torch.as_tensor(omega > self.cfg.tau, device=self.device)
+        n = len(dm.windows)
+        self.clean = torch.zeros(n, dtype=torch.bool, device=self.device)
+        self.clean[dm.rows] = clean_rows
+        self.soft = torch.zeros(n, self.cfg.n_classes, device=self.device)
+        self.soft[dm.rows] = sharpen(probs, self.cfg.temperature)
+        entry = {"epoch": self.current_epoch, "clean": int(clean_rows.sum()), "clean_share": float(clean_rows.float().mean())}
+        if self.truth is not None:
+            right = (dm.labels[dm.rows] == self.truth.to(self.device)[dm.rows]).cpu().numpy()
+            kept = clean_rows.cpu().numpy()
+            entry.update(
+                split_correct=float((kept == right).mean()),  # clean ⇔ the inherited label is the segment's true class
+                noisy_in_u=float((~kept[~right]).mean()) if (~right).any() else float("nan"),
+                clean_precision=float(right[kept].mean()) if kept.any() else float("nan"),
+            )
+        self.split_log.append(entry)
+        self.log_dict({k: float(v) for k, v in entry.items() if k != "epoch"}, on_step=False, on_epoch=True)
+
+    def training_step(self, batch, _):
+        ids, x, y = batch
+        x = x.float()
+        if self.clean is None:  # warm-up: plain cross-entropy on the inherited labels
+            loss = F.cross_entropy(self.net(x).float(), y)
+            self.log("train_loss", loss, on_step=False, on_epoch=True, batch_size=len(y))
+            return loss
+        clean = self.clean[ids]
+        targets = torch.where(clean[:, None], F.one_hot(y, self.cfg.n_classes).float(), self.soft[ids])
+        delta, perm = draw_mixup(len(x), self.cfg.alpha, self.rng)
+        x_mix, y_mix = mixup(x, targets, delta, perm.to(x.device))
+        l_mix = soft_cross_entropy(self.net(x_mix).float(), y_mix)
+        l_kl = torch.zeros((), device=x.device)
+        if self.cfg.lambda_kl > 0 and (~clean).any():
+            xu = x[~clean]  # two passes with different dropout masks
+            l_kl = symmetric_kl(self.net(xu).float(), self.net(xu).float()).mean()
+        loss = l_mix + self.cfg.lambda_kl * l_kl
+        self.log_dict({"train_loss": loss, "loss_mix": l_mix, "loss_kl": l_kl}, on_step=False, on_epoch=True, batch_size=len(y))
+        return loss
+
+    def configure_optimizers(self):
+        return torch.optim.Adam(self.parameters(), lr=self.cfg.lr)

@@ -1,0 +1,68 @@
+"""Stage `sssl`: SSSL segment classifiers per fold and target (seed 001) → segment probabilities in data/sssl."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from mer import presets, tracking
+from mer.io import atomic_dir, write_csv, write_json
+from mer.sssl_svm import N_CLASSES, SSSLSegments, inner_folds, probabilities, train_segment_model
+from mer.stage import run_stage
+from mer.two_stage import fold_ids
+
+OUT = Path("data/sssl")
+
+
+def main(p, run):
+    cv, cfg = presets.resolve(p, "cv"), presets.resolve(p, "sssl")
+    crossfit = p.svm.train_features == "crossfit"
+    seg = SSSLSegments.load("data/logmel")
+    labels = json.loads(Path("metrics/labels.json").read_text())
+    targets = ["valence", "arousal"] + (["quadrant"] if labels["source"]["quadrant"] == "annotation" else [])
+    folds = fold_ids(seg.index.drop_duplicates("song"), cv["max_folds"])
+    print(f"[sssl] preset {p.preset}: {cfg}; targets {targets}; folds {folds}; training-song features {p.svm.train_features}")
+    songs, fold_of = seg.index["song"].to_numpy(), seg.index["fold"].to_numpy()
+    curves, summary = [], {}
+    with atomic_dir(OUT) as tmp:
+        for target in targets:
+            probs = np.zeros((len(folds), len(seg.index), N_CLASSES[target]), np.float32)
+            train_probs = np.zeros_like(probs) if crossfit else None
+            truth = seg.truth(target, labels.get("threshold"))
+            test_acc, splits = [], []
+            for i, fold in enumerate(folds):
+                seed = p.seed + 1000 * fold + 7 * len(target)
+                child = run.child(f"sssl {target} fold {fold}", {"mer.model": "sssl", "mer.dimension": target, "mer.fold": fold})
+                child.log_params({**cfg, "fold": fold, "target": target})
+                train_rows = np.flatnonzero(fold_of != fold)
+                module, result = train_segment_model(seg, target, train_rows, cfg, seed, truth, tracking.lightning_loggers(child))
+                probs[i] = probabilities(module.net, seg)
+                if crossfit:  # training songs' features from models that did not see them
+                    inner = pd.Series(songs[train_rows]).map(inner_folds(songs[train_rows], p.svm.inner_folds, seed)).to_numpy()
+                    for k in range(p.svm.inner_folds):
+                        held = train_rows[inner == k]
+                        m, _ = train_segment_model(seg, target, train_rows[inner != k], cfg, seed + 100 + k, None)
+                        train_probs[i, held] = probabilities(m.net, seg, held)
+                test = fold_of == fold
+                acc = float((probs[i][test].argmax(1) == seg.labels(target)[test]).mean())
+                test_acc.append(acc)
+                split = module.split_log[-1] if module.split_log else {}
+                splits.append(split)
+                curves.append(result.history.assign(target=target, fold=fold))  # losses and, per epoch, the split
+                child.log_metrics({"segment_accuracy": acc, **{f"final_{k}": v for k, v in split.items() if k != "epoch"}})
+                child.end()
+                print(f"[sssl] {target} fold {fold}: test-segment accuracy vs inherited labels {acc:.3f}; final split {split}")
+            np.save(tmp / f"{target}.npy", probs)
+            if crossfit:
+                np.save(tmp / f"{target}_train.npy", train_probs)
+            final = pd.DataFrame(splits)
+            summary[target] = {"segment_accuracy": round(float(np.mean(test_acc)), 6), **{k: round(float(final[k].mean()), 6) for k in final if k != "epoch"}}
+        write_json(tmp / "folds.json", {"folds": folds, "targets": targets, "train_features": p.svm.train_features})
+    write_csv("metrics/sssl_curves.csv", pd.concat(curves, ignore_index=True))
+    write_json("metrics/sssl_segments.json", summary)
+    run.log_metrics(summary)
+
+
+if __name__ == "__main__":
+    run_stage("sssl", main, ["preset", "seed", "cv", "sssl", "svm.train_features", "svm.inner_folds"])

@@ -1,0 +1,74 @@
+"""SSSL pieces against their equations (seed 001 eq. 3–10) on small tensors."""
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from mer.models.sssl import clean_probability, draw_mixup, mixup, sharpen, soft_cross_entropy, symmetric_kl
+
+
+def test_gmm_split_finds_the_mislabelled_segments():
+    # a toy problem: the network has learnt the clean labels (low loss); flipped labels give high loss
+    rng = np.random.default_rng(0)
+    n, flipped = 400, rng.choice(400, 80, replace=False)
+    is_noisy = np.zeros(n, bool)
+    is_noisy[flipped] = True
+    p_true = rng.uniform(0.75, 0.98, n)  # the model's probability of each segment's true class
+    losses = np.where(is_noisy, -np.log(1 - p_true), -np.log(p_true))  # CE against the (possibly flipped) label
+    omega = clean_probability(losses, seed=0)
+    clean = omega > 0.5
+    assert (~clean[is_noisy]).mean() > 0.9  # the flipped ones end up in U
+    assert clean[~is_noisy].mean() > 0.9
+    assert omega[losses.argmin()] > 0.99 and omega[losses.argmax()] < 0.01  # ω is the low-loss component's posterior
+
+
+def test_gmm_split_without_spread_keeps_everything():
+    assert (clean_probability(np.full(10, 0.3)) == 1).all()
+
+
+def test_sharpen_matches_equation_4():
+    p = torch.tensor([[0.6, 0.3, 0.1], [0.25, 0.25, 0.5]])
+    for t in (0.5, 1.0, 2.0):
+        q = p ** (1 / t)
+        torch.testing.assert_close(sharpen(p, t), q / q.sum(1, keepdim=True))
+    assert sharpen(p, 0.5)[0, 0] > p[0, 0]  # T < 1 sharpens
+    torch.testing.assert_close(sharpen(p, 1.0), p)
+
+
+def test_mixup_matches_equations_6_and_7():
+    x = torch.tensor([[1.0, 0.0], [0.0, 2.0], [4.0, 4.0]])
+    y = torch.tensor([[1.0, 0.0], [0.0, 1.0], [0.5, 0.5]])
+    perm = torch.tensor([2, 0, 1])
+    xm, ym = mixup(x, y, 0.7, perm)
+    torch.testing.assert_close(xm[0], 0.7 * x[0] + 0.3 * x[2])
+    torch.testing.assert_close(ym[1], 0.7 * y[1] + 0.3 * y[0])
+    torch.testing.assert_close(ym.sum(1), torch.ones(3))  # mixed targets stay distributions
+
+
+def test_draw_mixup_keeps_delta_at_least_half():
+    rng = np.random.default_rng(0)
+    deltas = [draw_mixup(8, 4.0, rng)[0] for _ in range(200)]
+    assert min(deltas) >= 0.5 and max(deltas) <= 1.0
+    assert 0.6 < np.mean(deltas) < 0.75  # E[max(δ, 1−δ)] for Beta(4, 4) ≈ 0.66
+    _, perm = draw_mixup(8, 4.0, rng)
+    assert sorted(perm.tolist()) == list(range(8))
+
+
+def test_soft_cross_entropy_matches_equation_8():
+    logits = torch.tensor([[2.0, 0.0], [0.0, 1.0]])
+    targets = torch.tensor([[0.8, 0.2], [0.0, 1.0]])
+    expected = -(targets * torch.log_softmax(logits, 1)).sum(1).mean()
+    torch.testing.assert_close(soft_cross_entropy(logits, targets), expected)
+    hard = torch.tensor([0, 1])
+    torch.testing.assert_close(soft_cross_entropy(logits, F.one_hot(hard, 2).float()), F.cross_entropy(logits, hard))
+
+
+def test_symmetric_kl_matches_equation_9():
+    a = torch.tensor([[1.0, 0.0, -1.0]])
+    b = torch.tensor([[0.0, 0.5, 0.0]])
+    p, q = torch.softmax(a, 1), torch.softmax(b, 1)
+    kl = lambda x, y: (x * (x / y).log()).sum()  # noqa: E731
+    torch.testing.assert_close(symmetric_kl(a, b), 0.5 * (kl(p, q) + kl(q, p)).reshape(1))
+    torch.testing.assert_close(symmetric_kl(a, b), symmetric_kl(b, a))
+    assert float(symmetric_kl(a, a)) == pytest.approx(0.0, abs=1e-7)

@@ -1,0 +1,62 @@
+"""SSSL + SVM on a tiny fake log-mel folder with noisy segment labels."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mer.sssl_svm import SSSLSegments, probabilities, svm_scores, train_segment_model
+
+N_SONGS, PER_SONG, WIDTH, MELS = 24, 8, 16, 32
+CFG = {
+    "convs": [4, "M", 8, "M"], "pool": [1, 4], "fc": [], "dropout": 0.2, "input_pool": 1, "lr": 1e-2, "batch_size": 16,
+    "max_epochs": 6, "warmup_epochs": 2, "tau": 0.5, "temperature": 0.5, "alpha": 4.0, "lambda_kl": 1.0,
+}
+
+
+@pytest.fixture
+def logmel(tmp_path):
+    """Songs of two valence classes; a quarter of each song's segments sound like the other class."""
+    rng = np.random.default_rng(0)
+    frames, rows = [], []
+    for i in range(N_SONGS):
+        label = i % 2
+        for k in range(PER_SONG):
+            true = label if k % 4 else 1 - label  # every 4th segment carries the other emotion
+            block = rng.random((WIDTH, MELS)).astype(np.float32) * 0.2
+            block[:, 4 + 16 * true : 12 + 16 * true] += 1.0
+            rows.append({"song": f"s{i:02d}", "segment": k, "start_s": float(k), "valence": label, "arousal": 0,
+                         "quadrant": "Q1" if label else "Q2", "fold": i % 3, "frame_start": len(frames) * WIDTH,
+                         "n_frames": WIDTH, "true_valence": 0.9 if true else 0.1, "true_arousal": 0.9})
+            frames.append(block)
+    np.save(tmp_path / "sssl.npy", np.concatenate(frames).astype(np.float16))
+    pd.DataFrame(rows).to_csv(tmp_path / "sssl.csv", index=False)
+    return tmp_path
+
+
+def test_labels_and_truth(logmel):
+    seg = SSSLSegments.load(logmel)
+    assert seg.width == WIDTH and len(seg.index) == N_SONGS * PER_SONG
+    truth = seg.truth("valence", {"valence": 0.5, "arousal": 0.5})
+    assert (truth != seg.labels("valence")).mean() == pytest.approx(0.25)
+    assert set(seg.labels("quadrant")) == {0, 1}
+    assert seg.truth("valence", None) is None
+
+
+def test_self_learning_isolates_the_noisy_segments_and_the_svm_decides_songs(logmel):
+    seg = SSSLSegments.load(logmel)
+    truth = seg.truth("valence", {"valence": 0.5, "arousal": 0.5})
+    train = np.flatnonzero(seg.index["fold"].to_numpy() != 0)
+    module, result = train_segment_model(seg, "valence", train, CFG, seed=0, truth=truth)
+    assert len(result.history) == CFG["max_epochs"]
+    log = module.split_log
+    assert [e["epoch"] for e in log] == list(range(CFG["warmup_epochs"], CFG["max_epochs"]))
+    assert log[-1]["noisy_in_u"] > 0.7  # mislabelled segments go to U
+    assert log[-1]["clean_precision"] > 0.9  # and X is almost only right labels
+    probs = probabilities(module.net, seg)
+    assert probs.shape == (len(seg.index), 2)
+    np.testing.assert_allclose(probs.sum(1), 1, atol=1e-5)
+    test = seg.index["fold"].to_numpy() == 0
+    assert (probs[test].argmax(1) == truth[test]).mean() > 0.85  # segments of unseen songs: their true emotion
+    scores, pred = svm_scores(seg, "valence", probs, probs, 0, {"theta": 0.5, "C": 1.0, "kernel": "rbf"}, seed=0)
+    assert len(pred) == N_SONGS // 3 and set(pred["song"]) == set(seg.index.loc[test, "song"])
+    assert scores["accuracy"] >= 0.875
