@@ -49,6 +49,13 @@ class PadConfig:
         return int(round(self.clip_dur * self.sample_rate))
 
 
+def pad_config(p) -> PadConfig:
+    """The pad settings of a params.yaml (``pad`` section, the dataset's rate unless set)."""
+    from mer.data import registry
+
+    return PadConfig(registry.sample_rate(p), float(p["pad"]["clip_dur"]), p["pad"]["normalize"], float(p["pad"]["silence_db"]))
+
+
 def prepare_clip(path: str | Path, cfg: PadConfig) -> tuple[np.ndarray, dict[str, Any]]:
     """Decode, mono, resample, reject silence, normalise: the unpadded clip (float32)."""
     dec = decode(path, cfg.sample_rate, cfg.res_type)
@@ -154,6 +161,14 @@ class MelConfig:
 
     def stft(self) -> lm.StftParams:
         return lm.two_stage_stft(self.sample_rate, self.segment_dur, self.frames)
+
+
+def mel_config(p) -> MelConfig:
+    """The log-mel settings of a params.yaml (``segment_dur``, ``logmel`` section)."""
+    from mer.data import registry
+
+    m = p["logmel"]
+    return MelConfig(registry.sample_rate(p), float(p["segment_dur"]), m["n_mels"], m["frames"], m["sssl_n_fft"], m["sssl_hop_length"], m["dtype"])
 
 
 def _mel_worker(item: tuple, pad_dir: Path, out: Path, offsets: tuple[int, int], cfg: MelConfig) -> None:

@@ -26,9 +26,9 @@ from mer.io import read_csv
 from mer.labels import QUADRANT_VA, quadrant_index
 from mer.models.aggregate import fit_svm, song_features
 from mer.models.vgg import VGG
+from mer.training.data import storage_dtype
 from mer.training.fit import FitResult, fit, seed_everything
 from mer.training.sssl import LitSSSL, SSSLConfig, WindowDataModule, Windows
-from mer.training.data import storage_dtype
 
 N_CLASSES = {"valence": 2, "arousal": 2, "quadrant": 4}
 
@@ -41,7 +41,7 @@ class SSSLSegments:
     frames: np.ndarray  # (frames, mels), memory-mapped
 
     @classmethod
-    def load(cls, logmel_dir: str | Path) -> "SSSLSegments":
+    def load(cls, logmel_dir: str | Path) -> SSSLSegments:
         logmel_dir = Path(logmel_dir)
         index = read_csv(logmel_dir / "sssl.csv")
         if index["n_frames"].nunique() > 1:
@@ -67,6 +67,11 @@ class SSSLSegments:
             return a
         lookup = {va: i for i, va in enumerate(QUADRANT_VA[q] for q in ("Q1", "Q2", "Q3", "Q4"))}
         return np.array([lookup[(x, y)] for x, y in zip(v, a)], dtype=np.int64)
+
+
+def targets_for(labels_summary: dict[str, Any]) -> list[str]:
+    """Binary valence and arousal, and the 4-class quadrant where the dataset annotates quadrants."""
+    return ["valence", "arousal"] + (["quadrant"] if labels_summary["source"]["quadrant"] == "annotation" else [])
 
 
 def make_net(cfg: dict[str, Any], n_classes: int) -> VGG:
@@ -109,6 +114,18 @@ def inner_folds(songs: np.ndarray, n: int, seed: int) -> dict[str, int]:
     """Song → inner fold, for cross-fitted training features."""
     order = np.random.default_rng(seed).permutation(np.unique(songs))
     return {s: i % n for i, s in enumerate(order)}
+
+
+def crossfit_probabilities(seg: SSSLSegments, target: str, rows: np.ndarray, cfg: dict[str, Any], n_inner: int, seed: int) -> np.ndarray:
+    """Probabilities of the segments ``rows`` from ``n_inner`` models, each trained on the other
+    inner folds' songs of ``rows`` — training features no model saw (``crossfit``)."""
+    songs = seg.index["song"].to_numpy()[rows]
+    inner = pd.Series(songs).map(inner_folds(songs, n_inner, seed)).to_numpy()
+    out = np.zeros((len(rows), N_CLASSES[target]), np.float32)
+    for k in range(n_inner):
+        model, _ = train_segment_model(seg, target, rows[inner != k], cfg, seed + 100 + k, None)
+        out[inner == k] = probabilities(model.net, seg, rows[inner == k])
+    return out
 
 
 def svm_scores(

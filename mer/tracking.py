@@ -18,9 +18,10 @@ import math
 import os
 import subprocess
 import time
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 from mer.project import main_root, repo_root
 
@@ -55,12 +56,16 @@ def experiment_name(params: Mapping[str, Any]) -> str:
 
 
 def git_revision(root: Path | None = None) -> tuple[str, bool]:
-    """``(commit, dirty)`` of the repository, or ``("unknown", False)`` outside git."""
+    """``(commit, dirty)`` of the repository, or ``("unknown", False)`` outside git.
+
+    ``dirty``: tracked files differ from the commit, not counting what the pipeline
+    itself rewrites while it runs (``dvc.lock``, ``metrics/``)."""
     root = root or repo_root()
     try:
         rev = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True).stdout.strip()
         status = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=root, capture_output=True, text=True, check=True
+            ["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":!dvc.lock", ":!metrics"],
+            cwd=root, capture_output=True, text=True, check=True,
         ).stdout
         return rev, bool(status.strip())
     except (OSError, subprocess.CalledProcessError):

@@ -42,7 +42,7 @@ class Segments:
     rows: np.ndarray  # (songs, segments per song): rows of ``array`` in time order
 
     @classmethod
-    def load(cls, logmel_dir: str | Path) -> "Segments":
+    def load(cls, logmel_dir: str | Path) -> Segments:
         logmel_dir = Path(logmel_dir)
         index = read_csv(logmel_dir / "two_stage.csv")
         array = np.load(logmel_dir / "two_stage.npy", mmap_mode="r")
@@ -65,10 +65,12 @@ def fold_ids(songs: pd.DataFrame, max_folds: int | None) -> list[int]:
     return folds[:max_folds] if max_folds else folds
 
 
-def split(songs: pd.DataFrame, fold: int, val_fraction: float, seed: int, stratify: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Positions of the fit, validation and test songs of ``fold`` (validation from the training folds)."""
-    test = np.flatnonzero(songs["fold"].to_numpy() == fold)
-    train = np.flatnonzero(songs["fold"].to_numpy() != fold)
+def split(songs: pd.DataFrame, fold: int | None, val_fraction: float, seed: int, stratify: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Positions of the fit, validation and test songs of ``fold`` (validation from the training folds).
+
+    ``fold=None``: every song trains (the final model of the export stage); no test songs."""
+    test = np.flatnonzero(songs["fold"].to_numpy() == fold) if fold is not None else np.zeros(0, np.int64)
+    train = np.setdiff1d(np.arange(len(songs)), test)
     fit_pos, val_pos = validation_split(songs.iloc[train].reset_index(drop=True), val_fraction, seed, stratify)
     return train[fit_pos], train[val_pos], test
 
@@ -81,9 +83,9 @@ def device() -> torch.device:
 
 
 def train_autoencoder(
-    seg: Segments, fold: int, cfg: dict[str, Any], mask: MaskConfig, cv: dict[str, Any], seed: int, loggers: list | None = None
+    seg: Segments, fold: int | None, cfg: dict[str, Any], mask: MaskConfig, cv: dict[str, Any], seed: int, loggers: list | None = None
 ) -> tuple[LitAutoencoder, FitResult]:
-    """Fit the autoencoder on the segments of ``fold``'s training songs only."""
+    """Fit the autoencoder on the segments of ``fold``'s training songs only (every song if ``fold`` is None)."""
     fit_pos, val_pos, _ = split(seg.songs, fold, cv["val_fraction"], seed, "quadrant")
     used = np.concatenate([fit_pos, val_pos])
     local = seg.rows[used]  # copy only the training songs' segments
@@ -130,6 +132,18 @@ def predict(net: nn.Module, inputs: np.ndarray, positions: np.ndarray, batch_siz
     return torch.cat(probs).numpy() if probs else np.zeros(0)
 
 
+def train_classifier(
+    inputs: np.ndarray, labels: np.ndarray, fit_pos: np.ndarray, val_pos: np.ndarray,
+    make_net: Callable[[], nn.Module], cfg: dict[str, Any], seed: int, loggers: list | None = None,
+) -> tuple[LitClassifier, FitResult]:
+    """One song-level classifier: trained on ``fit_pos``, early-stopped on validation accuracy of ``val_pos``."""
+    data = TensorDataModule([inputs, labels], fit_pos, val_pos, cfg["batch_size"], seed)
+    seed_everything(seed)
+    module = LitClassifier(make_net(), cfg["lr"])
+    result = fit(module, data, max_epochs=cfg["max_epochs"], monitor="val_acc", mode="max", patience=cfg["patience"], seed=seed, loggers=loggers)
+    return module, result
+
+
 def cross_validate(
     model: str,
     seg: Segments,
@@ -154,12 +168,8 @@ def cross_validate(
             for r in range(cv["repeats"]):
                 round_seed = seed + 1000 * fold + 10 * r + d
                 fit_pos, val_pos, test_pos = split(seg.songs, fold, cv["val_fraction"], round_seed, dim)
-                data = TensorDataModule([inputs, labels], fit_pos, val_pos, cfg["batch_size"], round_seed)
-                seed_everything(round_seed)
-                module = LitClassifier(make_net(), cfg["lr"])
-                result = fit(
-                    module, data, max_epochs=cfg["max_epochs"], monitor="val_acc", mode="max", patience=cfg["patience"],
-                    seed=round_seed, loggers=tracking.lightning_loggers(child, prefix=f"repeat{r}"),
+                module, result = train_classifier(
+                    inputs, labels, fit_pos, val_pos, make_net, cfg, round_seed, tracking.lightning_loggers(child, prefix=f"repeat{r}")
                 )
                 prob = predict(module.net, inputs, test_pos)
                 pred = (prob > 0.5).astype(np.int64)

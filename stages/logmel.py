@@ -2,8 +2,7 @@
 
 from pathlib import Path
 
-from mer.data import registry
-from mer.frontend import MelConfig, logmel_dataset
+from mer.frontend import logmel_dataset, mel_config
 from mer.io import atomic_dir, read_csv, write_csv, write_json
 from mer.stage import run_stage
 
@@ -11,15 +10,7 @@ OUT = Path("data/logmel")
 
 
 def main(p, run):
-    cfg = MelConfig(
-        sample_rate=registry.sample_rate(p),
-        segment_dur=float(p.segment_dur),
-        n_mels=p.logmel.n_mels,
-        frames=p.logmel.frames,
-        sssl_n_fft=p.logmel.sssl_n_fft,
-        sssl_hop_length=p.logmel.sssl_hop_length,
-        dtype=p.logmel.dtype,
-    )
+    cfg = mel_config(p)
     stft = cfg.stft()  # validates segment_dur against the frame count before any work
     with atomic_dir(OUT) as tmp:
         two, sssl = logmel_dataset(

@@ -2,9 +2,8 @@
 
 from pathlib import Path
 
-from mer.data import registry
 from mer.errors import DataError
-from mer.frontend import PadConfig, pad_dataset
+from mer.frontend import pad_config, pad_dataset
 from mer.io import atomic_dir, read_csv, write_csv, write_json
 from mer.stage import run_stage
 
@@ -13,12 +12,7 @@ OUT = Path("data/pad")
 
 
 def main(p, run):
-    cfg = PadConfig(
-        sample_rate=registry.sample_rate(p),
-        clip_dur=float(p.pad.clip_dur),
-        normalize=p.pad.normalize,
-        silence_db=float(p.pad.silence_db),
-    )
+    cfg = pad_config(p)
     songs = read_csv(RAW / "songs.csv")
     no_audio = int((songs["audio"].fillna("") == "").sum())
     with atomic_dir(OUT) as tmp:

@@ -8,7 +8,14 @@ import pandas as pd
 
 from mer import presets, tracking
 from mer.io import atomic_dir, write_csv, write_json
-from mer.sssl_svm import N_CLASSES, SSSLSegments, inner_folds, probabilities, train_segment_model
+from mer.sssl_svm import (
+    N_CLASSES,
+    SSSLSegments,
+    crossfit_probabilities,
+    probabilities,
+    targets_for,
+    train_segment_model,
+)
 from mer.stage import run_stage
 from mer.two_stage import fold_ids
 
@@ -20,10 +27,10 @@ def main(p, run):
     crossfit = p.svm.train_features == "crossfit"
     seg = SSSLSegments.load("data/logmel")
     labels = json.loads(Path("metrics/labels.json").read_text())
-    targets = ["valence", "arousal"] + (["quadrant"] if labels["source"]["quadrant"] == "annotation" else [])
+    targets = targets_for(labels)
     folds = fold_ids(seg.index.drop_duplicates("song"), cv["max_folds"])
     print(f"[sssl] preset {p.preset}: {cfg}; targets {targets}; folds {folds}; training-song features {p.svm.train_features}")
-    songs, fold_of = seg.index["song"].to_numpy(), seg.index["fold"].to_numpy()
+    fold_of = seg.index["fold"].to_numpy()
     curves, summary = [], {}
     with atomic_dir(OUT) as tmp:
         for target in targets:
@@ -39,11 +46,7 @@ def main(p, run):
                 module, result = train_segment_model(seg, target, train_rows, cfg, seed, truth, tracking.lightning_loggers(child))
                 probs[i] = probabilities(module.net, seg)
                 if crossfit:  # training songs' features from models that did not see them
-                    inner = pd.Series(songs[train_rows]).map(inner_folds(songs[train_rows], p.svm.inner_folds, seed)).to_numpy()
-                    for k in range(p.svm.inner_folds):
-                        held = train_rows[inner == k]
-                        m, _ = train_segment_model(seg, target, train_rows[inner != k], cfg, seed + 100 + k, None)
-                        train_probs[i, held] = probabilities(m.net, seg, held)
+                    train_probs[i, train_rows] = crossfit_probabilities(seg, target, train_rows, cfg, p.svm.inner_folds, seed)
                 test = fold_of == fold
                 acc = float((probs[i][test].argmax(1) == seg.labels(target)[test]).mean())
                 test_acc.append(acc)

@@ -13,8 +13,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import soundfile as sf
 import yaml
 
+from mer import bundle
+from mer.predict import predictor
 from tests.conftest import FOURQ, PMEMO, REPO, needs_fourq, needs_pmemo
 
 pytestmark = pytest.mark.e2e
@@ -25,7 +28,7 @@ SMALL = {
     "sssl.max_epochs": 2, "sssl.warmup_epochs": 1,
 }
 FRONT_END = {"download", "pad", "labels", "folds", "segment", "logmel"}
-MODELS = {"autoencoder", "two_stage", "baseline", "sssl", "svm"}
+MODELS = {"autoencoder", "two_stage", "baseline", "sssl", "svm", "export", "report"}
 
 
 def repo_files() -> list[str]:
@@ -129,6 +132,48 @@ def test_two_stage_and_baseline_results(small_repo):
     assert shown["data"]["two_stage valence confusion"]  # rendered from the CSV
 
 
+def test_export_bundles_serve_predictions_with_the_training_inputs(small_repo):
+    repo, _ = small_repo
+    for method in ("two_stage", "sssl"):
+        meta = json.loads((repo / f"models/{method}/bundle.json").read_text())
+        assert meta["songs"] == 16 and meta["dataset"] == "synth" and len(meta["git"]["revision"]) == 40
+        assert meta["preprocessing"]["logmel"]["segment_dur"] == 2 and set(meta["thresholds"]) == {"valence", "arousal"}
+    assert json.loads((repo / "metrics/export.json").read_text())["sssl"]["songs"] == 16
+    song = pd.read_csv(repo / "data/raw/songs.csv", dtype={"song": str}).iloc[3]
+    path = repo / "data/raw/source" / song["audio"]
+    model = predictor(bundle.load(repo / "models", "two_stage"))
+    seen = []
+    model.encoder.register_forward_pre_hook(lambda _m, args: seen.append(args[0].numpy()))
+    model.predict(path)
+    index = pd.read_csv(repo / "data/logmel/two_stage.csv", dtype={"song": str})
+    rows = index[index["song"] == song["song"]].sort_values("segment")["row"].to_numpy()
+    stored = np.load(repo / "data/logmel/two_stage.npy", mmap_mode="r")[rows]
+    np.testing.assert_array_equal(seen[0][:, 0], stored.astype(np.float32))  # exactly the stage's input
+    proc = subprocess.run(  # the default --model is models/ of the project run from
+        [sys.executable, "-m", "mer.cli", "predict", str(path), "--method", "sssl", "--format", "json", "--no-progress"],
+        cwd=repo, env=env(False), capture_output=True, text=True,
+    )
+    assert proc.returncode == 0, proc.stderr
+    (pred,) = json.loads(proc.stdout)
+    assert pred["method"] == "sssl" and len(pred["segments"]) == int((song_samples(repo, song) - 2 * 22050) // 22050) + 1
+
+
+def song_samples(repo: Path, song) -> int:
+    clips = pd.read_csv(repo / "data/pad/clips.csv", dtype={"song": str}).set_index("song")
+    return int(clips.loc[song["song"], "n_samples"])
+
+
+def test_report_lists_every_method(small_repo):
+    repo, _ = small_repo
+    summary = json.loads((repo / "metrics/summary.json").read_text())
+    assert {"run", "two_stage", "baseline", "sssl"} <= set(summary)
+    assert summary["sssl"]["quadrant"]["accuracy"] == metrics(repo)["sssl.json"]["quadrant"]["accuracy"]
+    md = (repo / "metrics/summary.md").read_text()
+    assert md.startswith("# Results: dataset synth, preset quick, segment_dur 2 s") and "SSSL + SVM" in md
+    shown = json.loads(dvc(repo, "exp", "show", "--json", stdout_only=True))
+    assert "metrics/summary.json" in shown[0]["data"]["metrics"]
+
+
 def test_stages_of_one_repro_are_grouped_in_mlflow(small_repo):
     repo, _ = small_repo
     db = repo / "mlruns" / "mlflow.db"
@@ -146,6 +191,7 @@ def test_stages_of_one_repro_are_grouped_in_mlflow(small_repo):
     assert sorted(models.index.map(lambda r: tags.loc[r, "mlflow.runName"])) == sorted([
         "autoencoder fold 0", "baseline arousal fold 0", "baseline valence fold 0", "two_stage arousal fold 0", "two_stage valence fold 0",
         *(f"{m} {t} fold 0" for m in ("sssl", "svm") for t in ("valence", "arousal", "quadrant")),
+        "export two_stage", "export sssl",
     ])
     stage_of = dict(zip(stages.index, stages["mer.stage"]))
     assert all(stage_of[p] == m for p, m in zip(models["mlflow.parentRunId"], models["mer.model"]))
@@ -234,3 +280,26 @@ def test_4q_front_end_on_real_audio(tmp_path):
     assert pad["looped"] >= pad["looped_over_1s"] >= 2
     assert np.load(repo / "data/logmel/two_stage.npy", mmap_mode="r").shape == (2400, 216, 128)
     assert json.loads((repo / "metrics/labels.json").read_text())["counts"]["quadrant"] == {q: 100 for q in ("Q1", "Q2", "Q3", "Q4")}
+
+
+@needs_fourq
+def test_mer_predict_on_4q_clips(small_repo, tmp_path):
+    """The `mer` command on real MP3s: song and segment predictions, the plot, a corrupt and a 1-s file."""
+    repo, _ = small_repo
+    clip = min(FOURQ.rglob("*.mp3"))
+    corrupt = tmp_path / "corrupt.mp3"
+    corrupt.write_bytes(clip.read_bytes()[:64] + bytes(2000))  # a header, then nothing decodable
+    one_second = tmp_path / "one_second.wav"
+    y, sr = sf.read(clip, frames=44100, always_2d=True)  # any rate: the first second or so
+    sf.write(one_second, y[: int(sr)], int(sr))
+    plot = tmp_path / "timeline.png"
+    proc = subprocess.run(
+        [sys.executable, "-m", "mer.cli", "predict", str(clip), str(corrupt), str(one_second), "--model", str(repo / "models"), "--plot", str(plot)],
+        cwd=tmp_path, env=env(False), capture_output=True, text=True,
+    )
+    assert proc.returncode == 1  # one file failed, the others were predicted
+    assert f"error: {corrupt}" in proc.stderr and "1 of 3 files failed" in proc.stderr
+    assert "one_second.wav: 1.00 s is shorter than one 2-s segment" in proc.stderr
+    assert clip.name in proc.stdout and "quadrant Q" in proc.stdout and "P(V high)" in proc.stdout
+    assert proc.stdout.count("segments:") == 2
+    assert plot.read_bytes()[:4] == b"\x89PNG"

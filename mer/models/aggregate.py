@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from sklearn.calibration import CalibratedClassifierCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
+
+from mer.errors import DataError
 
 STATISTICS = ("max", "min", "q1", "median", "q3", "mean", "share_above")
 
@@ -32,7 +35,18 @@ def song_features(probs: np.ndarray, songs: np.ndarray, theta: float = 0.5) -> p
     return pd.DataFrame(rows, index=pd.Index(order, name="song"), columns=columns)
 
 
-def fit_svm(features: pd.DataFrame, labels: np.ndarray, C: float = 1.0, kernel: str = "rbf", seed: int = 0):
-    """An SVC on standardised song features."""
-    model = make_pipeline(StandardScaler(), SVC(C=C, kernel=kernel, random_state=seed))
-    return model.fit(features.to_numpy(), np.asarray(labels))
+def fit_svm(features: pd.DataFrame, labels: np.ndarray, C: float = 1.0, kernel: str = "rbf", seed: int = 0, probability: bool = False):
+    """An SVC on standardised song features.
+
+    ``probability``: the SVC inside sklearn's ``CalibratedClassifierCV`` (Platt
+    scaling on cross-validated decisions, then one SVC on all songs), so the model
+    also gives class probabilities and predicts the most probable class."""
+    labels = np.asarray(labels)
+    svc = SVC(C=C, kernel=kernel, random_state=seed)
+    if probability:
+        smallest = int(np.unique(labels, return_counts=True)[1].min())
+        if smallest < 2:
+            raise DataError(f"calibrated SVM probabilities need at least 2 songs of every class (one class has {smallest})")
+        svc = CalibratedClassifierCV(svc, method="sigmoid", cv=min(5, smallest), ensemble=False)
+    model = make_pipeline(StandardScaler(), svc)
+    return model.fit(features.to_numpy(), labels)

@@ -1,0 +1,113 @@
+"""Self-contained model bundles: everything prediction needs, nothing it must re-read.
+
+A bundle is a folder ``models/<method>/`` holding ``bundle.json`` (format
+version, method, label thresholds, the preprocessing of training, model
+settings, the dataset and git revision it came from) and ``weights.pt`` (torch
+state dicts; for SSSL also the song-level SVMs, pickled). ``mer predict`` reads
+only this folder: never params.yaml, never the training data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import pickle
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from mer.errors import MerError
+from mer.io import atomic_dir, write_json
+
+FORMAT = "mer-bundle"
+VERSION = 1
+METHODS = ("two_stage", "sssl")
+MAKER = "the `export` stage: run `dvc repro export` in the project (after `dvc repro`, it is already there)"
+
+
+class BundleError(MerError):
+    """A missing, unreadable or incompatible bundle."""
+
+
+@dataclass
+class Bundle:
+    path: Path
+    meta: dict[str, Any]
+    weights: dict[str, Any]
+
+    @property
+    def method(self) -> str:
+        return self.meta["method"]
+
+
+def save(out: str | Path, meta: dict[str, Any], weights: dict[str, Any], svms: dict[str, Any] | None = None) -> Path:
+    """Write a bundle atomically: a reader sees the old bundle or the whole new one."""
+    out = Path(out)
+    meta = {
+        "format": FORMAT,
+        "version": VERSION,
+        "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        **meta,
+        "libraries": {"torch": torch.__version__, **_sklearn_version(svms)},
+    }
+    if meta.get("method") not in METHODS:
+        raise ValueError(f"unknown method {meta.get('method')!r}")
+    with atomic_dir(out) as tmp:
+        torch.save(weights, tmp / "weights.pt")
+        if svms:
+            with open(tmp / "svm.pkl", "wb") as f:
+                pickle.dump(svms, f, protocol=pickle.HIGHEST_PROTOCOL)
+        write_json(tmp / "bundle.json", meta)
+    return out
+
+
+def _sklearn_version(svms) -> dict[str, str]:
+    if not svms:
+        return {}
+    import sklearn
+
+    return {"scikit-learn": sklearn.__version__}
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+def locate(model: str | Path, method: str | None) -> Path:
+    """The bundle folder: ``model`` itself if it holds a bundle, else ``model/<method>``."""
+    model = Path(model)
+    if (model / "bundle.json").exists():
+        return model
+    method = method or "two_stage"
+    if (model / method / "bundle.json").exists():
+        return model / method
+    where = model / method if model.is_dir() else model
+    raise BundleError(f"no {method} model bundle at {where} (bundle.json missing); it is made by {MAKER}, or pass --model DIR")
+
+
+def load(model: str | Path, method: str | None = None) -> Bundle:
+    """Read and check a bundle; every problem is a :class:`BundleError` naming the stage that makes bundles."""
+    path = locate(model, method)
+    try:
+        meta = json.loads((path / "bundle.json").read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise BundleError(f"{path / 'bundle.json'} is unreadable ({exc}); re-create it with {MAKER}") from None
+    if meta.get("format") != FORMAT or not isinstance(meta.get("version"), int):
+        raise BundleError(f"{path} is not a mer model bundle; bundles are made by {MAKER}")
+    if meta["version"] > VERSION:
+        raise BundleError(f"{path} has bundle format {meta['version']}, this mer reads up to {VERSION}: update mer, or re-create it with {MAKER}")
+    if method and meta.get("method") != method:
+        raise BundleError(f"{path} holds a {meta.get('method')} model, not {method}; pass --method {meta.get('method')} or another --model")
+    try:
+        weights = torch.load(path / "weights.pt", map_location="cpu", weights_only=True)
+    except Exception as exc:  # noqa: BLE001 - any loading failure means an unusable bundle
+        raise BundleError(f"{path / 'weights.pt'} cannot be loaded ({_first_line(exc)}); re-create it with {MAKER}") from None
+    if meta["method"] == "sssl":
+        try:
+            with open(path / "svm.pkl", "rb") as f:
+                weights["svm"] = pickle.load(f)
+        except Exception as exc:  # noqa: BLE001
+            raise BundleError(f"{path / 'svm.pkl'} cannot be loaded ({_first_line(exc)}); re-create it with {MAKER}") from None
+    return Bundle(path, meta, weights)

@@ -1,0 +1,151 @@
+"""The ``mer`` command line: ``mer predict PATH... [--model DIR] [--method two_stage|sssl] [--format table|json|csv] [--plot FILE.png]``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from mer.bundle import METHODS
+
+EXIT_FAILED_FILES = 1
+EXIT_USAGE = 2
+
+
+def default_model_dir() -> Path:
+    """``models/`` of the project the working directory is in (where `dvc repro` writes bundles)."""
+    from mer.project import repo_root
+
+    return repo_root() / "models"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mer", description="Music emotion recognition: valence, arousal and quadrant of music files.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("predict", help="predict the emotion of audio files", description=(
+        "Song-level high/low valence and arousal with probabilities, the quadrant, and per-segment "
+        "probabilities over time, from a bundle made by the `export` stage."
+    ))
+    p.add_argument("paths", nargs="+", metavar="PATH", help="audio files or folders (walked recursively)")
+    p.add_argument("--model", type=Path, default=None, help="a bundle folder or the folder holding one per method (default: models/ of this project)")
+    p.add_argument("--method", choices=METHODS, default=None, help="two_stage (default) or sssl")
+    p.add_argument("--format", choices=("table", "json", "csv"), default="table", help="output on stdout (default: table)")
+    p.add_argument("--plot", type=Path, default=None, metavar="FILE.png", help="write an emotion timeline per song (seed 001 Fig. 2)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    return parser
+
+
+def format_table(pred) -> str:
+    s = pred.song
+    q = s["quadrant"]
+    lines = [
+        f"{pred.file}  ({pred.duration_s:.1f} s, {pred.method})",
+        f"  valence {s['valence']['label']:<4}  P(high) {s['valence']['p_high']:.3f}   "
+        f"arousal {s['arousal']['label']:<4}  P(high) {s['arousal']['p_high']:.3f}   "
+        f"quadrant {q['label']}  (" + ", ".join(f"{k} {v:.2f}" for k, v in q["probabilities"].items()) + ")",
+        "  segments:",
+    ]
+    seg = pred.segments.rename(columns={"valence": "P(V high)", "arousal": "P(A high)"})
+    body = seg.to_string(index=False, float_format=lambda x: f"{x:.3f}")
+    lines += ["    " + line for line in body.splitlines()]
+    return "\n".join(lines)
+
+
+def csv_rows(pred) -> pd.DataFrame:
+    """One ``song`` row and one ``segment`` row per segment, in one long table."""
+    s = pred.song
+    song = {
+        "file": pred.file, "method": pred.method, "level": "song", "start_s": 0.0, "end_s": pred.duration_s,
+        "valence": s["valence"]["p_high"], "arousal": s["arousal"]["p_high"], **s["quadrant"]["probabilities"],
+        "valence_label": s["valence"]["label"], "arousal_label": s["arousal"]["label"], "quadrant_label": s["quadrant"]["label"],
+    }
+    seg = pred.segments.drop(columns=["looped"]).assign(file=pred.file, method=pred.method, level="segment")
+    return pd.concat([pd.DataFrame([song]), seg], ignore_index=True)[list(song)]
+
+
+def plot_timelines(preds: list, out: Path) -> None:
+    """Per song: P(high valence), P(high arousal) and the quadrant probabilities over the segments."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(len(preds), 2, figsize=(11, 2.6 * len(preds)), squeeze=False, sharey=True)
+    for (ax_va, ax_q), pred in zip(axes, preds):
+        seg = pred.segments
+        mid = (seg["start_s"] + seg["end_s"]) / 2
+        for col, style in (("valence", "-o"), ("arousal", "-s")):
+            ax_va.plot(mid, seg[col], style, ms=3, label=f"P(high {col})")
+        for q in ("Q1", "Q2", "Q3", "Q4"):
+            ax_q.plot(mid, seg[q], "-", marker=".", label=q)
+        name = Path(pred.file).name
+        ax_va.set_title(f"{name}: V {pred.song['valence']['label']}, A {pred.song['arousal']['label']}", fontsize=9)
+        ax_q.set_title(f"{name}: {pred.song['quadrant']['label']} ({pred.method})", fontsize=9)
+        for ax in (ax_va, ax_q):
+            ax.axhline(0.5, color="grey", lw=0.5)
+            ax.set_ylim(0, 1)
+            ax.set_xlabel("time (s, segment centre)")
+            ax.legend(fontsize=7, loc="upper right")
+        ax_va.set_ylabel("probability")
+    fig.tight_layout()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp.png")
+    fig.savefig(tmp, dpi=110)
+    plt.close(fig)
+    tmp.replace(out)
+
+
+def predict_command(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from mer import bundle as bundle_mod
+    from mer.errors import MerError
+    from mer.predict import audio_files, predictor
+
+    try:
+        model = predictor(bundle_mod.load(args.model or default_model_dir(), args.method))
+    except MerError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    files = list(audio_files(args.paths))
+    if not files:
+        print("error: no audio files found in " + ", ".join(args.paths), file=sys.stderr)
+        return EXIT_USAGE
+    preds, failed = [], 0
+    for path in tqdm(files, desc="predict", unit="file", disable=args.no_progress, file=sys.stderr):
+        try:
+            pred = model.predict(path)
+        except (MerError, OSError, ValueError, RuntimeError) as exc:
+            failed += 1
+            tqdm.write(f"error: {path}: {exc}", file=sys.stderr)
+            continue
+        for warning in pred.warnings:
+            tqdm.write(f"warning: {warning}", file=sys.stderr)
+        preds.append(pred)
+        if args.format == "table":  # stream: a long folder shows results as they come
+            tqdm.write(format_table(pred) + "\n", file=sys.stdout)
+    if args.format == "json":
+        json.dump([p.to_dict() for p in preds], sys.stdout, indent=1)
+        sys.stdout.write("\n")
+    elif args.format == "csv" and preds:
+        pd.concat([csv_rows(p) for p in preds], ignore_index=True).to_csv(sys.stdout, index=False, float_format="%.4f")
+    if args.plot and preds:
+        plot_timelines(preds, args.plot)
+        print(f"timeline plot: {args.plot}", file=sys.stderr)
+    if failed:
+        print(f"{failed} of {len(files)} files failed", file=sys.stderr)
+    return EXIT_FAILED_FILES if failed else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "predict":
+        return predict_command(args)
+    return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

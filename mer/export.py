@@ -1,0 +1,102 @@
+"""Final models on every song of the dataset, as self-contained bundles (see :mod:`mer.bundle`).
+
+Cross-validation (stages ``two_stage``, ``sssl``/``svm``) measures a method; the
+model a user applies to new music is trained once more on all songs with the
+same settings: for the two-stage method the autoencoder (§3.1) and one BiLSTM
+per dimension (§3.2), a validation part of the songs driving early stopping as
+in cross-validation; for SSSL one segment classifier per target and the
+song-level SVM (seed 001 eq. 11–15), here calibrated (Platt scaling) to give
+probabilities.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict
+from functools import partial
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mer.models.aggregate import fit_svm, song_features
+from mer.models.bilstm import BiLSTMClassifier
+from mer.sssl_svm import (
+    N_CLASSES,
+    SSSLSegments,
+    crossfit_probabilities,
+    probabilities,
+    train_segment_model,
+)
+from mer.training.modules import MaskConfig
+from mer.two_stage import (
+    DIMENSIONS,
+    Segments,
+    encode,
+    split,
+    train_autoencoder,
+    train_classifier,
+)
+
+
+Loggers = Callable[[str], list] | None  # model name → Lightning loggers for its fit
+
+
+def _loggers(factory: Loggers, name: str) -> list | None:
+    return factory(name) if factory else None
+
+
+def train_two_stage(
+    seg: Segments, ae: dict[str, Any], clf: dict[str, Any], mask: MaskConfig, cv: dict[str, Any], seed: int, loggers: Loggers = None
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """``(weights, model settings, training report)`` of the autoencoder + BiLSTMs on every song."""
+    module, ae_result = train_autoencoder(seg, None, ae, mask, cv, seed, _loggers(loggers, "autoencoder"))
+    encoder = module.model.encoder.cpu().eval()
+    codes = encode(encoder, seg)
+    make_net = partial(BiLSTMClassifier, codes.shape[-1], clf["hidden"], clf["dropout"])
+    weights: dict[str, Any] = {"encoder": encoder.state_dict()}
+    report: dict[str, Any] = {"autoencoder": {"val_huber": round(ae_result.best_score, 6), "epochs": ae_result.epochs}}
+    for d, dim in enumerate(DIMENSIONS):
+        labels = seg.songs[dim].to_numpy().astype(np.int64)
+        fit_pos, val_pos, _ = split(seg.songs, None, cv["val_fraction"], seed + d, dim)
+        classifier, result = train_classifier(codes, labels, fit_pos, val_pos, make_net, clf, seed + d, _loggers(loggers, dim))
+        weights[dim] = classifier.net.cpu().state_dict()
+        report[dim] = {"val_acc": round(result.best_score, 6), "epochs": result.epochs}
+    model = {"channels": list(ae["channels"]), "hidden": clf["hidden"], "dropout": clf["dropout"]}
+    return weights, model, report
+
+
+def train_sssl(
+    seg: SSSLSegments, targets: list[str], cfg: dict[str, Any], svm: dict[str, Any], seed: int, loggers: Loggers = None
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """``(weights, SVMs, model settings, training report)`` of the SSSL segment models + SVMs on every song."""
+    rows = np.arange(len(seg.index))
+    songs = seg.index["song"].to_numpy()
+    weights, svms, report = {}, {}, {}
+    for target in targets:
+        target_seed = seed + 7 * len(target)
+        module, result = train_segment_model(seg, target, rows, cfg, target_seed, None, _loggers(loggers, target))
+        if svm["train_features"] == "crossfit":
+            probs = crossfit_probabilities(seg, target, rows, cfg, svm["inner_folds"], target_seed)
+        else:
+            probs = probabilities(module.net, seg)
+        features = song_features(probs, songs, svm["theta"])
+        labels = pd.Series(seg.labels(target), index=songs).groupby(level=0).first().loc[features.index].to_numpy()
+        model = fit_svm(features, labels, svm["C"], svm["kernel"], seed, probability=True)
+        weights[target] = module.net.cpu().state_dict()
+        svms[target] = model
+        split_log = module.split_log[-1] if module.split_log else {}
+        report[target] = {
+            "epochs": result.epochs,
+            "songs": len(features),
+            "svm_train_accuracy": round(float((model.predict(features.to_numpy()) == labels).mean()), 6),
+            **{k: v for k, v in split_log.items() if k != "epoch"},
+        }
+    keys = ("convs", "pool", "fc", "dropout", "input_pool")
+    model = {**{k: cfg[k] for k in keys}, "targets": {t: N_CLASSES[t] for t in targets}, "theta": svm["theta"]}
+    return weights, svms, model, report
+
+
+def preprocessing(pad, mel, sssl_hop: float) -> dict[str, Any]:
+    """What prediction must repeat: the pad rule, the segment length and both mel settings."""
+    return {"pad": asdict(pad), "logmel": asdict(mel), "sssl_hop": float(sssl_hop)}

@@ -1,0 +1,201 @@
+"""Emotion of any music file from an exported bundle, song by song and segment by segment.
+
+Preprocessing is the training's own, read from the bundle: decode, mono, resample,
+reject silence, normalise (seed 000 §4.1), 16-bit rounding as the pad stage stores
+clips; then
+
+* two-stage (seed 000): the first ``clip_dur`` seconds, shorter audio looped from
+  its start → contiguous segments → 216 × 128 log-mel → frozen encoder → BiLSTM
+  per dimension over the sequence of codes. The per-segment probabilities are the
+  same BiLSTM reading one segment alone (a sequence of length 1).
+* SSSL (seed 001): the unpadded clip → overlapping segments → segment classifier
+  per target (the timeline) → 7 × K song statistics → SVM (the song's decision).
+
+Quadrants: Q1 V+A+, Q2 V−A+, Q3 V−A−, Q4 V+A−. Without a 4-class model the
+quadrant is the one of the binary decisions, and its probabilities are products
+of the valence and arousal probabilities (independence assumed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from mer.audio import logmel as lm
+from mer.audio.pad import from_pcm16, loop_to, to_pcm16
+from mer.audio.segment import contiguous, overlapping, seconds_to_samples
+from mer.bundle import Bundle, BundleError
+from mer.frontend import MelConfig, PadConfig, prepare_clip
+from mer.labels import QUADRANTS, VA_QUADRANT
+from mer.models.aggregate import song_features
+from mer.models.autoencoder import ConvEncoder
+from mer.models.bilstm import BiLSTMClassifier
+from mer.models.vgg import VGG
+
+AUDIO_EXTENSIONS = {".wav", ".flac", ".mp3", ".ogg", ".oga", ".opus", ".aiff", ".aif", ".aifc", ".au", ".snd", ".m4a", ".aac", ".wma", ".caf", ".w64"}
+
+
+def audio_files(paths: Iterable[str | Path]) -> Iterator[Path]:
+    """Files as given (whatever their extension); folders walked recursively for audio extensions, sorted."""
+    for p in map(Path, paths):
+        if p.is_dir():
+            yield from sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in AUDIO_EXTENSIONS)
+        else:
+            yield p
+
+
+@dataclass
+class Prediction:
+    file: str
+    method: str
+    duration_s: float
+    song: dict[str, dict[str, Any]]  # valence/arousal: {label, p_high}; quadrant: {label, probabilities}
+    segments: pd.DataFrame  # start_s, end_s, valence, arousal (P(high)), Q1..Q4, looped
+    warnings: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "file": self.file, "method": self.method, "duration_s": self.duration_s, **self.song,
+            "segments": self.segments.to_dict(orient="records"), "warnings": self.warnings,
+        }
+
+
+def quadrant_from_va(p_valence: np.ndarray, p_arousal: np.ndarray) -> np.ndarray:
+    """(…, 4) probabilities of Q1..Q4 from P(high valence), P(high arousal), assuming independence."""
+    v, a = np.asarray(p_valence, np.float64), np.asarray(p_arousal, np.float64)
+    return np.stack([v * a, (1 - v) * a, (1 - v) * (1 - a), v * (1 - a)], axis=-1)
+
+
+def _binary(p_high: float) -> dict[str, Any]:
+    return {"label": "high" if p_high > 0.5 else "low", "p_high": round(float(p_high), 4)}
+
+
+class Predictor:
+    """Shared preprocessing; subclasses turn a prepared clip into a :class:`Prediction`."""
+
+    def __init__(self, bundle: Bundle):
+        self.bundle = bundle
+        meta = bundle.meta
+        try:
+            pre = meta["preprocessing"]
+            self.pad = PadConfig(**pre["pad"])
+            self.mel = MelConfig(**pre["logmel"])
+            self.thresholds = meta["thresholds"]
+        except (KeyError, TypeError) as exc:
+            raise BundleError(f"{bundle.path} lacks preprocessing settings ({exc}); re-create it with `dvc repro export`") from None
+        self.seg_len = seconds_to_samples(self.mel.segment_dur, self.mel.sample_rate)
+        torch.set_grad_enabled(False)
+
+    @property
+    def method(self) -> str:
+        return self.bundle.method
+
+    def predict(self, path: str | Path) -> Prediction:
+        """Raises :class:`mer.errors.AudioError` for an unusable file."""
+        clip, info = prepare_clip(path, self.pad)
+        clip = from_pcm16(to_pcm16(clip))  # the pad stage stores clips as 16-bit PCM: the same rounding
+        warnings: list[str] = []
+        if len(clip) < self.seg_len:
+            warnings.append(
+                f"{Path(path).name}: {info['duration']:.2f} s is shorter than one {self.mel.segment_dur:g}-s segment; "
+                f"looped from its start as in training"
+            )
+        return self._predict(Path(path), clip, float(info["duration"]), warnings)
+
+    def _predict(self, path: Path, clip: np.ndarray, duration: float, warnings: list[str]) -> Prediction:
+        raise NotImplementedError
+
+    def _logmel(self, y: np.ndarray, n_fft: int, hop: int) -> np.ndarray:
+        # through the training's storage dtype, so inputs round exactly as in training
+        return lm.log_mel(y, self.mel.sample_rate, n_fft, hop, self.mel.n_mels, np.dtype(self.mel.dtype)).astype(np.float32)
+
+
+class TwoStagePredictor(Predictor):
+    def __init__(self, bundle: Bundle):
+        super().__init__(bundle)
+        model, w = bundle.meta["model"], bundle.weights
+        self.encoder = ConvEncoder(model["channels"]).eval()
+        self.encoder.load_state_dict(w["encoder"])
+        size = self.encoder.code_size(self.mel.frames, self.mel.n_mels)
+        self.classifiers = {}
+        for dim in ("valence", "arousal"):
+            net = BiLSTMClassifier(size, model["hidden"], model["dropout"]).eval()
+            net.load_state_dict(w[dim])
+            self.classifiers[dim] = net
+        self.stft = self.mel.stft()
+
+    def _predict(self, path: Path, clip: np.ndarray, duration: float, warnings: list[str]) -> Prediction:
+        padded = loop_to(clip, self.pad.clip_samples)
+        starts = contiguous(len(padded), self.seg_len)
+        x = lm.two_stage_segments(padded, starts, self.seg_len, self.mel.sample_rate, self.stft, self.mel.frames, self.mel.n_mels, self.mel.dtype)
+        codes = self.encoder(torch.from_numpy(x.astype(np.float32))[:, None]).flatten(1)
+        song, seg = {}, {}
+        for dim, net in self.classifiers.items():
+            song[dim] = float(torch.softmax(net(codes[None]), -1)[0, 1])
+            seg[dim] = torch.softmax(net(codes[:, None]), -1)[:, 1].numpy()
+        start_s = starts / self.mel.sample_rate
+        table = pd.DataFrame({"start_s": start_s.round(3), "end_s": (start_s + self.mel.segment_dur).round(3)})
+        for dim in self.classifiers:
+            table[dim] = seg[dim].round(4)
+        table[list(QUADRANTS)] = quadrant_from_va(seg["valence"], seg["arousal"]).round(4)
+        table["looped"] = table["end_s"] > duration + 1e-6  # holds audio repeated by the pad rule
+        quadrant = VA_QUADRANT[(int(song["valence"] > 0.5), int(song["arousal"] > 0.5))]
+        q_probs = quadrant_from_va(song["valence"], song["arousal"])
+        result = {dim: _binary(p) for dim, p in song.items()}
+        result["quadrant"] = {"label": quadrant, "probabilities": dict(zip(QUADRANTS, q_probs.round(4).tolist())), "source": "valence x arousal"}
+        return Prediction(str(path), "two_stage", round(duration, 3), result, table, warnings)
+
+
+class SSSLPredictor(Predictor):
+    def __init__(self, bundle: Bundle):
+        super().__init__(bundle)
+        model, w = bundle.meta["model"], bundle.weights
+        self.hop = seconds_to_samples(bundle.meta["preprocessing"]["sssl_hop"], self.mel.sample_rate)
+        self.theta = model["theta"]
+        self.nets, self.svms = {}, w["svm"]
+        for target, k in model["targets"].items():
+            net = VGG(k, model["convs"], model["pool"], model["fc"], model["dropout"], model["input_pool"]).eval()
+            net.load_state_dict(w[target])
+            self.nets[target] = net
+
+    def _predict(self, path: Path, clip: np.ndarray, duration: float, warnings: list[str]) -> Prediction:
+        if len(clip) < self.seg_len:
+            clip = loop_to(clip, self.seg_len)
+        frames = self._logmel(clip, self.mel.sssl_n_fft, self.mel.sssl_hop_length)
+        starts = overlapping(len(clip), self.seg_len, self.hop)
+        first, width = lm.sssl_windows(starts, self.seg_len, len(frames), self.mel.sssl_hop_length)
+        windows = torch.from_numpy(frames[first[:, None] + np.arange(width)[None, :]])
+        start_s = starts / self.mel.sample_rate
+        table = pd.DataFrame({"start_s": start_s.round(3), "end_s": (start_s + self.mel.segment_dur).round(3)})
+        result: dict[str, dict[str, Any]] = {}
+        for target, net in self.nets.items():
+            probs = torch.cat([torch.softmax(net(windows[i : i + 128]), -1) for i in range(0, len(windows), 128)]).numpy()
+            features = song_features(probs, np.zeros(len(probs)), self.theta).to_numpy()
+            svm = self.svms[target]
+            proba = dict(zip(svm.classes_.tolist(), svm.predict_proba(features)[0]))
+            song_probs = np.array([proba.get(c, 0.0) for c in range(probs.shape[1])])
+            label = int(svm.predict(features)[0])  # the most probable class (calibrated SVM)
+            if target == "quadrant":
+                table[list(QUADRANTS)] = probs.round(4)
+                result["quadrant"] = {"label": QUADRANTS[label], "probabilities": dict(zip(QUADRANTS, song_probs.round(4).tolist())), "source": "4-class model"}
+            else:
+                table[target] = probs[:, 1].round(4)
+                result[target] = {"label": ("low", "high")[label], "p_high": round(float(song_probs[1]), 4)}
+        if "quadrant" not in result:
+            table[list(QUADRANTS)] = quadrant_from_va(table["valence"], table["arousal"]).round(4)
+            va = (int(result["valence"]["label"] == "high"), int(result["arousal"]["label"] == "high"))
+            q = quadrant_from_va(result["valence"]["p_high"], result["arousal"]["p_high"])
+            result["quadrant"] = {"label": VA_QUADRANT[va], "probabilities": dict(zip(QUADRANTS, q.round(4).tolist())), "source": "valence x arousal"}
+        table["looped"] = table["end_s"] > duration + 1e-6
+        order = ["valence", "arousal", "quadrant"]
+        return Prediction(str(path), "sssl", round(duration, 3), {k: result[k] for k in order}, table, warnings)
+
+
+def predictor(bundle: Bundle) -> Predictor:
+    return {"two_stage": TwoStagePredictor, "sssl": SSSLPredictor}[bundle.method](bundle)

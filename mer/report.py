@@ -1,0 +1,131 @@
+"""One table of every method's cross-validated scores, beside the papers' published figures.
+
+Every method is scored on the same folds (the ``folds`` stage). ``summary.json``
+holds the measured means and standard deviations (DVC metrics: ``dvc exp show``,
+``dvc metrics diff``); ``summary.md`` is the same as a Markdown table followed by
+the figures the papers publish for the same dataset (and segment length, where
+the paper varies it) — the data and settings behind those differ, see README.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+# (method key, name in the table, metrics file)
+METHODS = [
+    ("two_stage", "two-stage: autoencoder + BiLSTM (seed 000)", "metrics/two_stage.json"),
+    ("baseline", "CNN + BiLSTM baseline (seed 000 §4.4)", "metrics/baseline.json"),
+    ("sssl", "SSSL + SVM (seed 001)", "metrics/sssl.json"),
+]
+TARGETS = ("valence", "arousal", "quadrant")
+COLUMNS = [(t, m) for t in TARGETS for m in ("accuracy", "f1")]
+
+# Published figures (%), per dataset name of params.yaml. ``segment_dur`` None: the
+# paper does not tie the row to one segment length of the run.
+PUBLISHED: dict[str, list[dict[str, Any]]] = {
+    "4q": [
+        *[
+            {"source": "seed 000 Table 5", "method": "two-stage", "data": "AllMusic (4Q), 900 clips", "segment_dur": d,
+             "valence": (acc_v, acc_v), "arousal": (acc_a, acc_a)}
+            for d, acc_v, acc_a in ((3, 67.11, 85.67), (5, 66.89, 86.56), (10, 66.45, 86.11))
+        ],
+        *[
+            {"source": "seed 001 Tab. 2", "method": "SSSL + SVM", "data": "4Q, 900 clips", "segment_dur": d, "valence": v, "arousal": a}
+            for d, v, a in (
+                (1, (69.11, 67.32), (87.20, 86.67)), (2, (71.32, 72.45), (86.60, 86.70)), (3, (75.20, 77.37), (86.56, 86.14)),
+                (4, (74.32, 76.55), (85.30, 86.65)), (5, (74.59, 77.05), (85.67, 86.51)),
+            )
+        ],
+        {"source": "seed 001 Tab. 3", "method": "SSSL + SVM, \"Proposed\"", "data": "4Q, 900 clips", "segment_dur": None,
+         "valence": (77.20, 78.37), "arousal": (87.20, 86.67), "quadrant": (76.49, 77.60)},
+        {"source": "seed 001 Tab. 3", "method": "SSSL without R-Drop, \"Proposed*\"", "data": "4Q, 900 clips", "segment_dur": None,
+         "valence": (76.32, 76.45), "arousal": (86.70, 86.50), "quadrant": (74.39, 75.30)},
+    ],
+    "pmemo": [
+        *[
+            {"source": "seed 000 Table 5", "method": "two-stage", "data": "PMEmo, 767 songs", "segment_dur": d, "valence": v, "arousal": a}
+            for d, v, a in (
+                (1, (79.01, 83.2), (83.19, 86.1)), (3, (78.75, 82.95), (82.67, 85.59)),
+                (5, (78.23, 82.64), (83.62, 86.52)), (10, (77.58, 82.18), (83.51, 86.62)),
+            )
+        ],
+        {"source": "seed 000 Table 6", "method": "CNN + BiLSTM baseline", "data": "PMEmo, 767 songs", "segment_dur": None,
+         "valence": (77.44, 81.91), "arousal": (82.79, 85.17)},
+        *[
+            {"source": "seed 001 Tab. 2", "method": "SSSL + SVM", "data": "PMEmo", "segment_dur": d, "valence": v, "arousal": a}
+            for d, v, a in (
+                (1, (77.43, 81.32), (85.42, 86.61)), (2, (78.71, 82.20), (84.20, 85.26)), (3, (83.19, 82.31), (84.49, 86.01)),
+                (4, (82.11, 81.71), (81.20, 82.20)), (5, (82.69, 81.32), (84.42, 82.61)),
+            )
+        ],
+        {"source": "seed 001 Tab. 3", "method": "SSSL + SVM, \"Proposed\"", "data": "PMEmo", "segment_dur": None,
+         "valence": (83.19, 82.31), "arousal": (85.42, 86.61)},
+    ],
+}
+
+
+def collect(root: Path = Path(".")) -> dict[str, dict[str, Any]]:
+    """``{method: its metrics JSON}`` for every method whose metrics file exists."""
+    out = {}
+    for key, _, path in METHODS:
+        file = root / path
+        if file.exists():
+            out[key] = json.loads(file.read_text())
+    return out
+
+
+def summary(results: dict[str, dict[str, Any]], run: dict[str, Any]) -> dict[str, Any]:
+    """Means and stds per method and target (fractions, as the methods' own files)."""
+    out: dict[str, Any] = {"run": run}
+    for method, m in results.items():
+        out[method] = {t: {k: m[t][k] for k in ("accuracy", "accuracy_std", "f1", "f1_std") if k in m[t]} for t in TARGETS if t in m}
+        out[method]["folds"] = m.get("folds")
+    return out
+
+
+def _cell(values: dict[str, Any] | None, metric: str) -> str:
+    if not values or metric not in values:
+        return "–"
+    std = values.get(f"{metric}_std")
+    return f"{100 * values[metric]:.1f} ± {100 * std:.1f}" if std is not None else f"{100 * values[metric]:.1f}"
+
+
+def published_rows(dataset: str, segment_dur: float) -> list[dict[str, Any]]:
+    return [r for r in PUBLISHED.get(dataset, []) if r["segment_dur"] is None or float(r["segment_dur"]) == float(segment_dur)]
+
+
+def markdown(summ: dict[str, Any]) -> str:
+    run = summ["run"]
+    head = "| method | " + " | ".join(f"{t} {'acc.' if m == 'accuracy' else 'F1'}" for t, m in COLUMNS) + " |"
+    rule = "|" + " --- |" * (len(COLUMNS) + 1)
+    lines = [
+        f"# Results: dataset {run['dataset']}, preset {run['preset']}, segment_dur {run['segment_dur']:g} s",
+        "",
+        (
+            f"Mean ± std over the evaluated folds ({run['folds_evaluated']} of {run['folds']}), %. "
+            "F1: high class positive for valence and arousal, macro-F1 for quadrants."
+        ),
+        "",
+        head,
+        rule,
+    ]
+    names = {k: n for k, n, _ in METHODS}
+    for method, values in summ.items():
+        if method == "run":
+            continue
+        lines.append(f"| {names.get(method, method)} | " + " | ".join(_cell(values.get(t), m) for t, m in COLUMNS) + " |")
+    rows = published_rows(run["dataset"], run["segment_dur"])
+    lines += ["", "## Published figures for this dataset", ""]
+    if not rows:
+        lines.append(f"None of the papers reports figures for the dataset '{run['dataset']}'.")
+    else:
+        lines += ["| source | method | data, segment | " + " | ".join(f"{t} {'acc.' if m == 'accuracy' else 'F1'}" for t, m in COLUMNS) + " |",
+                  "|" + " --- |" * (len(COLUMNS) + 3)]
+        for r in rows:
+            seg = f"{r['segment_dur']} s" if r["segment_dur"] is not None else "not stated"
+            cells = [f"{r[t][0 if m == 'accuracy' else 1]:.2f}" if t in r else "–" for t, m in COLUMNS]
+            lines.append(f"| {r['source']} | {r['method']} | {r['data']}, {seg} | " + " | ".join(cells) + " |")
+        lines += ["", "The published figures come from the full datasets and the papers' own settings; see the README."]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,28 @@
+"""Stage `report`: every method's scores on the same folds → metrics/summary.json and metrics/summary.md."""
+
+import json
+from pathlib import Path
+
+from mer import presets
+from mer.io import write_json, write_text
+from mer.report import collect, markdown, summary
+from mer.stage import run_stage
+
+
+def main(p, run):
+    folds = json.loads(Path("metrics/folds.json").read_text())
+    cv = presets.resolve(p, "cv")
+    results = collect()
+    evaluated = max((r.get("folds") or 0) for r in results.values()) if results else 0
+    info = {"dataset": p.dataset, "preset": p.preset, "segment_dur": p.segment_dur, "folds": int(folds.get("folds", p.cv.folds)),
+            "folds_evaluated": evaluated, "repeats": cv["repeats"]}
+    summ = summary(results, info)
+    write_json("metrics/summary.json", summ)
+    write_text("metrics/summary.md", markdown(summ))
+    run.log_metrics({k: v for k, v in summ.items() if k != "run"})
+    run.log_artifact("metrics/summary.md")
+    print(Path("metrics/summary.md").read_text())
+
+
+if __name__ == "__main__":
+    run_stage("report", main, ["dataset", "preset", "segment_dur", "cv"])

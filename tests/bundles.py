@@ -1,0 +1,53 @@
+"""Small, untrained model bundles for tests of prediction mechanics (no training needed)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from mer import bundle
+from mer.frontend import MelConfig, PadConfig
+from mer.models.aggregate import fit_svm, song_features
+from mer.models.autoencoder import ConvEncoder
+from mer.models.bilstm import BiLSTMClassifier
+from mer.models.vgg import VGG
+
+SR = 8000
+PAD = PadConfig(sample_rate=SR, clip_dur=6.0)
+MEL = MelConfig(sample_rate=SR, segment_dur=2.0, n_mels=32, frames=216, sssl_n_fft=256, sssl_hop_length=128, dtype="float16")
+VGG_CFG = {"convs": [4, "M", 4, "M"], "pool": [1, 2], "fc": [], "dropout": 0.1, "input_pool": 1}
+
+
+def common() -> dict:
+    from mer.export import preprocessing
+
+    return {
+        "dataset": "synth", "segment_dur": MEL.segment_dur, "preset": "quick", "seed": 0,
+        "git": {"revision": "test", "dirty": False}, "thresholds": {"valence": 0.5, "arousal": 0.5},
+        "label_source": {"binary": "kmeans", "quadrant": "annotation"}, "preprocessing": preprocessing(PAD, MEL, 1.0),
+    }
+
+
+def two_stage_bundle(out: Path, seed: int = 0) -> Path:
+    torch.manual_seed(seed)
+    encoder = ConvEncoder((2, 2, 2))
+    size = encoder.code_size(MEL.frames, MEL.n_mels)
+    weights = {"encoder": encoder.state_dict(), **{d: BiLSTMClassifier(size, 4, 0.0).state_dict() for d in ("valence", "arousal")}}
+    meta = {**common(), "method": "two_stage", "songs": 3, "model": {"channels": [2, 2, 2], "hidden": 4, "dropout": 0.0}}
+    return bundle.save(out, meta, weights)
+
+
+def sssl_bundle(out: Path, targets=("valence", "arousal", "quadrant"), seed: int = 0) -> Path:
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    k = {"valence": 2, "arousal": 2, "quadrant": 4}
+    weights, svms = {}, {}
+    for t in targets:
+        weights[t] = VGG(k[t], **VGG_CFG).state_dict()
+        probs = rng.dirichlet(np.ones(k[t]), size=80)
+        feats = song_features(probs, np.repeat(np.arange(16), 5))
+        svms[t] = fit_svm(feats, np.arange(16) % k[t], probability=True)
+    model = {**VGG_CFG, "targets": {t: k[t] for t in targets}, "theta": 0.5}
+    return bundle.save(out, {**common(), "method": "sssl", "songs": 16, "model": model}, weights, svms)

@@ -1,0 +1,97 @@
+import numpy as np
+import pytest
+
+from mer import bundle
+from mer.audio import logmel as lm
+from mer.audio.pad import from_pcm16, loop_to, to_pcm16
+from mer.audio.segment import contiguous
+from mer.errors import AudioError
+from mer.frontend import prepare_clip
+from mer.predict import audio_files, predictor, quadrant_from_va
+from tests.bundles import MEL, PAD, SR, sssl_bundle, two_stage_bundle
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory):
+    root = tmp_path_factory.mktemp("models")
+    two_stage_bundle(root / "two_stage")
+    sssl_bundle(root / "sssl")
+    return root
+
+
+def test_quadrant_probabilities_from_valence_and_arousal():
+    q = quadrant_from_va(np.array([0.8, 0.1]), np.array([0.6, 0.3]))
+    np.testing.assert_allclose(q[0], [0.48, 0.12, 0.08, 0.32])
+    np.testing.assert_allclose(q.sum(-1), 1.0)
+
+
+def test_two_stage_song_and_segments(models, make_audio):
+    model = predictor(bundle.load(models, "two_stage"))
+    pred = model.predict(make_audio("a.wav", 4.5, sr=SR))
+    seg = pred.segments
+    assert len(seg) == 3  # 6-s padded clip / 2-s segments
+    np.testing.assert_allclose(seg["start_s"], [0, 2, 4])
+    assert seg["looped"].tolist() == [False, False, True]  # 4.5 s of audio, the last segment reaches 6 s
+    for dim in ("valence", "arousal"):
+        assert 0 <= pred.song[dim]["p_high"] <= 1 and pred.song[dim]["label"] == ("high" if pred.song[dim]["p_high"] > 0.5 else "low")
+        assert seg[dim].between(0, 1).all()
+    assert abs(sum(pred.song["quadrant"]["probabilities"].values()) - 1) < 1e-3
+    np.testing.assert_allclose(seg[["Q1", "Q2", "Q3", "Q4"]].sum(1), 1, atol=1e-3)
+    assert pred.warnings == [] and pred.duration_s == 4.5
+
+
+def test_two_stage_inputs_are_the_training_front_end(models, make_audio):
+    """The BiLSTM sees exactly what the pad and logmel stages would have produced."""
+    model = predictor(bundle.load(models, "two_stage"))
+    path = make_audio("b.wav", 3.0, sr=44100, channels=2, freq=330)
+    clip, _ = prepare_clip(path, PAD)
+    padded = loop_to(from_pcm16(to_pcm16(clip)), PAD.clip_samples)  # stored as int16 by the pad stage
+    seg_len = int(MEL.segment_dur * SR)
+    expected = lm.two_stage_segments(padded, contiguous(len(padded), seg_len), seg_len, SR, MEL.stft(), MEL.frames, MEL.n_mels, np.float16)
+    seen = []
+    model.encoder.register_forward_pre_hook(lambda _m, args: seen.append(args[0].numpy()))
+    model.predict(path)
+    np.testing.assert_array_equal(seen[0][:, 0], expected.astype(np.float32))
+
+
+def test_sssl_segments_follow_the_unpadded_clip(models, make_audio):
+    model = predictor(bundle.load(models, "sssl"))
+    pred = model.predict(make_audio("c.wav", 5.0, sr=SR))
+    assert len(pred.segments) == 4  # 2-s segments every 1 s over 5 s: starts 0, 1, 2, 3
+    assert pred.segments["looped"].sum() == 0
+    assert pred.song["quadrant"]["source"] == "4-class model"
+    q = pred.song["quadrant"]
+    assert q["label"] == max(q["probabilities"], key=q["probabilities"].get)
+    np.testing.assert_allclose(pred.segments[["Q1", "Q2", "Q3", "Q4"]].sum(1), 1, atol=1e-3)
+
+
+def test_sssl_without_quadrant_model_combines_valence_and_arousal(tmp_path, make_audio):
+    sssl_bundle(tmp_path / "sssl", targets=("valence", "arousal"))
+    pred = predictor(bundle.load(tmp_path / "sssl")).predict(make_audio("d.wav", 3.0, sr=SR))
+    va = (pred.song["valence"]["label"] == "high", pred.song["arousal"]["label"] == "high")
+    assert pred.song["quadrant"]["label"] == {(True, True): "Q1", (False, True): "Q2", (False, False): "Q3", (True, False): "Q4"}[va]
+
+
+@pytest.mark.parametrize("method", ["two_stage", "sssl"])
+def test_audio_shorter_than_a_segment_is_looped_with_a_warning(models, make_audio, method):
+    pred = predictor(bundle.load(models, method)).predict(make_audio("short.wav", 1.0, sr=SR))
+    assert len(pred.warnings) == 1 and "shorter than one 2-s segment" in pred.warnings[0]
+    assert len(pred.segments) >= 1 and pred.segments["looped"].any()
+
+
+def test_unreadable_and_silent_files_raise(models, tmp_path, make_audio):
+    model = predictor(bundle.load(models, "two_stage"))
+    bad = tmp_path / "broken.mp3"
+    bad.write_bytes(b"ID3 this is not audio" * 50)
+    with pytest.raises(AudioError, match="undecodable"):
+        model.predict(bad)
+    with pytest.raises(AudioError, match="silent"):
+        model.predict(make_audio("quiet.wav", 2.0, sr=SR, amp=0.0))
+
+
+def test_folders_are_walked_for_audio(tmp_path, make_audio):
+    make_audio("x/one.wav", 0.1)
+    make_audio("x/sub/two.flac", 0.1)
+    (tmp_path / "x" / "notes.txt").write_text("not audio")
+    found = [p.name for p in audio_files([tmp_path / "x", tmp_path / "given.txt"])]
+    assert found == ["one.wav", "two.flac", "given.txt"]  # explicit files are tried whatever their extension
