@@ -38,7 +38,8 @@ def summarize(rows: pd.DataFrame) -> dict:
 
 def class_names(dimension: str) -> list[str]:
     """Names of the classes 0..K−1 of a target."""
-    return ["Q1", "Q2", "Q3", "Q4"] if dimension == "quadrant" else ["low", "high"]
+    named = {"quadrant": ["Q1", "Q2", "Q3", "Q4"], "joy_sad": ["sad", "joy"], "excited_calm": ["calm", "excited"]}
+    return named.get(dimension, ["low", "high"])
 
 
 def confusion_figure(actual: np.ndarray, predicted: np.ndarray, title: str, names: list[str] | None = None):

@@ -1,6 +1,7 @@
 """Training presets: every training setting of a method as one unit.
 
-``paper`` is seed 000 Tables 2–3 and §4.4, and seed 001's VGG16 segment classifier;
+``paper`` is seed 000 Tables 2–3 and §4.4, seed 001's VGG16 segment classifier,
+seed 002's chroma BiLSTM and a full-size seed 003 tagger;
 ``quick`` keeps the embedded default fast on a 2-core CPU. Select one with the
 top-level ``preset`` param (``dvc exp run -S preset=paper``); any key of a
 method's section in params.yaml that is not null overrides the preset's value.
@@ -13,6 +14,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from mer.errors import ConfigError
+from mer.models.tagger import PAPER as TAGGER_PAPER
+from mer.models.tagger import QUICK as TAGGER_QUICK
 from mer.models.vgg import VGG16
 
 PRESETS: dict[str, dict[str, dict[str, Any]]] = {
@@ -44,6 +47,17 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
             "alpha": 4.0,
             "lambda_kl": 1.0,
         },
+        "chroma_bilstm": {  # seed 002 §IV: BiLSTM 512, two dense layers of 256, "gradient descent optimizer"
+            "hidden": 512,
+            "fc": [256, 256],
+            "dropout": 0.0,
+            "optimizer": "sgd",
+            "lr": 0.01,
+            "batch_size": 32,
+            "max_epochs": 200,
+            "patience": 20,
+        },
+        "tagger": {**TAGGER_PAPER, "lr": 1e-3, "batch_size": 32, "max_epochs": 100, "patience": 10},
     },
     "quick": {
         "cv": {"repeats": 1, "max_folds": 2, "val_fraction": 0.1},
@@ -65,6 +79,8 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
             "alpha": 4.0,
             "lambda_kl": 1.0,
         },
+        "chroma_bilstm": {"hidden": 32, "fc": [32, 32], "dropout": 0.0, "optimizer": "adam", "lr": 3e-3, "batch_size": 16, "max_epochs": 30, "patience": 8},
+        "tagger": {**TAGGER_QUICK, "lr": 3e-3, "batch_size": 64, "max_epochs": 4, "patience": 2},
     },
 }
 

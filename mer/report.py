@@ -18,7 +18,10 @@ METHODS = [
     ("two_stage", "two-stage: autoencoder + BiLSTM (seed 000)", "metrics/two_stage.json"),
     ("baseline", "CNN + BiLSTM baseline (seed 000 §4.4)", "metrics/baseline.json"),
     ("sssl", "SSSL + SVM (seed 001)", "metrics/sssl.json"),
+    ("chroma_bilstm", "chroma + HPSS BiLSTM (seed 002)", "metrics/chroma_bilstm.json"),
+    ("tagger", "spectrogram CNN tagger (seed 003)", "metrics/tagger.json"),
 ]
+PAIRS = ("joy_sad", "excited_calm")
 TARGETS = ("valence", "arousal", "quadrant")
 COLUMNS = [(t, m) for t in TARGETS for m in ("accuracy", "f1")]
 
@@ -42,6 +45,10 @@ PUBLISHED: dict[str, list[dict[str, Any]]] = {
          "valence": (77.20, 78.37), "arousal": (87.20, 86.67), "quadrant": (76.49, 77.60)},
         {"source": "seed 001 Tab. 3", "method": "SSSL without R-Drop, \"Proposed*\"", "data": "4Q, 900 clips", "segment_dur": None,
          "valence": (76.32, 76.45), "arousal": (86.70, 86.50), "quadrant": (74.39, 75.30)},
+    ],
+    "deam": [
+        {"source": "seed 002 §IV", "method": "chroma + HPSS BiLSTM", "data": "DEAM, 1802 excerpts", "segment_dur": None,
+         "joy_sad": 78.0, "excited_calm": 81.0},
     ],
     "pmemo": [
         *[
@@ -80,13 +87,17 @@ def summary(results: dict[str, dict[str, Any]], run: dict[str, Any]) -> dict[str
     """Means and stds per method and target (fractions, as the methods' own files)."""
     out: dict[str, Any] = {"run": run}
     for method, m in results.items():
-        out[method] = {t: {k: m[t][k] for k in ("accuracy", "accuracy_std", "f1", "f1_std") if k in m[t]} for t in TARGETS if t in m}
+        if method == "tagger":  # multi-label: macro/micro F1 and ROC-AUC
+            out[method] = {avg: dict(m[avg]) for avg in ("macro", "micro") if avg in m}
+        else:
+            keys = ("accuracy", "accuracy_std", "f1", "f1_std")
+            out[method] = {t: {k: m[t][k] for k in keys if k in m[t]} for t in (*TARGETS, *PAIRS) if t in m}
         out[method]["folds"] = m.get("folds")
     return out
 
 
 def _cell(values: dict[str, Any] | None, metric: str) -> str:
-    if not values or metric not in values:
+    if not values or values.get(metric) is None:
         return "–"
     std = values.get(f"{metric}_std")
     return f"{100 * values[metric]:.1f} ± {100 * std:.1f}" if std is not None else f"{100 * values[metric]:.1f}"
@@ -113,9 +124,19 @@ def markdown(summ: dict[str, Any]) -> str:
     ]
     names = {k: n for k, n, _ in METHODS}
     for method, values in summ.items():
-        if method == "run":
+        if method in ("run", "tagger"):
             continue
         lines.append(f"| {names.get(method, method)} | " + " | ".join(_cell(values.get(t), m) for t, m in COLUMNS) + " |")
+    if any(p in summ.get("chroma_bilstm", {}) for p in PAIRS):
+        c = summ["chroma_bilstm"]
+        lines += ["", "Antonym pairs (seed 002; accuracy against the side most raters chose):", "",
+                  "| method | joy–sad acc. | excited–calm acc. |", "| --- | --- | --- |",
+                  f"| {names['chroma_bilstm']} | {_cell(c.get('joy_sad'), 'accuracy')} | {_cell(c.get('excited_calm'), 'accuracy')} |"]
+    if "tagger" in summ:
+        t = summ["tagger"]
+        lines += ["", "Multi-label emotion tags (seed 003):", "",
+                  "| method | macro F1 | macro ROC-AUC | micro F1 | micro ROC-AUC |", "| --- | --- | --- | --- | --- |",
+                  f"| {names['tagger']} | " + " | ".join(_cell(t.get(a), s) for a, s in (("macro", "f1"), ("macro", "roc_auc"), ("micro", "f1"), ("micro", "roc_auc"))) + " |"]
     rows = published_rows(run["dataset"], run["segment_dur"])
     lines += ["", "## Published figures for this dataset", ""]
     if not rows:
@@ -126,6 +147,7 @@ def markdown(summ: dict[str, Any]) -> str:
         for r in rows:
             seg = f"{r['segment_dur']} s" if r["segment_dur"] is not None else "not stated"
             cells = [f"{r[t][0 if m == 'accuracy' else 1]:.2f}" if t in r else "–" for t, m in COLUMNS]
-            lines.append(f"| {r['source']} | {r['method']} | {r['data']}, {seg} | " + " | ".join(cells) + " |")
+            pairs = "; ".join(f"{p.replace('_', '–')} accuracy {r[p]:.0f}" for p in PAIRS if p in r)
+            lines.append(f"| {r['source']} | {r['method']}{' (' + pairs + ')' if pairs else ''} | {r['data']}, {seg} | " + " | ".join(cells) + " |")
         lines += ["", "The published figures come from the full datasets and the papers' own settings; see the README."]
     return "\n".join(lines) + "\n"

@@ -1,0 +1,97 @@
+"""Multi-label emotion tagging with a spectrogram CNN (seed 003) over the shared folds.
+
+The CNN reads the same 216 × 128 log-mel segments as the two-stage method; a
+segment inherits its song's tags, and a song's tag probabilities are the mean
+of its segments' sigmoid outputs. Targets: the AllMusic mood tags of the 4Q
+metadata carried by at least ``min_songs`` songs, or, on the synthetic set, tags
+placed on its known valence/arousal (:mod:`mer.tags`). Scored per tag (F1 at
+``threshold``, ROC-AUC) with macro and micro averages (:mod:`mer.tag_metrics`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from mer import tracking
+from mer.errors import DataError
+from mer.models.tagger import Tagger
+from mer.tag_metrics import tag_scores
+from mer.tags import METADATA, Tags, fourq_tags, synthetic_tags
+from mer.training.data import TensorDataModule, storage_dtype
+from mer.training.fit import FitResult, fit, seed_everything
+from mer.training.soft import LitTagger
+from mer.two_stage import Segments, fold_ids, split
+
+NET_KEYS = ("channels", "kernel", "pools", "pool", "dense", "dropout", "batch_norm")
+
+
+def dataset_tags(dataset: str, raw: Path, songs: pd.Series, min_songs: int) -> Tags:
+    """The multi-label targets of ``songs``: 4Q metadata mood tags or synthetic V/A tags."""
+    if dataset == "synth":
+        table = pd.read_csv(raw / "songs.csv", dtype={"song": str}).set_index("song").loc[songs.astype(str)]
+        return synthetic_tags(table.reset_index(), min_songs)
+    if dataset == "4q":
+        found = sorted((raw / "source").rglob(METADATA))
+        if not found:
+            raise DataError(f"the 4Q metadata ({METADATA}, with the MoodsFoundStr tags) is not in {raw / 'source'}")
+        return fourq_tags(found[0], songs, min_songs)
+    raise DataError(f"dataset '{dataset}' has no emotion tags for the tagger (4q and synth have)")
+
+
+def train_tagger(
+    seg: Segments, y: np.ndarray, fit_pos: np.ndarray, val_pos: np.ndarray, cfg: dict[str, Any], seed: int, loggers=None
+) -> tuple[LitTagger, FitResult]:
+    """Train on the segments of the ``fit_pos`` songs (each with its song's tags), early-stop on ``val_pos``."""
+    per_song = seg.rows.shape[1]
+    used = np.concatenate([fit_pos, val_pos])
+    x = np.asarray(seg.array[seg.rows[used].ravel()])
+    targets = np.repeat(y[used], per_song, axis=0).astype(np.float32)
+    n_fit = len(fit_pos) * per_song
+    dm = TensorDataModule([x, targets], np.arange(n_fit), np.arange(n_fit, len(x)), cfg["batch_size"], seed)
+    seed_everything(seed)
+    module = LitTagger(Tagger(y.shape[1], **{k: cfg[k] for k in NET_KEYS}), cfg["lr"])
+    result = fit(module, dm, max_epochs=cfg["max_epochs"], monitor="val_loss", mode="min", patience=cfg["patience"], seed=seed, loggers=loggers)
+    return module, result
+
+
+@torch.no_grad()
+def song_probabilities(net: Tagger, seg: Segments, positions: np.ndarray, batch_size: int = 128) -> np.ndarray:
+    """(songs, tags): the mean sigmoid output over each song's segments."""
+    dev = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    net = net.to(dev).eval()
+    flat = seg.rows[positions].ravel()
+    out = []
+    for start in range(0, len(flat), batch_size):
+        x = torch.as_tensor(np.asarray(seg.array[flat[start : start + batch_size]])).to(dev, storage_dtype(dev))
+        with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=dev.type == "cuda"):
+            out.append(torch.sigmoid(net(x).float()).cpu())
+    probs = torch.cat(out).numpy() if out else np.zeros((0, 0))
+    return probs.reshape(len(positions), seg.rows.shape[1], -1).mean(1)
+
+
+def cross_validate(
+    seg: Segments, tags: pd.DataFrame, cv: dict[str, Any], cfg: dict[str, Any], threshold: float, seed: int, run: tracking.Run
+) -> tuple[list[dict], pd.DataFrame, pd.DataFrame]:
+    """Per fold: train, score the test songs. Returns per-fold scores, test predictions, curves."""
+    y = tags.loc[seg.songs["song"].astype(str)].to_numpy().astype(np.float32)
+    folds, predictions, curves = [], [], []
+    for fold in fold_ids(seg.songs, cv["max_folds"]):
+        child = run.child(f"tagger fold {fold}", {"mer.model": "tagger", "mer.fold": fold})
+        child.log_params({**cfg, "fold": fold, "tags": len(tags.columns)})
+        fold_seed = seed + 1000 * fold
+        fit_pos, val_pos, test_pos = split(seg.songs, fold, cv["val_fraction"], fold_seed, "quadrant")
+        module, result = train_tagger(seg, y, fit_pos, val_pos, cfg, fold_seed, tracking.lightning_loggers(child))
+        prob = song_probabilities(module.net, seg, test_pos)
+        s = tag_scores(y[test_pos], prob, list(tags.columns), threshold)
+        folds.append(s)
+        child.log_metrics({f"{avg}.{k}": v for avg in ("macro", "micro") for k, v in s[avg].items() if isinstance(v, float)})
+        child.end()
+        table = pd.DataFrame(prob.round(4), columns=[f"p_{t}" for t in tags.columns])
+        predictions.append(pd.concat([pd.DataFrame({"song": seg.songs["song"].to_numpy()[test_pos], "fold": fold}), table], axis=1))
+        curves.append(result.history.assign(model="tagger", fold=fold))
+    return folds, pd.concat(predictions, ignore_index=True), pd.concat(curves, ignore_index=True)

@@ -1,0 +1,33 @@
+"""Stage `chroma_bilstm`: chroma + HPSS BiLSTM per antonym pair and fold, soft labels of eq. 1 (seed 002)."""
+
+import json
+from pathlib import Path
+
+from mer import presets
+from mer.antonym import soft_labels
+from mer.chroma_hpss import ChromaData, cross_validate
+from mer.evaluate import write_results
+from mer.io import read_csv
+from mer.stage import run_stage
+
+
+def main(p, run):
+    cv, cfg = presets.resolve(p, "cv"), presets.resolve(p, "chroma_bilstm")
+    data = ChromaData.load("data/chroma")
+    thresholds = json.loads(Path("metrics/labels.json").read_text()).get("threshold")
+    raters = read_csv("data/raw/raters.csv")
+    usable = raters if thresholds and len(raters) else None
+    table = soft_labels(data.songs, usable, thresholds or {})
+    soft = int((~table["hard"]).sum())
+    print(f"[chroma_bilstm] preset {p.preset}: {cfg}; soft antonym labels from raters for {soft} of {len(table)} songs"
+          + ("" if soft else " (no per-rater values: hard labels)"))
+    rows, predictions, curves = cross_validate(data, table, cv, cfg, p.seed, run)
+    summary = write_results(
+        "chroma_bilstm", rows, predictions, curves, preset=p.preset, labels="soft" if soft == len(table) else ("mixed" if soft else "hard"),
+        soft_label_songs=soft,
+    )
+    run.log_metrics(summary)
+
+
+if __name__ == "__main__":
+    run_stage("chroma_bilstm", main, ["preset", "seed", "cv", "chroma", "chroma_bilstm"])

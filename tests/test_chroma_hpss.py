@@ -1,0 +1,52 @@
+import numpy as np
+import pandas as pd
+
+from mer import tracking
+from mer.antonym import soft_labels
+from mer.audio.pad import to_pcm16
+from mer.chroma_hpss import ChromaData, FeatureConfig, constant_inputs, cross_validate, extract, majority_side
+from tests.conftest import tone
+
+SR = 22050
+
+
+def test_extract_reads_the_pad_stage_clips(tmp_path):
+    (tmp_path / "clips").mkdir()
+    files = []
+    for i, (dur, freq) in enumerate(((3.0, 440.0), (12.0, 262.0))):
+        np.save(tmp_path / "clips" / f"{i:06d}.npy", to_pcm16(tone(dur, SR, freq)))
+        files.append(f"clips/{i:06d}.npy")
+    chroma, constant = extract(tmp_path, files, FeatureConfig(SR, excerpt_dur=2.0), jobs=1)
+    assert chroma.shape == (2, 87, 12) and constant.shape == (2, 4)  # 2 s at hop 512: 1 + 44100 // 512 frames
+    assert chroma[0].mean(0).argmax() == 9 and chroma[1].mean(0).argmax() == 0  # A440 → A, 262 Hz → C
+
+
+def test_constant_inputs_log_the_energies():
+    out = constant_inputs(np.array([[1e-2, 1e-4, 120.0, 90.0]], np.float32))
+    np.testing.assert_allclose(out, [[-2, -4, 120, 90]], atol=1e-5)
+
+
+def test_majority_side_falls_back_to_the_hard_label_on_ties():
+    soft = np.array([[0.3, 0.7], [0.5, 0.5], [0.9, 0.1]], np.float32)
+    assert majority_side(soft, np.array([0, 1, 1])).tolist() == [1, 1, 0]
+
+
+def test_tiny_cross_validation_learns_from_the_constant_features():
+    """Arousal and valence follow the (standardised) energy features; a small model finds them."""
+    rng = np.random.default_rng(0)
+    n = 48
+    songs = pd.DataFrame({
+        "song": [f"s{i:02d}" for i in range(n)], "valence": np.tile([0, 1], n // 2), "arousal": np.repeat([0, 1], n // 2),
+        "quadrant": "Q1", "fold": (np.arange(n) // 2) % 2,
+    })
+    constant = rng.normal(size=(n, 4)).astype(np.float32)
+    constant[:, 0] += 3 * songs["valence"].to_numpy()
+    constant[:, 1] += 3 * songs["arousal"].to_numpy()
+    data = ChromaData(songs, rng.random((n, 20, 12), dtype=np.float32), constant)
+    table = soft_labels(songs, None, {})
+    cfg = {"hidden": 8, "fc": [16, 16], "dropout": 0.0, "optimizer": "adam", "lr": 1e-2, "batch_size": 8, "max_epochs": 25, "patience": 25}
+    cv = {"max_folds": 1, "val_fraction": 0.2}
+    rows, predictions, _ = cross_validate(data, table, cv, cfg, 0, tracking.Run(None))
+    assert set(rows["dimension"]) == {"joy_sad", "excited_calm", "valence", "arousal"}
+    assert rows["accuracy"].min() >= 0.8
+    assert len(predictions[predictions["dimension"] == "valence"]) == n // 2  # fold 0's test songs
