@@ -90,7 +90,6 @@ class Predictor:
         except (KeyError, TypeError) as exc:
             raise BundleError(f"{bundle.path} lacks preprocessing settings ({exc}); re-create it with `dvc repro export`") from None
         self.seg_len = seconds_to_samples(self.mel.segment_dur, self.mel.sample_rate)
-        torch.set_grad_enabled(False)
 
     @property
     def method(self) -> str:
@@ -106,7 +105,8 @@ class Predictor:
                 f"{Path(path).name}: {info['duration']:.2f} s is shorter than one {self.mel.segment_dur:g}-s segment; "
                 f"looped from its start as in training"
             )
-        return self._predict(Path(path), clip, float(info["duration"]), warnings)
+        with torch.inference_mode():
+            return self._predict(Path(path), clip, float(info["duration"]), warnings)
 
     def _predict(self, path: Path, clip: np.ndarray, duration: float, warnings: list[str]) -> Prediction:
         raise NotImplementedError
@@ -198,4 +198,9 @@ class SSSLPredictor(Predictor):
 
 
 def predictor(bundle: Bundle) -> Predictor:
-    return {"two_stage": TwoStagePredictor, "sssl": SSSLPredictor}[bundle.method](bundle)
+    """The predictor of ``bundle``'s method; a bundle whose weights do not fit its settings is a :class:`BundleError`."""
+    try:
+        return {"two_stage": TwoStagePredictor, "sssl": SSSLPredictor}[bundle.method](bundle)
+    except (KeyError, RuntimeError, TypeError) as exc:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise BundleError(f"{bundle.path} is incompatible with this mer ({first}); re-create it with `dvc repro export`") from None

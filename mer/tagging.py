@@ -5,7 +5,8 @@ segment inherits its song's tags, and a song's tag probabilities are the mean
 of its segments' sigmoid outputs. Targets: the AllMusic mood tags of the 4Q
 metadata carried by at least ``min_songs`` songs, or, on the synthetic set, tags
 placed on its known valence/arousal (:mod:`mer.tags`). Scored per tag (F1 at
-``threshold``, ROC-AUC) with macro and micro averages (:mod:`mer.tag_metrics`).
+``threshold`` — by default each tag's cut is tuned on the fold's validation songs —
+and ROC-AUC) with macro and micro averages (:mod:`mer.tag_metrics`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import torch
+from sklearn.metrics import precision_recall_curve
 
 from mer import tracking
 from mer.errors import DataError
@@ -74,10 +76,25 @@ def song_probabilities(net: Tagger, seg: Segments, positions: np.ndarray, batch_
     return probs.reshape(len(positions), seg.rows.shape[1], -1).mean(1)
 
 
+def tuned_thresholds(y_val: np.ndarray, p_val: np.ndarray, default: float = 0.5) -> np.ndarray:
+    """Per tag, the probability cut that maximises F1 on the validation songs (``default``
+    for a tag without positives there): rare tags rarely reach 0.5."""
+    out = np.full(y_val.shape[1], default)
+    for j in range(y_val.shape[1]):
+        if y_val[:, j].sum() == 0:
+            continue
+        precision, recall, cuts = precision_recall_curve(y_val[:, j], p_val[:, j])
+        f1 = 2 * precision[:-1] * recall[:-1] / np.maximum(precision[:-1] + recall[:-1], 1e-12)
+        out[j] = float(cuts[np.argmax(f1)])
+    return out
+
+
 def cross_validate(
-    seg: Segments, tags: pd.DataFrame, cv: dict[str, Any], cfg: dict[str, Any], threshold: float, seed: int, run: tracking.Run
+    seg: Segments, tags: pd.DataFrame, cv: dict[str, Any], cfg: dict[str, Any], threshold: float | str, seed: int, run: tracking.Run
 ) -> tuple[list[dict], pd.DataFrame, pd.DataFrame]:
-    """Per fold: train, score the test songs. Returns per-fold scores, test predictions, curves."""
+    """Per fold: train, score the test songs. Returns per-fold scores, test predictions, curves.
+
+    ``threshold``: a probability, or ``"tuned"`` for per-tag cuts chosen on the fold's validation songs."""
     y = tags.loc[seg.songs["song"].astype(str)].to_numpy().astype(np.float32)
     folds, predictions, curves = [], [], []
     for fold in fold_ids(seg.songs, cv["max_folds"]):
@@ -87,7 +104,9 @@ def cross_validate(
         fit_pos, val_pos, test_pos = split(seg.songs, fold, cv["val_fraction"], fold_seed, "quadrant")
         module, result = train_tagger(seg, y, fit_pos, val_pos, cfg, fold_seed, tracking.lightning_loggers(child))
         prob = song_probabilities(module.net, seg, test_pos)
-        s = tag_scores(y[test_pos], prob, list(tags.columns), threshold)
+        cut = tuned_thresholds(y[val_pos], song_probabilities(module.net, seg, val_pos)) if threshold == "tuned" else float(threshold)
+        s = tag_scores(y[test_pos], prob, list(tags.columns), cut)
+        s["threshold"] = np.round(cut, 4).tolist() if threshold == "tuned" else cut
         folds.append(s)
         child.log_metrics({f"{avg}.{k}": v for avg in ("macro", "micro") for k, v in s[avg].items() if isinstance(v, float)})
         child.end()

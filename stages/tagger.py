@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from mer import presets
+from mer.errors import ConfigError, DataError
 from mer.io import write_csv, write_json
 from mer.stage import run_stage
 from mer.tag_metrics import summarize_folds
@@ -13,16 +14,21 @@ from mer.two_stage import Segments
 def main(p, run):
     cv, cfg = presets.resolve(p, "cv"), presets.resolve(p, "tagger")
     seg = Segments.load("data/logmel")
+    threshold = p.tagger.threshold
+    if threshold != "tuned" and not (isinstance(threshold, (int, float)) and 0 < threshold < 1):
+        raise ConfigError(f"params.yaml: tagger.threshold must be 'tuned' or a probability between 0 and 1 (got {threshold!r})")
     tags = dataset_tags(p.dataset, Path("data/raw"), seg.songs["song"], int(p.tagger.min_songs))
     info = tags.summary()
     print(f"[tagger] preset {p.preset}; {info['tags_kept']} tags with >= {p.tagger.min_songs} songs "
           f"({info['tags_dropped']} rarer dropped; {len(info['missing_songs'])} songs without tags): {info['songs_per_tag']}")
+    if not info["tags_kept"]:
+        raise DataError(f"no tag is carried by {p.tagger.min_songs} or more of the {info['songs']} songs; lower tagger.min_songs")
     if info["missing_songs"]:  # excluded from tagging, counted in the metrics
         keep = ~seg.songs["song"].isin(info["missing_songs"]).to_numpy()
         seg = Segments(seg.songs[keep].reset_index(drop=True), seg.array, seg.rows[keep])
-    folds, predictions, curves = cross_validate(seg, tags.targets, cv, cfg, float(p.tagger.threshold), p.seed, run)
+    folds, predictions, curves = cross_validate(seg, tags.targets, cv, cfg, threshold, p.seed, run)
     summary = {**summarize_folds(folds), "tags": info["tags_kept"], "songs_per_tag": info["songs_per_tag"],
-               "songs_without_tags": len(info["missing_songs"]), "preset": p.preset, "segment_dur": p.segment_dur}
+               "songs_without_tags": len(info["missing_songs"]), "threshold": threshold, "preset": p.preset, "segment_dur": p.segment_dur}
     write_json("metrics/tagger.json", summary)
     write_csv("metrics/tagger_predictions.csv", predictions)
     write_csv("metrics/tagger_curves.csv", curves)

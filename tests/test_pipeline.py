@@ -25,10 +25,11 @@ pytestmark = pytest.mark.e2e
 SMALL = {
     "synth.n_songs": 16, "synth.min_dur": 4.0, "synth.max_dur": 14.0, "cv.folds": 2, "segment_dur": 2,
     "cv.max_folds": 1, "autoencoder.max_epochs": 1, "bilstm.max_epochs": 2, "baseline.max_epochs": 1,
-    "sssl.max_epochs": 2, "sssl.warmup_epochs": 1,
+    "sssl.max_epochs": 2, "sssl.warmup_epochs": 1, "chroma_bilstm.max_epochs": 3, "tagger.max_epochs": 2, "tagger.min_songs": 3,
 }
 FRONT_END = {"download", "pad", "labels", "folds", "segment", "logmel"}
-MODELS = {"autoencoder", "two_stage", "baseline", "sssl", "svm", "export", "report"}
+MODELS = {"autoencoder", "two_stage", "baseline", "sssl", "svm", "chroma", "chroma_bilstm", "tagger", "export", "report"}
+CHROMA = {"chroma", "chroma_bilstm"}  # from the padded clips: no segment_dur
 
 
 def repo_files() -> list[str]:
@@ -174,6 +175,23 @@ def test_report_lists_every_method(small_repo):
     assert "metrics/summary.json" in shown[0]["data"]["metrics"]
 
 
+def test_chroma_bilstm_and_tagger_results(small_repo):
+    repo, _ = small_repo
+    m = metrics(repo)
+    chroma = m["chroma_bilstm.json"]
+    for key in ("joy_sad", "excited_calm", "valence", "arousal"):
+        assert 0 <= chroma[key]["accuracy"] <= 1
+    assert chroma["labels"] == "soft" and chroma["soft_label_songs"] == 16  # the synthetic raters give eq. 1's shares
+    assert m["chroma.json"]["frames"] == 431 and m["chroma.json"]["songs"] == 16
+    tagger = m["tagger.json"]
+    assert 0 <= tagger["macro"]["f1"] <= 1 and 0 <= tagger["micro"]["f1"] <= 1 and tagger["tags"] >= 3
+    assert tagger["macro"]["roc_auc"] is None or 0 <= tagger["macro"]["roc_auc"] <= 1
+    conf = pd.read_csv(repo / "metrics/confusion/chroma_bilstm_joy_sad.csv")
+    assert set(conf["actual"]) <= {"joy", "sad"}
+    md = (repo / "metrics/summary.md").read_text()
+    assert "chroma + HPSS BiLSTM (seed 002)" in md and "spectrogram CNN tagger (seed 003)" in md
+
+
 def test_stages_of_one_repro_are_grouped_in_mlflow(small_repo):
     repo, _ = small_repo
     db = repo / "mlruns" / "mlflow.db"
@@ -191,6 +209,7 @@ def test_stages_of_one_repro_are_grouped_in_mlflow(small_repo):
     assert sorted(models.index.map(lambda r: tags.loc[r, "mlflow.runName"])) == sorted([
         "autoencoder fold 0", "baseline arousal fold 0", "baseline valence fold 0", "two_stage arousal fold 0", "two_stage valence fold 0",
         *(f"{m} {t} fold 0" for m in ("sssl", "svm") for t in ("valence", "arousal", "quadrant")),
+        *(f"chroma_bilstm {p} fold 0" for p in ("joy_sad", "excited_calm")), "tagger fold 0",
         "export two_stage", "export sssl",
     ])
     stage_of = dict(zip(stages.index, stages["mer.stage"]))
@@ -216,7 +235,7 @@ def test_temporary_experiments_use_their_own_params_and_the_main_store(small_rep
     repo, _ = small_repo
     before = metrics(repo)
     out = dvc(repo, "exp", "run", "--temp", "-n", "tmp-exp", "-S", "segment_dur=4", tracking=True)
-    assert ran(out) == {"segment", "logmel"} | MODELS
+    assert ran(out) == {"segment", "logmel"} | MODELS - CHROMA
     shown = json.loads(dvc(repo, "exp", "show", "--json", stdout_only=True))
     exps = [e for rev in shown for e in (rev.get("experiments") or [])]
     run = next(r for e in exps for r in e["revs"] if e["name"] == "tmp-exp")

@@ -95,3 +95,16 @@ def test_folders_are_walked_for_audio(tmp_path, make_audio):
     (tmp_path / "x" / "notes.txt").write_text("not audio")
     found = [p.name for p in audio_files([tmp_path / "x", tmp_path / "given.txt"])]
     assert found == ["one.wav", "two.flac", "given.txt"]  # explicit files are tried whatever their extension
+
+
+def test_weights_that_do_not_fit_the_settings_are_an_incompatible_bundle(tmp_path):
+    import json
+
+    from mer.bundle import BundleError
+
+    out = two_stage_bundle(tmp_path / "two_stage")
+    meta = json.loads((out / "bundle.json").read_text())
+    meta["model"]["hidden"] = 7  # not the size the weights were saved with
+    (out / "bundle.json").write_text(json.dumps(meta))
+    with pytest.raises(BundleError, match="incompatible.*dvc repro export"):
+        predictor(bundle.load(out))

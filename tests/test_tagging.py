@@ -50,3 +50,13 @@ def test_synthetic_tags_come_from_the_songs_table(tmp_path):
         dataset_tags("pmemo", tmp_path, pd.Series(["a"]), 1)
     with pytest.raises(DataError, match="metadata"):
         dataset_tags("4q", tmp_path, pd.Series(["a"]), 1)
+
+
+def test_tuned_thresholds_maximise_validation_f1():
+    from mer.tagging import tuned_thresholds
+
+    y = np.array([[1, 0], [1, 0], [0, 0], [0, 1]])
+    p = np.array([[0.3, 0.1], [0.2, 0.2], [0.1, 0.05], [0.05, 0.4]])
+    cut = tuned_thresholds(y, p)
+    assert cut[0] == 0.2 and cut[1] == 0.4  # both positives of tag 0 above 0.2, the negatives below
+    assert tuned_thresholds(np.zeros((3, 1)), np.full((3, 1), 0.3))[0] == 0.5  # no positives: the default
