@@ -19,23 +19,29 @@ from torch import nn
 from mer.models.autoencoder import TABLE2_CHANNELS, ConvEncoder
 
 
+def init_lstm(lstm: nn.LSTM, forget_bias: float = 1.0) -> None:
+    """Keras's LSTM initialisation: Glorot input kernels, orthogonal recurrent kernels,
+    zero biases with the forget gate's at ``forget_bias``."""
+    for name, p in lstm.named_parameters():
+        if "weight_ih" in name:
+            for gate in p.chunk(4, 0):
+                nn.init.xavier_uniform_(gate)
+        elif "weight_hh" in name:
+            for gate in p.chunk(4, 0):
+                nn.init.orthogonal_(gate)
+        else:
+            nn.init.zeros_(p)
+            if "bias_ih" in name:
+                p.data.chunk(4, 0)[1].fill_(forget_bias)  # PyTorch gate order i, f, g, o
+
+
 class BiLSTMClassifier(nn.Module):
     def __init__(self, input_size: int, hidden: int = 512, dropout: float = 0.5, n_classes: int = 2):
         super().__init__()
         self.lstm = nn.LSTM(input_size, hidden, batch_first=True, bidirectional=True)
         self.dropout = nn.Dropout(dropout)
         self.head = nn.Linear(2 * hidden, n_classes)
-        for name, p in self.lstm.named_parameters():
-            if "weight_ih" in name:
-                for gate in p.chunk(4, 0):
-                    nn.init.xavier_uniform_(gate)
-            elif "weight_hh" in name:
-                for gate in p.chunk(4, 0):
-                    nn.init.orthogonal_(gate)
-            else:
-                nn.init.zeros_(p)
-                if "bias_ih" in name:
-                    p.data.chunk(4, 0)[1].fill_(1.0)  # PyTorch gate order i, f, g, o
+        init_lstm(self.lstm)
         nn.init.xavier_uniform_(self.head.weight)
         nn.init.zeros_(self.head.bias)
 

@@ -23,20 +23,7 @@ import numpy as np
 import torch
 from torch import nn
 
-
-def init_lstm(lstm: nn.LSTM, forget_bias: float = 1.0) -> None:
-    """Glorot input kernels, orthogonal recurrent kernels, zero biases with the forget gate's at ``forget_bias``."""
-    for name, p in lstm.named_parameters():
-        if "weight_ih" in name:
-            for gate in p.chunk(4, 0):
-                nn.init.xavier_uniform_(gate)
-        elif "weight_hh" in name:
-            for gate in p.chunk(4, 0):
-                nn.init.orthogonal_(gate)
-        else:
-            nn.init.zeros_(p)
-            if "bias_ih" in name:
-                p.data.chunk(4, 0)[1].fill_(forget_bias)  # PyTorch gate order i, f, g, o
+from mer.models.bilstm import init_lstm
 
 
 class ChromaBiLSTM(nn.Module):
