@@ -71,7 +71,7 @@ def _sklearn_version(svms) -> dict[str, str]:
     return {"scikit-learn": sklearn.__version__}
 
 
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
@@ -103,11 +103,11 @@ def load(model: str | Path, method: str | None = None) -> Bundle:
     try:
         weights = torch.load(path / "weights.pt", map_location="cpu", weights_only=True)
     except Exception as exc:  # noqa: BLE001 - any loading failure means an unusable bundle
-        raise BundleError(f"{path / 'weights.pt'} cannot be loaded ({_first_line(exc)}); re-create it with {MAKER}") from None
+        raise BundleError(f"{path / 'weights.pt'} cannot be loaded ({first_line(exc)}); re-create it with {MAKER}") from None
     if meta["method"] == "sssl":
         try:
             with open(path / "svm.pkl", "rb") as f:
                 weights["svm"] = pickle.load(f)
         except Exception as exc:  # noqa: BLE001
-            raise BundleError(f"{path / 'svm.pkl'} cannot be loaded ({_first_line(exc)}); re-create it with {MAKER}") from None
+            raise BundleError(f"{path / 'svm.pkl'} cannot be loaded ({first_line(exc)}); re-create it with {MAKER}") from None
     return Bundle(path, meta, weights)

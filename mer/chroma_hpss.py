@@ -33,8 +33,9 @@ from mer.models.chroma_bilstm import ChromaBiLSTM
 from mer.parallel import pmap
 from mer.training.data import TensorDataModule, storage_dtype
 from mer.training.fit import FitResult, fit, seed_everything
+from mer.training.infer import batched
 from mer.training.soft import LitSoftClassifier
-from mer.two_stage import fold_ids, split
+from mer.two_stage import device, fold_ids, split
 
 
 @dataclass(frozen=True)
@@ -98,19 +99,17 @@ def train_pair(
     return module, result
 
 
-@torch.no_grad()
 def predict(net: ChromaBiLSTM, data: ChromaData, positions: np.ndarray, batch_size: int = 64) -> np.ndarray:
     """P(high side) of the songs at ``positions``."""
-    dev = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    dev = device()
     net = net.to(dev).eval()
-    out = []
-    for start in range(0, len(positions), batch_size):
-        idx = positions[start : start + batch_size]
+
+    def forward(part: slice) -> torch.Tensor:
+        idx = positions[part]
         c = torch.as_tensor(data.chroma[idx]).to(dev, storage_dtype(dev))
-        k = torch.as_tensor(data.constant[idx]).to(dev)
-        with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=dev.type == "cuda"):
-            out.append(torch.softmax(net(c.float(), k).float(), -1)[:, 1].cpu())
-    return torch.cat(out).numpy() if out else np.zeros(0)
+        return torch.softmax(net(c.float(), torch.as_tensor(data.constant[idx]).to(dev)).float(), -1)[:, 1]
+
+    return batched(forward, len(positions), batch_size, dev).numpy()
 
 
 def cross_validate(

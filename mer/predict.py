@@ -30,7 +30,8 @@ import torch
 from mer.audio import logmel as lm
 from mer.audio.pad import from_pcm16, loop_to, to_pcm16
 from mer.audio.segment import contiguous, overlapping, seconds_to_samples
-from mer.bundle import Bundle, BundleError
+from mer.bundle import Bundle, BundleError, first_line
+from mer.data.base import AUDIO_EXTENSIONS as DATASET_EXTENSIONS
 from mer.frontend import MelConfig, PadConfig, prepare_clip
 from mer.labels import QUADRANTS, VA_QUADRANT
 from mer.models.aggregate import song_features
@@ -38,7 +39,8 @@ from mer.models.autoencoder import ConvEncoder
 from mer.models.bilstm import BiLSTMClassifier
 from mer.models.vgg import VGG
 
-AUDIO_EXTENSIONS = {".wav", ".flac", ".mp3", ".ogg", ".oga", ".opus", ".aiff", ".aif", ".aifc", ".au", ".snd", ".m4a", ".aac", ".wma", ".caf", ".w64"}
+# what the dataset loaders take, plus the other formats soundfile / audioread can decode
+AUDIO_EXTENSIONS = {*DATASET_EXTENSIONS, ".oga", ".opus", ".aifc", ".au", ".snd", ".aac", ".wma", ".caf", ".w64"}
 
 
 def audio_files(paths: Iterable[str | Path]) -> Iterator[Path]:
@@ -86,7 +88,6 @@ class Predictor:
             pre = meta["preprocessing"]
             self.pad = PadConfig(**pre["pad"])
             self.mel = MelConfig(**pre["logmel"])
-            self.thresholds = meta["thresholds"]
         except (KeyError, TypeError) as exc:
             raise BundleError(f"{bundle.path} lacks preprocessing settings ({exc}); re-create it with `dvc repro export`") from None
         self.seg_len = seconds_to_samples(self.mel.segment_dur, self.mel.sample_rate)
@@ -202,5 +203,4 @@ def predictor(bundle: Bundle) -> Predictor:
     try:
         return {"two_stage": TwoStagePredictor, "sssl": SSSLPredictor}[bundle.method](bundle)
     except (KeyError, RuntimeError, TypeError) as exc:
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise BundleError(f"{bundle.path} is incompatible with this mer ({first}); re-create it with `dvc repro export`") from None
+        raise BundleError(f"{bundle.path} is incompatible with this mer ({first_line(exc)}); re-create it with `dvc repro export`") from None

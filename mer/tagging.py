@@ -26,8 +26,9 @@ from mer.tag_metrics import tag_scores
 from mer.tags import METADATA, Tags, fourq_tags, synthetic_tags
 from mer.training.data import TensorDataModule, storage_dtype
 from mer.training.fit import FitResult, fit, seed_everything
+from mer.training.infer import batched
 from mer.training.soft import LitTagger
-from mer.two_stage import Segments, fold_ids, split
+from mer.two_stage import Segments, device, fold_ids, split
 
 NET_KEYS = ("channels", "kernel", "pools", "pool", "dense", "dropout", "batch_norm")
 
@@ -61,18 +62,16 @@ def train_tagger(
     return module, result
 
 
-@torch.no_grad()
 def song_probabilities(net: Tagger, seg: Segments, positions: np.ndarray, batch_size: int = 128) -> np.ndarray:
     """(songs, tags): the mean sigmoid output over each song's segments."""
-    dev = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    dev = device()
     net = net.to(dev).eval()
     flat = seg.rows[positions].ravel()
-    out = []
-    for start in range(0, len(flat), batch_size):
-        x = torch.as_tensor(np.asarray(seg.array[flat[start : start + batch_size]])).to(dev, storage_dtype(dev))
-        with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=dev.type == "cuda"):
-            out.append(torch.sigmoid(net(x).float()).cpu())
-    probs = torch.cat(out).numpy() if out else np.zeros((0, 0))
+
+    def forward(part: slice) -> torch.Tensor:
+        return torch.sigmoid(net(torch.as_tensor(np.asarray(seg.array[flat[part]])).to(dev, storage_dtype(dev))).float())
+
+    probs = batched(forward, len(flat), batch_size, dev).numpy()
     return probs.reshape(len(positions), seg.rows.shape[1], -1).mean(1)
 
 

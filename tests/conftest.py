@@ -52,3 +52,14 @@ def make_audio(tmp_path):
         return write_audio(tmp_path / name, tone(duration, sr, freq, channels, amp), sr)
 
     return make
+
+
+@pytest.fixture(scope="session")
+def models(tmp_path_factory):
+    """A folder with small, untrained two-stage and SSSL bundles (``tests/bundles.py``)."""
+    from tests.bundles import sssl_bundle, two_stage_bundle
+
+    root = tmp_path_factory.mktemp("models")
+    two_stage_bundle(root / "two_stage")
+    sssl_bundle(root / "sssl")
+    return root

@@ -6,15 +6,7 @@ import pandas as pd
 import pytest
 
 from mer import cli
-from tests.bundles import SR, sssl_bundle, two_stage_bundle
-
-
-@pytest.fixture(scope="module")
-def models(tmp_path_factory):
-    root = tmp_path_factory.mktemp("models")
-    two_stage_bundle(root / "two_stage")
-    sssl_bundle(root / "sssl")
-    return root
+from tests.bundles import SR
 
 
 def run(capsys, *args):

@@ -11,14 +11,6 @@ from mer.predict import audio_files, predictor, quadrant_from_va
 from tests.bundles import MEL, PAD, SR, sssl_bundle, two_stage_bundle
 
 
-@pytest.fixture(scope="module")
-def models(tmp_path_factory):
-    root = tmp_path_factory.mktemp("models")
-    two_stage_bundle(root / "two_stage")
-    sssl_bundle(root / "sssl")
-    return root
-
-
 def test_quadrant_probabilities_from_valence_and_arousal():
     q = quadrant_from_va(np.array([0.8, 0.1]), np.array([0.6, 0.3]))
     np.testing.assert_allclose(q[0], [0.48, 0.12, 0.08, 0.32])

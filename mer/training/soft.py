@@ -23,7 +23,20 @@ def optimizer(name: str, params, lr: float) -> torch.optim.Optimizer:
     return OPTIMIZERS[name](params, lr=lr)
 
 
-class LitSoftClassifier(pl.LightningModule):
+class _StepModule(pl.LightningModule):
+    """Training and validation share ``_step``; subclasses define it and the optimiser."""
+
+    def _step(self, batch, prefix: str) -> torch.Tensor:
+        raise NotImplementedError
+
+    def training_step(self, batch, _):
+        return self._step(batch, "train")
+
+    def validation_step(self, batch, _):
+        self._step(batch, "val")
+
+
+class LitSoftClassifier(_StepModule):
     """Batches ``(chroma, constant, soft targets, hard labels)``; ``net(chroma, constant)`` → logits."""
 
     def __init__(self, net: nn.Module, lr: float, optimizer: str = "adam"):
@@ -33,22 +46,16 @@ class LitSoftClassifier(pl.LightningModule):
     def _step(self, batch, prefix: str):
         chroma, constant, soft, hard = batch
         logits = self.net(chroma.float(), constant.float()).float()
-        loss = soft_cross_entropy(logits, soft.float()).mean()
+        loss = soft_cross_entropy(logits, soft.float())
         acc = (logits.argmax(1) == hard).float().mean()
         self.log_dict({f"{prefix}_loss": loss, f"{prefix}_acc": acc}, on_step=False, on_epoch=True, batch_size=len(hard))
         return loss
-
-    def training_step(self, batch, _):
-        return self._step(batch, "train")
-
-    def validation_step(self, batch, _):
-        self._step(batch, "val")
 
     def configure_optimizers(self):
         return optimizer(self.optimizer_name, self.parameters(), self.lr)
 
 
-class LitTagger(pl.LightningModule):
+class LitTagger(_StepModule):
     """Batches ``(spectrograms, multi-hot tags)``; binary cross-entropy per tag."""
 
     def __init__(self, net: nn.Module, lr: float):
@@ -61,12 +68,6 @@ class LitTagger(pl.LightningModule):
         loss = self.loss(self.net(x.float()).float(), y.float())
         self.log(f"{prefix}_loss", loss, on_step=False, on_epoch=True, batch_size=len(y))
         return loss
-
-    def training_step(self, batch, _):
-        return self._step(batch, "train")
-
-    def validation_step(self, batch, _):
-        self._step(batch, "val")
 
     def configure_optimizers(self):
         return torch.optim.Adam(self.parameters(), lr=self.lr)
