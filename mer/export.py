@@ -26,6 +26,7 @@ from mer.sssl_svm import (
     SSSLSegments,
     crossfit_probabilities,
     probabilities,
+    target_seed,
     train_segment_model,
 )
 from mer.training.modules import MaskConfig
@@ -74,10 +75,10 @@ def train_sssl(
     songs = seg.index["song"].to_numpy()
     weights, svms, report = {}, {}, {}
     for target in targets:
-        target_seed = seed + 7 * len(target)
-        module, result = train_segment_model(seg, target, rows, cfg, target_seed, None, _loggers(loggers, target))
+        seed_t = target_seed(seed, target)
+        module, result = train_segment_model(seg, target, rows, cfg, seed_t, None, _loggers(loggers, target))
         if svm["train_features"] == "crossfit":
-            probs = crossfit_probabilities(seg, target, rows, cfg, svm["inner_folds"], target_seed)
+            probs = crossfit_probabilities(seg, target, rows, cfg, svm["inner_folds"], seed_t)
         else:
             probs = probabilities(module.net, seg)
         features = song_features(probs, songs, svm["theta"])

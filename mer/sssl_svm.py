@@ -33,6 +33,11 @@ from mer.training.sssl import LitSSSL, SSSLConfig, WindowDataModule, Windows
 N_CLASSES = {"valence": 2, "arousal": 2, "quadrant": 4}
 
 
+def target_seed(seed: int, target: str) -> int:
+    """A seed of its own for each target's segment model (initialisation, batch order, mixup draws)."""
+    return seed + 101 * (1 + list(N_CLASSES).index(target))
+
+
 @dataclass
 class SSSLSegments:
     """The SSSL windows: the frame array and one index row per segment."""

@@ -13,6 +13,7 @@ from mer.sssl_svm import (
     SSSLSegments,
     crossfit_probabilities,
     probabilities,
+    target_seed,
     targets_for,
     train_segment_model,
 )
@@ -39,7 +40,7 @@ def main(p, run):
             truth = seg.truth(target, labels.get("threshold"))
             test_acc, splits = [], []
             for i, fold in enumerate(folds):
-                seed = p.seed + 1000 * fold + 7 * len(target)
+                seed = target_seed(p.seed + 1000 * fold, target)
                 child = run.child(f"sssl {target} fold {fold}", {"mer.model": "sssl", "mer.dimension": target, "mer.fold": fold})
                 child.log_params({**cfg, "fold": fold, "target": target})
                 train_rows = np.flatnonzero(fold_of != fold)

@@ -60,3 +60,10 @@ def test_self_learning_isolates_the_noisy_segments_and_the_svm_decides_songs(log
     scores, pred = svm_scores(seg, "valence", probs, probs, 0, {"theta": 0.5, "C": 1.0, "kernel": "rbf"}, seed=0)
     assert len(pred) == N_SONGS // 3 and set(pred["song"]) == set(seg.index.loc[test, "song"])
     assert scores["accuracy"] >= 0.875
+
+
+def test_each_target_gets_its_own_seed():
+    from mer.sssl_svm import N_CLASSES, target_seed
+
+    seeds = [target_seed(2024 + 1000 * fold, t) for fold in range(10) for t in N_CLASSES]
+    assert len(set(seeds)) == len(seeds)  # valence and arousal (both 7 letters) no longer share one

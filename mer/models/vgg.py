@@ -8,6 +8,12 @@ size (time × mel; a quick network averages over time but keeps a few frequency
 bands — where energy sits in frequency matters for emotion), the dense layers and
 an optional input down-sampling are parameters, so a quick preset can use a small
 network of the same style on a CPU.
+
+Weights start as in the stock VGG16 that seed 001 modifies (torchvision's
+initialisation): Kaiming-normal convolutions (fan-out, ReLU gain), N(0, 0.01)
+dense layers, zero biases. With PyTorch's default initialisation a VGG16 without
+batch norm starts with logits that barely depend on the input and can sit at
+chance for many steps.
 """
 
 from __future__ import annotations
@@ -50,7 +56,18 @@ class VGG(nn.Module):
             head.append(nn.Dropout(dropout))  # R-Drop needs a stochastic sub-network
         head.append(nn.Linear(width, n_classes))
         self.classifier = nn.Sequential(*head)
+        self.reset_parameters()
         self.features.to(memory_format=torch.channels_last)  # faster convolutions and pooling (CPU and GPU)
+
+    def reset_parameters(self) -> None:
+        """The stock VGG initialisation (see the module docstring)."""
+        for module in self.modules():
+            if isinstance(module, nn.Conv2d):
+                nn.init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
+                nn.init.zeros_(module.bias)
+            elif isinstance(module, nn.Linear):
+                nn.init.normal_(module.weight, 0.0, 0.01)
+                nn.init.zeros_(module.bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """(B, frames, mels) or (B, 1, frames, mels) → logits (B, n_classes)."""

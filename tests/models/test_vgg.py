@@ -29,3 +29,35 @@ def test_quick_network_keeps_frequency_bands():
     assert not torch.equal(net(x), net(x))  # two passes differ under dropout
     net.eval()
     assert torch.equal(net(x), net(x))
+
+
+def test_stock_initialisation():
+    net = VGG(4, convs=(8, "M", 16, "M"), pool=2, fc=(32,))
+    conv = next(m for m in net.features if isinstance(m, torch.nn.Conv2d))
+    fc = next(m for m in net.classifier if isinstance(m, torch.nn.Linear))
+    assert torch.all(conv.bias == 0) and torch.all(fc.bias == 0)
+    fan_out = conv.out_channels * 9
+    assert conv.weight.std().item() == pytest.approx((2 / fan_out) ** 0.5, rel=0.3)  # Kaiming normal, fan-out
+    assert fc.weight.std().item() == pytest.approx(0.01, rel=0.2)
+
+
+def test_paper_size_vgg16_learns_a_toy_task_within_a_few_dozen_steps():
+    """Seed 001's VGG16 (13 convolutions, 4096-4096 dense, no batch norm) at its paper settings (Adam 1e-4)
+    on an easy 2-class task of small spectrogram-like inputs: with the stock initialisation the loss
+    falls within a dozen steps (PyTorch's default initialisation sat at chance for ~30 steps here)."""
+    torch.manual_seed(0)
+    net = VGG(2)
+    gen = torch.Generator().manual_seed(1)
+    opt = torch.optim.Adam(net.parameters(), lr=1e-4)
+    losses = []
+    for _ in range(16):
+        y = torch.randint(0, 2, (16,), generator=gen)
+        x = 0.1 * torch.rand(16, 32, 32, generator=gen)
+        x[y == 1, :, :16] += 1.0  # class 1: energy in the low bands
+        x[y == 0, :, 16:] += 1.0  # class 0: energy in the high bands
+        loss = torch.nn.functional.cross_entropy(net(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    assert sum(losses[10:]) / 6 < 0.2, losses  # chance is 0.69
