@@ -104,29 +104,55 @@ class LitSSSL(pl.LightningModule):
         self.net.train(was_training)
         return torch.cat(losses), torch.cat(probs)
 
-    def on_train_epoch_start(self) -> None:
-        if self.current_epoch < self.cfg.warmup_epochs:
-            return
-        dm = self.trainer.datamodule
-        losses, probs = self.scan(dm.windows, dm.labels, dm.rows)
+    def split(self, windows: Windows, labels: torch.Tensor, rows: torch.Tensor) -> dict:
+        """The clean/noisy split of the training segments ``rows`` (eq. 3–4), from one eval-mode pass.
+
+        Sets ``clean`` (ω > τ: the set X) and ``soft`` (the sharpened predictions, eq. 4,
+        that replace the erased labels of U); returns the split's summary."""
+        losses, probs = self.scan(windows, labels, rows)
         omega = clean_probability(losses.cpu().numpy(), self.seed + self.current_epoch)
         clean_rows = torch.as_tensor(omega > self.cfg.tau, device=self.device)
-        n = len(dm.windows)
+        n = len(windows)
         self.clean = torch.zeros(n, dtype=torch.bool, device=self.device)
-        self.clean[dm.rows] = clean_rows
+        self.clean[rows] = clean_rows
         self.soft = torch.zeros(n, self.cfg.n_classes, device=self.device)
-        self.soft[dm.rows] = sharpen(probs, self.cfg.temperature)
+        self.soft[rows] = sharpen(probs, self.cfg.temperature)
         entry = {"epoch": self.current_epoch, "clean": int(clean_rows.sum()), "clean_share": float(clean_rows.float().mean())}
         if self.truth is not None:
-            right = (dm.labels[dm.rows] == self.truth.to(self.device)[dm.rows]).cpu().numpy()
+            right = (labels[rows] == self.truth.to(self.device)[rows]).cpu().numpy()
             kept = clean_rows.cpu().numpy()
             entry.update(
                 split_correct=float((kept == right).mean()),  # clean ⇔ the inherited label is the segment's true class
                 noisy_in_u=float((~kept[~right]).mean()) if (~right).any() else float("nan"),
                 clean_precision=float(right[kept].mean()) if kept.any() else float("nan"),
             )
+        return entry
+
+    def on_train_epoch_start(self) -> None:
+        if self.current_epoch < self.cfg.warmup_epochs:
+            return
+        dm = self.trainer.datamodule
+        entry = self.split(dm.windows, dm.labels, dm.rows)
         self.split_log.append(entry)
         self.log_dict({k: float(v) for k, v in entry.items() if k != "epoch"}, on_step=False, on_epoch=True)
+
+    def targets(self, ids: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """Soft targets of a batch after the split: the one-hot inherited label for segments of
+        X, the sharpened prediction (eq. 4) for those of U, whose labels are erased."""
+        return torch.where(self.clean[ids][:, None], F.one_hot(y, self.cfg.n_classes).float(), self.soft[ids])
+
+    def sssl_loss(self, x: torch.Tensor, targets: torch.Tensor, noisy: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """``(loss, L_MIX, L_KL)`` of eq. 10: the soft cross-entropy of mixup over the whole batch
+        (eq. 6–8) plus λ × the R-Drop term (eq. 9) on the segments of U (``noisy``) alone — two
+        passes of the network as it is (training mode: different dropout masks). λ = 0: L_MIX alone."""
+        delta, perm = draw_mixup(len(x), self.cfg.alpha, self.rng)
+        x_mix, y_mix = mixup(x, targets, delta, perm.to(x.device))
+        l_mix = soft_cross_entropy(self.net(x_mix).float(), y_mix)
+        if self.cfg.lambda_kl == 0 or not noisy.any():
+            return l_mix, l_mix, torch.zeros((), device=x.device)
+        xu = x[noisy]
+        l_kl = symmetric_kl(self.net(xu).float(), self.net(xu).float()).mean()
+        return l_mix + self.cfg.lambda_kl * l_kl, l_mix, l_kl
 
     def training_step(self, batch, _):
         ids, x, y = batch
@@ -135,16 +161,7 @@ class LitSSSL(pl.LightningModule):
             loss = F.cross_entropy(self.net(x).float(), y)
             self.log("train_loss", loss, on_step=False, on_epoch=True, batch_size=len(y))
             return loss
-        clean = self.clean[ids]
-        targets = torch.where(clean[:, None], F.one_hot(y, self.cfg.n_classes).float(), self.soft[ids])
-        delta, perm = draw_mixup(len(x), self.cfg.alpha, self.rng)
-        x_mix, y_mix = mixup(x, targets, delta, perm.to(x.device))
-        l_mix = soft_cross_entropy(self.net(x_mix).float(), y_mix)
-        l_kl = torch.zeros((), device=x.device)
-        if self.cfg.lambda_kl > 0 and (~clean).any():
-            xu = x[~clean]  # two passes with different dropout masks
-            l_kl = symmetric_kl(self.net(xu).float(), self.net(xu).float()).mean()
-        loss = l_mix + self.cfg.lambda_kl * l_kl
+        loss, l_mix, l_kl = self.sssl_loss(x, self.targets(ids, y), ~self.clean[ids])
         self.log_dict({"train_loss": loss, "loss_mix": l_mix, "loss_kl": l_kl}, on_step=False, on_epoch=True, batch_size=len(y))
         return loss
 
