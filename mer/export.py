@@ -5,8 +5,8 @@ model a user applies to new music is trained once more on all songs with the
 same settings: for the two-stage method the autoencoder (§3.1) and one BiLSTM
 per dimension (§3.2), a validation part of the songs driving early stopping as
 in cross-validation; for SSSL one segment classifier per target and the
-song-level SVM (seed 001 eq. 11–15), here calibrated (Platt scaling) to give
-probabilities.
+song-level SVM (seed 001 eq. 11–15), deciding as in cross-validation, with
+Platt-calibrated probabilities reported beside its decision.
 """
 
 from __future__ import annotations
@@ -98,6 +98,8 @@ def train_sssl(
     return weights, svms, model, report
 
 
-def preprocessing(pad, mel, sssl_hop: float) -> dict[str, Any]:
-    """What prediction must repeat: the pad rule, the segment length and both mel settings."""
-    return {"pad": asdict(pad), "logmel": asdict(mel), "sssl_hop": float(sssl_hop)}
+def preprocessing(pad, mel, sssl_hop: float, sssl_max_dur: float | None = None) -> dict[str, Any]:
+    """What prediction must repeat: the pad rule, the segment length, both mel settings and
+    the SSSL segments' hop and reach (``sssl_max_dur`` seconds of each clip; None: all)."""
+    max_dur = None if sssl_max_dur is None else float(sssl_max_dur)
+    return {"pad": asdict(pad), "logmel": asdict(mel), "sssl_hop": float(sssl_hop), "sssl_max_dur": max_dur}

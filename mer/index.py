@@ -71,8 +71,11 @@ def build(
     segment_dur: float,
     clip_dur: float,
     sssl_hop: float,
+    sssl_max_dur: float | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, Rejects]:
-    """Two-stage (contiguous, padded) and SSSL (overlapping, unpadded) segment tables."""
+    """Two-stage (contiguous, padded) and SSSL (overlapping, unpadded) segment tables.
+
+    SSSL segments lie within each clip's first ``sssl_max_dur`` seconds (None: the whole clip)."""
     rejects = Rejects("segment")
     seg_len = seg.seconds_to_samples(segment_dur, sample_rate)
     hop = seg.seconds_to_samples(sssl_hop, sample_rate)
@@ -85,7 +88,7 @@ def build(
     two = _table(info, np.full(len(info), per_clip), seg_len, seg_len, sample_rate, segment_dur, timeline)
 
     n_samples = info["n_samples"].to_numpy()
-    counts = np.array([len(seg.overlapping(int(n), seg_len, hop)) for n in n_samples], dtype=np.int64)
+    counts = np.array([len(seg.overlapping(seg.sssl_samples(int(n), sssl_max_dur, sample_rate), seg_len, hop)) for n in n_samples], dtype=np.int64)
     for song, dur in zip(info.loc[counts == 0, "song"], info.loc[counts == 0, "duration"]):
         rejects.add(song, "shorter_than_segment", f"{dur:.2f} s < segment_dur {segment_dur} s (SSSL path, unpadded)")
     sssl = _table(info, counts, hop, seg_len, sample_rate, segment_dur, timeline)

@@ -106,6 +106,11 @@ def validate(p: Params) -> None:
     folds = p.cv.folds
     _require(isinstance(folds, int) and not isinstance(folds, bool) and folds >= 2, f"cv.folds must be an integer >= 2 (got {folds!r})")
     _require(_positive(p.segment.sssl_hop), f"segment.sssl_hop must be > 0 seconds (got {p.segment.sssl_hop!r})")
+    md = p.segment.get("sssl_max_dur")
+    _require(
+        md is None or md == 0 or (_positive(md) and md >= p.segment_dur),
+        f"segment.sssl_max_dur must be null, 0 (whole clips) or at least segment_dur = {p.segment_dur} s (got {md!r})",
+    )
     _require(p.logmel.dtype in ("float16", "float32"), f"logmel.dtype must be float16 or float32 (got {p.logmel.dtype!r})")
     for key in ("n_mels", "frames", "sssl_n_fft", "sssl_hop_length"):
         value = p.logmel[key]

@@ -8,8 +8,11 @@ clips; then
   its start → contiguous segments → 216 × 128 log-mel → frozen encoder → BiLSTM
   per dimension over the sequence of codes. The per-segment probabilities are the
   same BiLSTM reading one segment alone (a sequence of length 1).
-* SSSL (seed 001): the unpadded clip → overlapping segments → segment classifier
-  per target (the timeline) → 7 × K song statistics → SVM (the song's decision).
+* SSSL (seed 001): the unpadded clip → overlapping segments starting in its first
+  ``sssl_max_dur`` seconds → segment classifier per target (the timeline) → 7 × K
+  song statistics → SVM (the song's decision, as cross-validated; its calibrated
+  probabilities reported beside it). Audio shorter than one segment is refused, as
+  training excludes such clips (nothing is padded on this path).
 
 Quadrants: Q1 V+A+, Q2 V−A+, Q3 V−A−, Q4 V+A−. Without a 4-class model the
 quadrant is the one of the binary decisions, and its probabilities are products
@@ -29,8 +32,9 @@ import torch
 
 from mer.audio import logmel as lm
 from mer.audio.pad import from_pcm16, loop_to, to_pcm16
-from mer.audio.segment import contiguous, overlapping, seconds_to_samples
+from mer.audio.segment import contiguous, overlapping, seconds_to_samples, sssl_samples
 from mer.bundle import Bundle, BundleError, first_line
+from mer.errors import AudioError
 from mer.data.base import AUDIO_EXTENSIONS as DATASET_EXTENSIONS
 from mer.frontend import MelConfig, PadConfig, prepare_clip
 from mer.labels import QUADRANTS, VA_QUADRANT
@@ -101,13 +105,12 @@ class Predictor:
         clip, info = prepare_clip(path, self.pad)
         clip = from_pcm16(to_pcm16(clip))  # the pad stage stores clips as 16-bit PCM: the same rounding
         warnings: list[str] = []
-        if len(clip) < self.seg_len:
-            warnings.append(
-                f"{Path(path).name}: {info['duration']:.2f} s is shorter than one {self.mel.segment_dur:g}-s segment; "
-                f"looped from its start as in training"
-            )
+        self._check_length(Path(path), clip, float(info["duration"]), warnings)
         with torch.inference_mode():
             return self._predict(Path(path), clip, float(info["duration"]), warnings)
+
+    def _check_length(self, path: Path, clip: np.ndarray, duration: float, warnings: list[str]) -> None:
+        raise NotImplementedError
 
     def _predict(self, path: Path, clip: np.ndarray, duration: float, warnings: list[str]) -> Prediction:
         raise NotImplementedError
@@ -130,6 +133,13 @@ class TwoStagePredictor(Predictor):
             net.load_state_dict(w[dim])
             self.classifiers[dim] = net
         self.stft = self.mel.stft()
+
+    def _check_length(self, path: Path, clip: np.ndarray, duration: float, warnings: list[str]) -> None:
+        if len(clip) < self.seg_len:  # the pad rule loops every clip shorter than clip_dur, in training too
+            warnings.append(
+                f"{path.name}: {duration:.2f} s is shorter than one {self.mel.segment_dur:g}-s segment; "
+                f"looped from its start to {self.pad.clip_dur:g} s by the training's pad rule"
+            )
 
     def _predict(self, path: Path, clip: np.ndarray, duration: float, warnings: list[str]) -> Prediction:
         padded = loop_to(clip, self.pad.clip_samples)
@@ -157,7 +167,10 @@ class SSSLPredictor(Predictor):
     def __init__(self, bundle: Bundle):
         super().__init__(bundle)
         model, w = bundle.meta["model"], bundle.weights
-        self.hop = seconds_to_samples(bundle.meta["preprocessing"]["sssl_hop"], self.mel.sample_rate)
+        pre = bundle.meta["preprocessing"]
+        self.hop = seconds_to_samples(pre["sssl_hop"], self.mel.sample_rate)
+        max_dur = pre.get("sssl_max_dur")  # absent from bundles made before the limit existed: whole clips
+        self.max_dur = None if max_dur is None else float(max_dur)
         self.theta = model["theta"]
         self.nets, self.svms = {}, w["svm"]
         for target, k in model["targets"].items():
@@ -165,11 +178,18 @@ class SSSLPredictor(Predictor):
             net.load_state_dict(w[target])
             self.nets[target] = net
 
-    def _predict(self, path: Path, clip: np.ndarray, duration: float, warnings: list[str]) -> Prediction:
+    def _check_length(self, path: Path, clip: np.ndarray, duration: float, warnings: list[str]) -> None:
         if len(clip) < self.seg_len:
-            clip = loop_to(clip, self.seg_len)
+            raise AudioError(
+                "shorter_than_segment",
+                f"{path.name}: {duration:.2f} s is shorter than one {self.mel.segment_dur:g}-s segment; the SSSL method "
+                f"pads nothing, and its training excluded such clips",
+            )
+
+    def _predict(self, path: Path, clip: np.ndarray, duration: float, warnings: list[str]) -> Prediction:
+        # frames of the whole clip, segments starting in its first max_dur seconds: as the logmel and segment stages
         frames = self._logmel(clip, self.mel.sssl_n_fft, self.mel.sssl_hop_length)
-        starts = overlapping(len(clip), self.seg_len, self.hop)
+        starts = overlapping(sssl_samples(len(clip), self.max_dur, self.mel.sample_rate), self.seg_len, self.hop)
         first, width = lm.sssl_windows(starts, self.seg_len, len(frames), self.mel.sssl_hop_length)
         windows = torch.from_numpy(frames[first[:, None] + np.arange(width)[None, :]])
         start_s = starts / self.mel.sample_rate
@@ -181,7 +201,9 @@ class SSSLPredictor(Predictor):
             svm = self.svms[target]
             proba = dict(zip(svm.classes_.tolist(), svm.predict_proba(features)[0]))
             song_probs = np.array([proba.get(c, 0.0) for c in range(probs.shape[1])])
-            label = int(svm.predict(features)[0])  # the most probable class (calibrated SVM)
+            label = int(svm.predict(features)[0])  # the SVM's decision: the rule cross-validation scored
+            if song_probs[label] < song_probs.max():
+                warnings.append(f"{path.name}: {target}: the calibrated probabilities favour another class than the SVM's decision")
             if target == "quadrant":
                 table[list(QUADRANTS)] = probs.round(4)
                 result["quadrant"] = {"label": QUADRANTS[label], "probabilities": dict(zip(QUADRANTS, song_probs.round(4).tolist())), "source": "4-class model"}

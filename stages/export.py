@@ -7,6 +7,7 @@ from pathlib import Path
 
 from mer import bundle, presets, tracking
 from mer.export import preprocessing, train_sssl, train_two_stage
+from mer.data import registry
 from mer.frontend import mel_config, pad_config
 from mer.io import atomic_dir, write_json
 from mer.project import repo_root
@@ -29,7 +30,7 @@ def main(p, run):
         "git": {"revision": rev, "dirty": dirty},
         "thresholds": {"valence": None, "arousal": None, **(labels.get("threshold") or {})},
         "label_source": labels["source"],
-        "preprocessing": preprocessing(pad_config(p), mel_config(p), p.segment.sssl_hop),
+        "preprocessing": preprocessing(pad_config(p), mel_config(p), p.segment.sssl_hop, registry.sssl_max_dur(p)),
     }
     report, seconds = {}, {}
     with atomic_dir(OUT) as tmp:  # both bundles appear together, or neither

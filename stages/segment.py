@@ -20,6 +20,7 @@ def main(p, run):
         segment_dur=float(p.segment_dur),
         clip_dur=float(p.pad.clip_dur),
         sssl_hop=float(p.segment.sssl_hop),
+        sssl_max_dur=registry.sssl_max_dur(p),
     )
     with atomic_dir(OUT) as tmp:
         write_csv(tmp / "two_stage.csv", two)
@@ -28,6 +29,7 @@ def main(p, run):
     print(rejects.summary(two["song"].nunique(), "songs"))
     metrics = {
         "segment_dur": p.segment_dur,
+        "sssl_max_dur": registry.sssl_max_dur(p),
         "two_stage": {"songs": int(two["song"].nunique()), "segments": len(two)},
         "sssl": {"songs": int(sssl["song"].nunique()), "segments": len(sssl)},
         "excluded": rejects.counts(),

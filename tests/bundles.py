@@ -20,13 +20,27 @@ MEL = MelConfig(sample_rate=SR, segment_dur=2.0, n_mels=32, frames=216, sssl_n_f
 VGG_CFG = {"convs": [4, "M", 4, "M"], "pool": [1, 2], "fc": [], "dropout": 0.1, "input_pool": 1}
 
 
-def common() -> dict:
+class FixedSVM:
+    """A song-level SVM stand-in: always the same decision and probabilities, which may disagree."""
+
+    def __init__(self, decision: int, proba):
+        self.decision, self.proba = decision, np.asarray(proba, float)
+        self.classes_ = np.arange(len(self.proba))
+
+    def predict(self, x):
+        return np.full(len(x), self.decision)
+
+    def predict_proba(self, x):
+        return np.tile(self.proba, (len(x), 1))
+
+
+def common(sssl_max_dur: float | None = None) -> dict:
     from mer.export import preprocessing
 
     return {
         "dataset": "synth", "segment_dur": MEL.segment_dur, "preset": "quick", "seed": 0,
         "git": {"revision": "test", "dirty": False}, "thresholds": {"valence": 0.5, "arousal": 0.5},
-        "label_source": {"binary": "kmeans", "quadrant": "annotation"}, "preprocessing": preprocessing(PAD, MEL, 1.0),
+        "label_source": {"binary": "kmeans", "quadrant": "annotation"}, "preprocessing": preprocessing(PAD, MEL, 1.0, sssl_max_dur),
     }
 
 
@@ -39,15 +53,16 @@ def two_stage_bundle(out: Path, seed: int = 0) -> Path:
     return bundle.save(out, meta, weights)
 
 
-def sssl_bundle(out: Path, targets=("valence", "arousal", "quadrant"), seed: int = 0) -> Path:
+def sssl_bundle(out: Path, targets=("valence", "arousal", "quadrant"), seed: int = 0, sssl_max_dur: float | None = None, svms=None) -> Path:
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     k = {"valence": 2, "arousal": 2, "quadrant": 4}
-    weights, svms = {}, {}
+    weights, fitted = {}, {}
     for t in targets:
         weights[t] = VGG(k[t], **VGG_CFG).state_dict()
         probs = rng.dirichlet(np.ones(k[t]), size=80)
         feats = song_features(probs, np.repeat(np.arange(16), 5))
-        svms[t] = fit_svm(feats, np.arange(16) % k[t], probability=True)
+        fitted[t] = fit_svm(feats, np.arange(16) % k[t], probability=True)
     model = {**VGG_CFG, "targets": {t: k[t] for t in targets}, "theta": 0.5}
-    return bundle.save(out, {**common(), "method": "sssl", "songs": 16, "model": model}, weights, svms)
+    meta = {**common(sssl_max_dur), "method": "sssl", "songs": 16, "model": model}
+    return bundle.save(out, meta, weights, svms or fitted)

@@ -60,6 +60,12 @@ def test_short_file_warns(models, make_audio, capsys):
     assert code == 0 and "warning:" in err and "shorter than one 2-s segment" in err
 
 
+def test_short_file_is_refused_by_sssl(models, make_audio, capsys):
+    """SSSL pads nothing and its training excludes clips shorter than a segment: an error line, exit status 1."""
+    code, _, err = run(capsys, make_audio("tiny.wav", 1.0, sr=SR), "--model", models, "--method", "sssl")
+    assert code == cli.EXIT_FAILED_FILES and "error:" in err and "shorter than one 2-s segment" in err
+
+
 def test_missing_bundle_names_the_stage(tmp_path, make_audio, capsys):
     code, _, err = run(capsys, make_audio("a.wav", 1.0, sr=SR), "--model", tmp_path / "nowhere")
     assert code == cli.EXIT_USAGE and "export" in err and "dvc repro export" in err

@@ -46,3 +46,26 @@ def test_songs_without_fold_are_recorded():
     empty = pd.DataFrame(columns=["song", "time", "valence", "arousal"])
     two, sssl, rejects = build(clips, labels, folds.iloc[:1], empty, sample_rate=SR, segment_dur=3, clip_dur=30, sssl_hop=1)
     assert set(two["song"]) == {"s0"} and rejects.counts() == {"no_fold": 1}
+
+
+def test_sssl_segments_stay_within_the_first_max_dur_seconds():
+    """Seed 001 Tab. 1 (≈ 30 segments of 1 s per song): at most 30 s of each clip; the padded path is untouched."""
+    clips, labels, folds = inputs([30.0, 45.0, 12.5, 4.0])
+    empty = pd.DataFrame(columns=["song", "time", "valence", "arousal"])
+    two, sssl, rejects = build(clips, labels, folds, empty, sample_rate=SR, segment_dur=5, clip_dur=30, sssl_hop=1, sssl_max_dur=30.0)
+    assert sssl.groupby("song").size().to_dict() == {"s0": 26, "s1": 26, "s2": 8}  # the 45-s clip: as a 30-s one
+    assert (sssl["start"] + sssl["length"]).max() == 30 * SR
+    assert two.groupby("song").size().tolist() == [6, 6, 6, 6] and rejects.counts() == {"shorter_than_segment": 1}
+    _, one_s, _ = build(clips, labels, folds, empty, sample_rate=SR, segment_dur=1, clip_dur=30, sssl_hop=1, sssl_max_dur=30.0)
+    assert one_s.groupby("song").size().to_dict() == {"s0": 30, "s1": 30, "s2": 12, "s3": 4}
+
+
+def test_sssl_max_dur_defaults_to_the_dataset():
+    from mer.data import registry
+
+    def limit(dataset, value):
+        return registry.sssl_max_dur({"dataset": dataset, "segment": {"sssl_max_dur": value}})
+
+    assert limit("pmemo", None) == limit("deam", None) == limit("4q", None) == 30.0  # seed 001 Tab. 1
+    assert limit("synth", None) is None  # whole clips
+    assert limit("pmemo", 0) is None and limit("synth", 20) == 20.0

@@ -31,6 +31,8 @@ def test_repository_params_are_valid():
         ({"pad.normalize": "rms"}, "pad.normalize"),
         ({"logmel.dtype": "int8"}, "logmel.dtype"),
         ({"segment.sssl_hop": 0}, "segment.sssl_hop"),
+        ({"segment.sssl_max_dur": 3}, "segment.sssl_max_dur must be null, 0 (whole clips) or at least segment_dur"),
+        ({"segment.sssl_max_dur": -30}, "segment.sssl_max_dur"),
         ({"synth.n_songs": 2}, "synth.n_songs"),
         ({"seed": 1.5}, "seed must be an integer"),
         ({"preset": "fast"}, "unknown preset 'fast'; choose one of paper, quick"),

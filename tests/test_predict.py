@@ -1,4 +1,5 @@
 import numpy as np
+import pandas as pd
 import pytest
 
 from mer import bundle
@@ -8,7 +9,17 @@ from mer.audio.segment import contiguous
 from mer.errors import AudioError
 from mer.frontend import prepare_clip
 from mer.predict import audio_files, predictor, quadrant_from_va
-from tests.bundles import MEL, PAD, SR, sssl_bundle, two_stage_bundle
+from mer.index import build
+from mer.models.aggregate import song_features
+from tests.bundles import MEL, PAD, SR, FixedSVM, sssl_bundle, two_stage_bundle
+
+
+def index_inputs(duration: float):
+    """The clip, label and fold tables of one clip of ``duration`` seconds, as the segment stage reads them."""
+    clips = pd.DataFrame({"song": ["x"], "row": [0], "n_samples": [int(duration * SR)], "duration": [duration]})
+    labels = pd.DataFrame({"song": ["x"], "valence": [1], "arousal": [0], "quadrant": ["Q4"]})
+    timeline = pd.DataFrame(columns=["song", "time", "valence", "arousal"])
+    return clips, labels, pd.DataFrame({"song": ["x"], "fold": [0]}), timeline
 
 
 def test_quadrant_probabilities_from_valence_and_arousal():
@@ -52,8 +63,9 @@ def test_sssl_segments_follow_the_unpadded_clip(models, make_audio):
     assert len(pred.segments) == 4  # 2-s segments every 1 s over 5 s: starts 0, 1, 2, 3
     assert pred.segments["looped"].sum() == 0
     assert pred.song["quadrant"]["source"] == "4-class model"
-    q = pred.song["quadrant"]
-    assert q["label"] == max(q["probabilities"], key=q["probabilities"].get)
+    svm = model.svms["quadrant"]
+    features = song_features(np.array(pred.segments[["Q1", "Q2", "Q3", "Q4"]]), np.zeros(len(pred.segments))).to_numpy()
+    assert pred.song["quadrant"]["label"] == f"Q{int(svm.predict(features)[0]) + 1}"  # the SVM's own decision
     np.testing.assert_allclose(pred.segments[["Q1", "Q2", "Q3", "Q4"]].sum(1), 1, atol=1e-3)
 
 
@@ -64,11 +76,41 @@ def test_sssl_without_quadrant_model_combines_valence_and_arousal(tmp_path, make
     assert pred.song["quadrant"]["label"] == {(True, True): "Q1", (False, True): "Q2", (False, False): "Q3", (True, False): "Q4"}[va]
 
 
-@pytest.mark.parametrize("method", ["two_stage", "sssl"])
-def test_audio_shorter_than_a_segment_is_looped_with_a_warning(models, make_audio, method):
-    pred = predictor(bundle.load(models, method)).predict(make_audio("short.wav", 1.0, sr=SR))
-    assert len(pred.warnings) == 1 and "shorter than one 2-s segment" in pred.warnings[0]
-    assert len(pred.segments) >= 1 and pred.segments["looped"].any()
+def test_two_stage_loops_audio_shorter_than_a_segment_with_a_warning(models, make_audio):
+    pred = predictor(bundle.load(models, "two_stage")).predict(make_audio("short.wav", 1.0, sr=SR))
+    assert len(pred.warnings) == 1 and "shorter than one 2-s segment; looped from its start to 6 s" in pred.warnings[0]
+    assert len(pred.segments) == 3 and pred.segments["looped"].all()
+
+
+def test_sssl_refuses_audio_shorter_than_a_segment_as_its_training_excludes_it(models, make_audio):
+    """One rule: the segment stage excludes such a clip from SSSL training, prediction refuses it."""
+    _, sssl, rejects = build(*index_inputs(1.0), sample_rate=SR, segment_dur=MEL.segment_dur, clip_dur=PAD.clip_dur, sssl_hop=1.0)
+    assert len(sssl) == 0 and rejects.counts() == {"shorter_than_segment": 1}
+    with pytest.raises(AudioError, match="shorter than one 2-s segment") as err:
+        predictor(bundle.load(models, "sssl")).predict(make_audio("short.wav", 1.0, sr=SR))
+    assert err.value.reason == "shorter_than_segment"
+
+
+@pytest.mark.parametrize("max_dur", [None, 4.0])
+def test_sssl_segments_lie_where_the_segment_stage_puts_them(tmp_path, make_audio, max_dur):
+    """``sssl_max_dur`` from the bundle: the predicted segments are those the segment stage makes of the clip."""
+    sssl_bundle(tmp_path / "sssl", sssl_max_dur=max_dur)
+    pred = predictor(bundle.load(tmp_path / "sssl")).predict(make_audio("long.wav", 7.0, sr=SR))
+    _, sssl, _ = build(
+        *index_inputs(7.0), sample_rate=SR, segment_dur=MEL.segment_dur, clip_dur=PAD.clip_dur, sssl_hop=1.0, sssl_max_dur=max_dur
+    )
+    assert pred.segments["start_s"].tolist() == sssl["start_s"].tolist() == list(range(6 if max_dur is None else 3))
+
+
+def test_sssl_song_label_is_the_svm_decision_its_probabilities_reported_beside_it(tmp_path, make_audio):
+    """The rule cross-validation scores (the SVM's decision) decides, even against the calibrated probabilities."""
+    svms = {"valence": FixedSVM(0, [0.3, 0.7]), "arousal": FixedSVM(1, [0.4, 0.6]), "quadrant": FixedSVM(2, [0.1, 0.6, 0.2, 0.1])}
+    sssl_bundle(tmp_path / "sssl", svms=svms)
+    pred = predictor(bundle.load(tmp_path / "sssl")).predict(make_audio("e.wav", 3.0, sr=SR))
+    assert pred.song["valence"] == {"label": "low", "p_high": 0.7}
+    assert pred.song["arousal"] == {"label": "high", "p_high": 0.6}
+    assert pred.song["quadrant"]["label"] == "Q3" and pred.song["quadrant"]["probabilities"]["Q2"] == 0.6
+    assert len(pred.warnings) == 2 and all("favour another class" in w for w in pred.warnings)
 
 
 def test_unreadable_and_silent_files_raise(models, tmp_path, make_audio):

@@ -64,6 +64,7 @@ class Dataset:
     homepage: str = ""
     continuous: bool = True  # continuous V/A (thresholded by k-means) rather than quadrants only
     generate: Callable[[Path, Mapping, int], None] | None = None  # synthetic data: made, not fetched
+    sssl_max_dur: float | None = None  # seconds of each clip the SSSL segments cover by default; None: all
 
 
 def audio_files(folder: Path) -> dict[str, Path]:

@@ -77,6 +77,7 @@ DATASET = Dataset(
     name="deam",
     title="DEAM (MediaEval Database for Emotional Analysis in Music)",
     sample_rate=44100,
+    sssl_max_dur=30.0,  # seed 001 Tab. 1: about 30 segments of 1 s per song
     layout=LAYOUT,
     parts=("MEMD_audio", AVERAGED),
     optional=(PER_RATER,),

@@ -59,6 +59,7 @@ DATASET = Dataset(
     name="4q",
     title="4Q (Panda et al. 2018, MER_audio_taffc_dataset)",
     sample_rate=22050,
+    sssl_max_dur=30.0,  # seed 001 Tab. 1: about 30 segments of 1 s per song
     layout=LAYOUT,
     parts=("Q1", "Q2", "Q3", "Q4", ANNOTATIONS),
     optional=("panda_dataset_taffc_metadata.csv", "readme.txt"),

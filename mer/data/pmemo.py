@@ -47,6 +47,7 @@ DATASET = Dataset(
     name="pmemo",
     title="PMEmo2019",
     sample_rate=44100,
+    sssl_max_dur=30.0,  # seed 001 Tab. 1: about 30 segments of 1 s per song
     layout=LAYOUT,
     parts=("chorus", STATIC),
     optional=("metadata.csv", "annotations/static_annotations_std.csv"),

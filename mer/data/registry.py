@@ -23,3 +23,12 @@ def get(name: str) -> Dataset:
 def sample_rate(params) -> int:
     """The rate clips are resampled to: ``pad.sample_rate``, else the dataset's (seed 000 Table 1)."""
     return int(params["pad"]["sample_rate"] or get(params["dataset"]).sample_rate)
+
+
+def sssl_max_dur(params) -> float | None:
+    """Seconds of each clip the SSSL segments cover: ``segment.sssl_max_dur``, else the
+    dataset's (seed 001 Tab. 1: 30 s on PMEmo, 4Q and DEAM); None (or a param of 0): all of it."""
+    value = params["segment"].get("sssl_max_dur")
+    if value is None:
+        return get(params["dataset"]).sssl_max_dur
+    return None if value == 0 else float(value)

@@ -2,7 +2,8 @@
 
 For every song and class k, from the probabilities P_s(E_k) of its segments:
 max, min, the three quartiles, the mean, and the share of segments with
-P_s(E_k) > θ — a 7 × K feature vector — then an SVM (sklearn SVC) on the songs.
+P_s(E_k) > θ — a 7 × K feature vector — then an SVM (sklearn SVC) on the songs,
+whose own decision is the song's label wherever the model is used.
 """
 
 from __future__ import annotations
@@ -35,18 +36,39 @@ def song_features(probs: np.ndarray, songs: np.ndarray, theta: float = 0.5) -> p
     return pd.DataFrame(rows, index=pd.Index(order, name="song"), columns=columns)
 
 
-def fit_svm(features: pd.DataFrame, labels: np.ndarray, C: float = 1.0, kernel: str = "rbf", seed: int = 0, probability: bool = False):
-    """An SVC on standardised song features.
+class CalibratedSVM:
+    """The song-level SVC with Platt-calibrated class probabilities beside it.
 
-    ``probability``: the SVC inside sklearn's ``CalibratedClassifierCV`` (Platt
-    scaling on cross-validated decisions, then one SVC on all songs), so the model
-    also gives class probabilities and predicts the most probable class."""
+    ``predict`` is the SVC's own decision — the rule cross-validation scores
+    (:func:`fit_svm` without ``probability``); ``predict_proba`` comes from sklearn's
+    ``CalibratedClassifierCV`` (Platt scaling on cross-validated decisions), reported
+    with the decision but never deciding: where it favours another class, the SVC stands."""
+
+    def __init__(self, decision, calibrated):
+        self.decision, self.calibrated = decision, calibrated
+
+    @property
+    def classes_(self) -> np.ndarray:
+        return self.decision.classes_
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        return self.decision.predict(x)
+
+    def predict_proba(self, x: np.ndarray) -> np.ndarray:
+        return self.calibrated.predict_proba(x)
+
+
+def fit_svm(features: pd.DataFrame, labels: np.ndarray, C: float = 1.0, kernel: str = "rbf", seed: int = 0, probability: bool = False):
+    """An SVC on standardised song features, deciding by its own decision function.
+
+    ``probability``: a :class:`CalibratedSVM` — the same SVC (the same decisions) plus
+    calibrated class probabilities, for the exported model."""
     labels = np.asarray(labels)
-    svc = SVC(C=C, kernel=kernel, random_state=seed)
-    if probability:
-        smallest = int(np.unique(labels, return_counts=True)[1].min())
-        if smallest < 2:
-            raise DataError(f"calibrated SVM probabilities need at least 2 songs of every class (one class has {smallest})")
-        svc = CalibratedClassifierCV(svc, method="sigmoid", cv=min(5, smallest), ensemble=False)
-    model = make_pipeline(StandardScaler(), svc)
-    return model.fit(features.to_numpy(), labels)
+    decision = make_pipeline(StandardScaler(), SVC(C=C, kernel=kernel, random_state=seed)).fit(features.to_numpy(), labels)
+    if not probability:
+        return decision
+    smallest = int(np.unique(labels, return_counts=True)[1].min())
+    if smallest < 2:
+        raise DataError(f"calibrated SVM probabilities need at least 2 songs of every class (one class has {smallest})")
+    svc = CalibratedClassifierCV(SVC(C=C, kernel=kernel, random_state=seed), method="sigmoid", cv=min(5, smallest), ensemble=False)
+    return CalibratedSVM(decision, make_pipeline(StandardScaler(), svc).fit(features.to_numpy(), labels))

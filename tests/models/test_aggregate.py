@@ -1,4 +1,5 @@
 import numpy as np
+import pandas as pd
 import pytest
 
 from mer.models.aggregate import STATISTICS, fit_svm, song_features
@@ -29,3 +30,19 @@ def test_svm_separates_song_features():
     feats = song_features(probs, songs)
     model = fit_svm(feats.iloc[:30], labels[:30])
     assert (model.predict(feats.iloc[30:].to_numpy()) == labels[30:]).mean() >= 0.9
+
+
+def test_exported_svm_decides_as_the_cross_validated_one():
+    """The calibrated model shipped by `export` gives the plain SVC's decision — the rule
+    cross-validation scores — even where its Platt probabilities favour the other class."""
+    rng = np.random.default_rng(2)
+    labels = np.arange(40) % 2
+    feats = pd.DataFrame(rng.normal(size=(40, 4)) + 0.6 * labels[:, None])
+    new = rng.normal(size=(200, 4)) + 0.3
+    scored = fit_svm(feats, labels, C=1.0, kernel="rbf", seed=0)  # as in stages/svm.py
+    shipped = fit_svm(feats, labels, C=1.0, kernel="rbf", seed=0, probability=True)  # as in mer/export.py
+    most_probable = shipped.predict_proba(new).argmax(1)
+    assert (most_probable != scored.predict(new)).sum() >= 5  # the two rules do differ on these songs
+    np.testing.assert_array_equal(shipped.predict(new), scored.predict(new))
+    np.testing.assert_array_equal(shipped.classes_, [0, 1])
+    np.testing.assert_allclose(shipped.predict_proba(new).sum(1), 1)
