@@ -5,7 +5,6 @@ the module's random draws, not by calling the pieces under test."""
 
 import copy
 
-import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
