@@ -97,8 +97,8 @@ def cross_validate(
     y = tags.loc[seg.songs["song"].astype(str)].to_numpy().astype(np.float32)
     folds, predictions, curves = [], [], []
     for fold in fold_ids(seg.songs, cv["max_folds"]):
-        child = run.child(f"tagger fold {fold}", {"mer.model": "tagger", "mer.fold": fold})
-        child.log_params({**cfg, "fold": fold, "tags": len(tags.columns)})
+        child = run.child(tracking.run_name("tagger", f"fold {fold}"), {"mer.model": "tagger", "mer.fold": fold})
+        child.log_params({"tagger": cfg, "fold": fold, "tags": len(tags.columns)})
         fold_seed = seed + 1000 * fold
         fit_pos, val_pos, test_pos = split(seg.songs, fold, cv["val_fraction"], fold_seed, "quadrant")
         module, result = train_tagger(seg, y, fit_pos, val_pos, cfg, fold_seed, tracking.lightning_loggers(child))

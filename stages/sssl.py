@@ -40,8 +40,8 @@ def main(p, run):
             test_acc, splits = [], []
             for i, fold in enumerate(folds):
                 seed = p.seed + 1000 * fold + 7 * len(target)
-                child = run.child(f"sssl {target} fold {fold}", {"mer.model": "sssl", "mer.dimension": target, "mer.fold": fold})
-                child.log_params({**cfg, "fold": fold, "target": target})
+                child = run.child(tracking.run_name("sssl", target, f"fold {fold}"), {"mer.model": "sssl", "mer.dimension": target, "mer.fold": fold})
+                child.log_params({"sssl": cfg, "svm.train_features": p.svm.train_features, "fold": fold, "dimension": target})
                 train_rows = np.flatnonzero(fold_of != fold)
                 module, result = train_segment_model(seg, target, train_rows, cfg, seed, truth, tracking.lightning_loggers(child))
                 probs[i] = probabilities(module.net, seg)
@@ -53,7 +53,7 @@ def main(p, run):
                 split = module.split_log[-1] if module.split_log else {}
                 splits.append(split)
                 curves.append(result.history.assign(target=target, fold=fold))  # losses and, per epoch, the split
-                child.log_metrics({"segment_accuracy": acc, **{f"final_{k}": v for k, v in split.items() if k != "epoch"}})
+                child.log_metrics({target: {"segment_accuracy": acc, **{k: v for k, v in split.items() if k != "epoch"}}})
                 child.end()
                 print(f"[sssl] {target} fold {fold}: test-segment accuracy vs inherited labels {acc:.3f}; final split {split}")
             np.save(tmp / f"{target}.npy", probs)

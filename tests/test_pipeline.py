@@ -207,19 +207,19 @@ def test_stages_of_one_repro_are_grouped_in_mlflow(small_repo):
     # one run per model per fold, nested under its stage's run
     models = tags[tags["mer.model"].notna()]
     assert sorted(models.index.map(lambda r: tags.loc[r, "mlflow.runName"])) == sorted([
-        "autoencoder fold 0", "baseline arousal fold 0", "baseline valence fold 0", "two_stage arousal fold 0", "two_stage valence fold 0",
-        *(f"{m} {t} fold 0" for m in ("sssl", "svm") for t in ("valence", "arousal", "quadrant")),
-        *(f"chroma_bilstm {p} fold 0" for p in ("joy_sad", "excited_calm")), "tagger fold 0",
-        "export two_stage", "export sssl",
+        "autoencoder · fold 0", *(f"{m} · {d} · fold 0" for m in ("baseline", "two_stage") for d in ("valence", "arousal")),
+        *(f"{m} · {t} · fold 0" for m in ("sssl", "svm") for t in ("valence", "arousal", "quadrant")),
+        *(f"chroma_bilstm · {p} · fold 0" for p in ("joy_sad", "excited_calm")), "tagger · fold 0",
+        "export · two_stage · all songs", "export · sssl · all songs",
     ])
     stage_of = dict(zip(stages.index, stages["mer.stage"]))
     assert all(stage_of[p] == m for p, m in zip(models["mlflow.parentRunId"], models["mer.model"]))
     with sqlite3.connect(db) as con:
         epochs = con.execute(
             "select count(*) from metrics m join tags t on m.run_uuid = t.run_uuid "
-            "where t.key = 'mlflow.runName' and t.value = 'autoencoder fold 0' and m.key = 'val_huber'"
+            "where t.key = 'mlflow.runName' and t.value = 'autoencoder · fold 0' and m.key = 'val_huber'"
         ).fetchone()[0]
-    assert epochs >= 1  # per-epoch losses from Lightning's MLFlowLogger
+    assert epochs >= 1  # per-epoch losses (step = epoch)
 
 
 def test_changing_segment_dur_reruns_only_what_depends_on_it(small_repo):
