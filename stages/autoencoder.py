@@ -6,6 +6,7 @@ import pandas as pd
 import torch
 
 from mer import presets, tracking
+from mer.evaluate import with_series
 from mer.io import atomic_dir, write_csv, write_json
 from mer.stage import run_stage
 from mer.training.modules import MaskConfig
@@ -31,7 +32,7 @@ def main(p, run):
             child.log_metrics({"best": {"val_huber": result.best_score, "epoch": result.best_epoch}, "epochs": result.epochs})
             child.end()
             print(f"[autoencoder] fold {fold}: best val Huber {result.best_score:.5f} at epoch {result.best_epoch} of {result.epochs}")
-    history = pd.concat(curves, ignore_index=True)
+    history = with_series(pd.concat(curves, ignore_index=True))
     write_csv("metrics/autoencoder_curves.csv", history)
     best = pd.DataFrame(folds).T
     metrics = {"val_huber": round(float(best["val_huber"].mean()), 6), "epochs": round(float(best["epochs"].mean()), 2), "folds": len(folds)}

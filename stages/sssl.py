@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 
 from mer import presets, tracking
+from mer.evaluate import with_series
 from mer.io import atomic_dir, write_csv, write_json
 from mer.sssl_svm import (
     N_CLASSES,
@@ -62,7 +63,7 @@ def main(p, run):
             final = pd.DataFrame(splits)
             summary[target] = {"segment_accuracy": round(float(np.mean(test_acc)), 6), **{k: round(float(final[k].mean()), 6) for k in final if k != "epoch"}}
         write_json(tmp / "folds.json", {"folds": folds, "targets": targets, "train_features": p.svm.train_features})
-    write_csv("metrics/sssl_curves.csv", pd.concat(curves, ignore_index=True))
+    write_csv("metrics/sssl_curves.csv", with_series(pd.concat(curves, ignore_index=True)))
     write_json("metrics/sssl_segments.json", summary)
     run.log_metrics(summary)
 
