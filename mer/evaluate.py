@@ -76,6 +76,32 @@ def with_series(curves: pd.DataFrame) -> pd.DataFrame:
     return curves.assign(series=series)
 
 
+def multilabel_confusion_figure(y_true: np.ndarray, y_pred: np.ndarray, tags: list[str], title: str):
+    """One 2 × 2 confusion matrix per tag (absent/present; rows: annotated, columns: predicted)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from sklearn.metrics import multilabel_confusion_matrix
+
+    cms = multilabel_confusion_matrix(y_true, y_pred, labels=list(range(len(tags))))
+    cols = min(4, len(tags))
+    rows = -(-len(tags) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(2.2 * cols, 2.2 * rows + 0.4), squeeze=False)
+    for ax, cm, tag in zip(axes.flat, cms, tags):
+        ax.imshow(cm, cmap="Blues")
+        for (i, j), n in np.ndenumerate(cm):
+            ax.text(j, i, str(n), ha="center", va="center", fontsize=8)
+        ax.set_xticks([0, 1], ["no", "yes"], fontsize=7)
+        ax.set_yticks([0, 1], ["no", "yes"], fontsize=7)
+        ax.set_title(tag, fontsize=8)
+    for ax in list(axes.flat)[len(tags):]:
+        ax.axis("off")
+    fig.suptitle(f"{title} (rows: annotated, columns: predicted)", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
 def write_results(model: str, rows: pd.DataFrame, predictions: pd.DataFrame, curves: pd.DataFrame | None, **info) -> dict:
     """Write a model's results under ``metrics/`` and return its summary.
 

@@ -21,6 +21,7 @@ from sklearn.metrics import precision_recall_curve
 
 from mer import tracking
 from mer.errors import DataError
+from mer.evaluate import multilabel_confusion_figure
 from mer.models.tagger import Tagger
 from mer.tag_metrics import tag_scores
 from mer.tags import METADATA, Tags, fourq_tags, synthetic_tags
@@ -108,6 +109,8 @@ def cross_validate(
         s["threshold"] = np.round(cut, 4).tolist() if threshold == "tuned" else cut
         folds.append(s)
         child.log_metrics({f"{avg}.{k}": v for avg in ("macro", "micro") for k, v in s[avg].items() if isinstance(v, float)})
+        child.log_figure(lambda: multilabel_confusion_figure(
+            y[test_pos].astype(int), (prob >= np.asarray(cut)).astype(int), list(tags.columns), f"tagger fold {fold}"), "confusion_tags.png")
         child.end()
         table = pd.DataFrame(prob.round(4), columns=[f"p_{t}" for t in tags.columns])
         predictions.append(pd.concat([pd.DataFrame({"song": seg.songs["song"].to_numpy()[test_pos], "fold": fold}), table], axis=1))

@@ -205,6 +205,16 @@ class Run:
         if self.active and Path(folder).is_dir():
             self.client.log_artifacts(self.run_id, str(folder), artifact_path)
 
+    def log_figure(self, make_figure: Any, name: str) -> None:
+        """The matplotlib figure ``make_figure()`` (built only when tracking) as the artifact ``name``."""
+        if not self.active:
+            return
+        import matplotlib.pyplot as plt
+
+        fig = make_figure()
+        self.client.log_figure(self.run_id, fig, name)
+        plt.close(fig)
+
     def log_confusion(self, actual, predicted, title: str, names: list[str] | None = None, dimension: str | None = None) -> None:
         """A confusion-matrix image (low/high, or the classes ``names``) as the artifact
         ``confusion_<dimension>.png`` (``confusion_matrix.png`` without a dimension)."""
