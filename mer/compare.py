@@ -147,10 +147,11 @@ def table(experiments: list[Experiment], metric: str = "accuracy", methods: Iter
     Columns ``valence``, ``arousal`` … hold ``<method>.<dimension>.<metric>``."""
     wanted = set(methods or [])
     params = differing(experiments)
-    labels = [e.name for e in experiments]
+    names = [e.name for e in experiments]
+    labels = [n if names.count(n) == 1 else f"{n} @ {_when(e)}" for n, e in zip(names, experiments)]
+    labels = [l if labels.count(l) == 1 else f"{l} ({_id(e)})" for l, e in zip(labels, experiments)]
     rows = []
-    for e in experiments:
-        label = e.name if labels.count(e.name) == 1 else f"{e.name} @ {e.rev or e.source.get('mlflow_run', '')[:7]}"
+    for e, label in zip(experiments, labels):
         by_method: dict[str, dict[str, float]] = {}
         for key, value in e.scores.items():
             parts = key.split(".")
@@ -166,10 +167,24 @@ def table(experiments: list[Experiment], metric: str = "accuracy", methods: Iter
     dims = [d for d in DIMENSIONS if d in df]
     if (df["status"] == "FINISHED").all():
         df = df.drop(columns="status")
-    order = {m: i for i, m in enumerate(dict.fromkeys(df["method"].dropna()))}
+    from mer.report import METHODS  # the order of summary.md
+
+    known = [m for m, _, _ in METHODS]
+    order = {m: i for i, m in enumerate(dict.fromkeys([*known, *sorted(df["method"].dropna())]))}
     keys = {"_m": df["method"].map(order), **{f"_{i}": _sortable(df[p]) for i, p in enumerate(params)}}
     df = df.assign(**keys).sort_values(list(keys), kind="stable").drop(columns=list(keys))
     return df[[c for c in df.columns if c not in dims] + dims].reset_index(drop=True)
+
+
+def _when(e: Experiment) -> str:
+    """Tells re-runs of one experiment name apart: the start time, else the revision."""
+    if e.started not in (0.0, float("inf")):
+        return pd.Timestamp(e.started, unit="s").strftime("%Y-%m-%d %H:%M:%S")
+    return e.rev or e.source.get("mlflow_run", "")[:7]
+
+
+def _id(e: Experiment) -> str:
+    return (e.source.get("mlflow_run") or e.source.get("dvc_rev") or e.rev)[:7]
 
 
 def _sortable(values: pd.Series) -> pd.Series:
