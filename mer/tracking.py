@@ -42,8 +42,9 @@ PARENT_TAG = "mlflow.parentRunId"
 KEY_TAG = "mer.pipeline_key"
 LEVEL_TAG = "mer.level"  # "pipeline" on the one run per experiment
 NOT_TRACKED = ("tracking",)  # params.yaml sections that are not experiment settings
-# Values that are params of an experiment, never metrics, wherever a metrics dict carries them.
-PARAM_NAMES = frozenset({"dataset", "segment_dur", "preset", "seed"})
+# Settings that metrics files repeat for the record (pad.json's clip_dur, a method's
+# repeats): params of the run (resolved_params), never also logged as metrics.
+PARAM_NAMES = frozenset({"dataset", "segment_dur", "preset", "seed", "repeats", "clip_dur", "sample_rate", "excerpt_dur"})
 
 
 def store_dir() -> Path:
