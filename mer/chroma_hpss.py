@@ -27,7 +27,7 @@ from mer.antonym import PAIRS, targets
 from mer.audio.chroma import chroma, excerpt, stft_sizes
 from mer.audio.hpss import constant_features
 from mer.audio.pad import from_pcm16
-from mer.evaluate import scores
+from mer.evaluate import class_names, scores
 from mer.io import read_csv
 from mer.models.chroma_bilstm import ChromaBiLSTM
 from mer.parallel import pmap
@@ -121,8 +121,8 @@ def cross_validate(
     rows, predictions, curves = [], [], []
     for fold in fold_ids(data.songs, cv["max_folds"]):
         for d, (pair, dim) in enumerate(PAIRS.items()):
-            child = run.child(f"chroma_bilstm {pair} fold {fold}", {"mer.model": "chroma_bilstm", "mer.dimension": pair, "mer.fold": fold})
-            child.log_params({**cfg, "fold": fold, "pair": pair})
+            child = run.child(tracking.run_name("chroma_bilstm", pair, f"fold {fold}"), {"mer.model": "chroma_bilstm", "mer.dimension": pair, "mer.fold": fold})
+            child.log_params({"chroma_bilstm": cfg, "fold": fold, "dimension": pair})
             round_seed = seed + 1000 * fold + d
             soft, hard = targets(labels, pair), data.songs[dim].to_numpy().astype(np.int64)
             fit_pos, val_pos, test_pos = split(data.songs, fold, cv["val_fraction"], round_seed, dim)
@@ -138,6 +138,7 @@ def cross_validate(
                     "actual": actual, "predicted": pred, "prob_high": prob.round(5),
                 }))
                 child.log_metrics({f"{name}.{k}": v for k, v in s.items()})
+                child.log_confusion(actual, pred, f"chroma_bilstm {name} fold {fold}", class_names(name), dimension=name)
             curves.append(result.history.assign(model="chroma_bilstm", dimension=pair, fold=fold, repeat=0))
             child.end()
     return pd.DataFrame(rows), pd.concat(predictions, ignore_index=True), pd.concat(curves, ignore_index=True)

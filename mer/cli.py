@@ -1,4 +1,8 @@
-"""The ``mer`` command line: ``mer predict PATH... [--model DIR] [--method two_stage|sssl] [--format table|json|csv] [--plot FILE.png]``."""
+"""The ``mer`` command line.
+
+``mer predict PATH... [--model DIR] [--method two_stage|sssl] [--format table|json|csv] [--plot FILE.png]``
+``mer compare [--from mlflow|dvc] [--metric accuracy] [--method sssl] [--format md|csv]``
+"""
 
 from __future__ import annotations
 
@@ -35,6 +39,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("table", "json", "csv"), default="table", help="output on stdout (default: table)")
     p.add_argument("--plot", type=Path, default=None, metavar="FILE.png", help="write an emotion timeline per song (seed 001 Fig. 2)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    c = sub.add_parser("compare", help="experiments x methods: headline scores and the params that differ", description=(
+        "One table of every experiment's headline scores (the names of metrics/summary.json) per method, "
+        "with the params that differ between the experiments: from the MLflow store's pipeline runs "
+        "(one per `dvc repro` / `dvc exp run`) or from `dvc exp show`."
+    ))
+    c.add_argument("--from", dest="source", choices=("mlflow", "dvc"), default="mlflow",
+                   help="mlflow: the pipeline runs of the MLflow store (default); dvc: the workspace, commits and `dvc exp` experiments")
+    c.add_argument("--metric", default="accuracy", help="accuracy (default), f1, accuracy_std, f1_std, roc_auc (tagger) …")
+    c.add_argument("--method", action="append", default=None, help="only this method (repeatable), e.g. sssl")
+    c.add_argument("--experiment", action="append", default=None, metavar="NAME",
+                   help="MLflow experiment name (repeatable; default: every mer-* experiment)")
+    c.add_argument("--tracking-uri", default=None, help="MLflow store (default: $MLFLOW_TRACKING_URI, else mlruns/mlflow.db of this project)")
+    c.add_argument("--all", action="store_true", help="every pipeline run, also re-runs and runs without scores (failed)")
+    c.add_argument("--format", choices=("md", "csv"), default="md", help="Markdown table (default) or CSV on stdout")
     return parser
 
 
@@ -140,10 +158,29 @@ def predict_command(args: argparse.Namespace) -> int:
     return EXIT_FAILED_FILES if failed else 0
 
 
+def compare_command(args: argparse.Namespace) -> int:
+    from mer import compare
+    from mer.errors import MerError
+
+    try:
+        if args.source == "dvc":
+            found = compare.from_dvc()
+        else:
+            found = compare.from_mlflow(args.tracking_uri, args.experiment, include_failed=args.all)
+    except MerError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    experiments = found if args.all else compare.latest(found)
+    sys.stdout.write(compare.render(compare.table(experiments, args.metric, args.method), args.format, args.metric))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "predict":
         return predict_command(args)
+    if args.command == "compare":
+        return compare_command(args)
     return EXIT_USAGE
 
 

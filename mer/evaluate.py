@@ -64,6 +64,44 @@ def confusion_figure(actual: np.ndarray, predicted: np.ndarray, title: str, name
     return fig
 
 
+def with_series(curves: pd.DataFrame) -> pd.DataFrame:
+    """Per-epoch curves with a ``series`` column naming one line of a DVC plot:
+    ``valence · fold 0`` (dimension or target, if any; ``· repeat r`` when there are several)."""
+    dim = curves["dimension"] if "dimension" in curves else curves["target"] if "target" in curves else None
+    series = "fold " + curves["fold"].astype(str)
+    if dim is not None:
+        series = dim.astype(str) + " · " + series
+    if "repeat" in curves and curves["repeat"].nunique() > 1:
+        series = series + " · repeat " + curves["repeat"].astype(str)
+    return curves.assign(series=series)
+
+
+def multilabel_confusion_figure(y_true: np.ndarray, y_pred: np.ndarray, tags: list[str], title: str):
+    """One 2 × 2 confusion matrix per tag (absent/present; rows: annotated, columns: predicted)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from sklearn.metrics import multilabel_confusion_matrix
+
+    cms = multilabel_confusion_matrix(y_true, y_pred, labels=list(range(len(tags))))
+    cols = min(4, len(tags))
+    rows = -(-len(tags) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(2.2 * cols, 2.2 * rows + 0.4), squeeze=False)
+    for ax, cm, tag in zip(axes.flat, cms, tags):
+        ax.imshow(cm, cmap="Blues")
+        for (i, j), n in np.ndenumerate(cm):
+            ax.text(j, i, str(n), ha="center", va="center", fontsize=8)
+        ax.set_xticks([0, 1], ["no", "yes"], fontsize=7)
+        ax.set_yticks([0, 1], ["no", "yes"], fontsize=7)
+        ax.set_title(tag, fontsize=8)
+    for ax in list(axes.flat)[len(tags):]:
+        ax.axis("off")
+    fig.suptitle(f"{title} (rows: annotated, columns: predicted)", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
 def write_results(model: str, rows: pd.DataFrame, predictions: pd.DataFrame, curves: pd.DataFrame | None, **info) -> dict:
     """Write a model's results under ``metrics/`` and return its summary.
 
@@ -78,7 +116,8 @@ def write_results(model: str, rows: pd.DataFrame, predictions: pd.DataFrame, cur
     write_json(f"metrics/{model}.json", summary)
     write_csv(f"metrics/{model}_folds.csv", rows[[c for c in FOLD_COLUMNS if c in rows]])
     if curves is not None:
-        first = ["model", "dimension", "fold", "repeat", "epoch"]
+        first = ["model", "dimension", "fold", "repeat", "series", "epoch"]
+        curves = with_series(curves)
         write_csv(f"metrics/{model}_curves.csv", curves[first + [c for c in curves.columns if c not in first]])
     for dim, group in predictions.groupby("dimension", sort=False):
         names = np.array(class_names(dim))

@@ -17,7 +17,8 @@ from mer.runtime import keep_freed_memory
 def run_stage(name: str, main: Callable[[Params, tracking.Run], None], sections: Sequence[str]) -> None:
     """Load and validate params.yaml, open the stage's MLflow run, call ``main``.
 
-    ``sections`` are the params keys the stage depends on (logged to MLflow).
+    ``sections`` are the params keys the stage depends on (logged to MLflow with
+    their resolved values, see :func:`mer.tracking.resolved_params`).
     A :class:`MerError` ends the stage with its message and exit status 1.
     """
     logging.basicConfig(level=logging.INFO, format=f"[{name}] %(message)s")
@@ -25,7 +26,7 @@ def run_stage(name: str, main: Callable[[Params, tracking.Run], None], sections:
     start = time.perf_counter()
     try:
         p = params_mod.load()
-        with tracking.stage_run(name, p, p.flat(*sections)) as run:
+        with tracking.stage_run(name, p, tracking.resolved_params(p, sections)) as run:
             main(p, run)
             run.log_metrics({f"time.{name}_s": time.perf_counter() - start})
     except MerError as exc:

@@ -21,6 +21,7 @@ from sklearn.metrics import precision_recall_curve
 
 from mer import tracking
 from mer.errors import DataError
+from mer.evaluate import multilabel_confusion_figure
 from mer.models.tagger import Tagger
 from mer.tag_metrics import tag_scores
 from mer.tags import METADATA, Tags, fourq_tags, synthetic_tags
@@ -97,8 +98,8 @@ def cross_validate(
     y = tags.loc[seg.songs["song"].astype(str)].to_numpy().astype(np.float32)
     folds, predictions, curves = [], [], []
     for fold in fold_ids(seg.songs, cv["max_folds"]):
-        child = run.child(f"tagger fold {fold}", {"mer.model": "tagger", "mer.fold": fold})
-        child.log_params({**cfg, "fold": fold, "tags": len(tags.columns)})
+        child = run.child(tracking.run_name("tagger", f"fold {fold}"), {"mer.model": "tagger", "mer.fold": fold})
+        child.log_params({"tagger": cfg, "fold": fold, "tags": len(tags.columns)})
         fold_seed = seed + 1000 * fold
         fit_pos, val_pos, test_pos = split(seg.songs, fold, cv["val_fraction"], fold_seed, "quadrant")
         module, result = train_tagger(seg, y, fit_pos, val_pos, cfg, fold_seed, tracking.lightning_loggers(child))
@@ -108,6 +109,8 @@ def cross_validate(
         s["threshold"] = np.round(cut, 4).tolist() if threshold == "tuned" else cut
         folds.append(s)
         child.log_metrics({f"{avg}.{k}": v for avg in ("macro", "micro") for k, v in s[avg].items() if isinstance(v, float)})
+        child.log_figure(lambda: multilabel_confusion_figure(
+            y[test_pos].astype(int), (prob >= np.asarray(cut)).astype(int), list(tags.columns), f"tagger fold {fold}"), "confusion_tags.png")
         child.end()
         table = pd.DataFrame(prob.round(4), columns=[f"p_{t}" for t in tags.columns])
         predictions.append(pd.concat([pd.DataFrame({"song": seg.songs["song"].to_numpy()[test_pos], "fold": fold}), table], axis=1))

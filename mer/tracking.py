@@ -5,10 +5,23 @@
   main repository even when DVC runs the stage in a ``--temp``/``--queue`` copy.
 * The stages of one pipeline run (one ``dvc repro`` / ``dvc exp run``) are
   nested under one parent run, keyed by the DVC process that launched them.
+* That pipeline run is the one row per experiment: it holds the resolved
+  params (:func:`resolved_params`: every ``null`` replaced by the preset's or the
+  dataset's value) and, logged by the ``report`` stage that DVC runs every time,
+  every method's headline scores under the names of ``metrics/summary.json``
+  (``two_stage.valence.accuracy`` …). Its status follows the stages: RUNNING
+  while one runs, FAILED when one fails, FINISHED after the last.
 * Every run is tagged with the git revision, the DVC experiment name, the
-  dataset and ``segment_dur``.
+  dataset, ``segment_dur`` and the preset.
+* One naming scheme everywhere: a fold's run logs the names of its stage's run
+  (``valence.accuracy``), params carry their params.yaml names with resolved
+  values (``bilstm.hidden``), and learning curves are logged per epoch
+  (``step`` = epoch), so runs with other segment lengths line up.
 
 Open the UI with ``mlflow ui --backend-store-uri sqlite:///mlruns/mlflow.db``.
+MLflow records artifact locations as absolute paths (``mlruns/artifacts`` of
+the clone that logged them): after moving a clone, its UI lists runs, params and
+metrics but cannot open artifacts until the store is moved back or re-created.
 """
 
 from __future__ import annotations
@@ -18,7 +31,7 @@ import math
 import os
 import subprocess
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -27,6 +40,11 @@ from mer.project import main_root, repo_root
 
 PARENT_TAG = "mlflow.parentRunId"
 KEY_TAG = "mer.pipeline_key"
+LEVEL_TAG = "mer.level"  # "pipeline" on the one run per experiment
+NOT_TRACKED = ("tracking",)  # params.yaml sections that are not experiment settings
+# Settings that metrics files repeat for the record (pad.json's clip_dur, a method's
+# repeats): params of the run (resolved_params), never also logged as metrics.
+PARAM_NAMES = frozenset({"dataset", "segment_dur", "preset", "seed", "repeats", "clip_dur", "sample_rate", "excerpt_dur"})
 
 
 def store_dir() -> Path:
@@ -106,6 +124,38 @@ def _flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     return out
 
 
+def resolved_params(params: Mapping[str, Any], keys: Sequence[str] | None = None) -> dict[str, Any]:
+    """``{"bilstm.hidden": 64, "pad.sample_rate": 22050, ...}``: params.yaml with every
+    ``null`` the stages resolve replaced by the value they use (the preset's training
+    settings, the dataset's sample rate).
+
+    ``keys``: top-level or dotted params.yaml keys to keep (all but ``tracking``
+    if none). Values no stage resolves (``data.root: null`` = the official
+    download) are left out rather than logged as ``None``; ``synth`` is kept only
+    for the synthetic dataset.
+    """
+    from mer import presets
+
+    data = params.to_dict() if hasattr(params, "to_dict") else dict(params)
+    out: dict[str, Any] = {}
+    for section, value in data.items():
+        if section in NOT_TRACKED or (section == "synth" and data.get("dataset") != "synth"):
+            continue
+        if isinstance(value, Mapping):
+            value = dict(value)
+            if section in presets.PRESETS.get(data.get("preset"), {}):
+                value = presets.resolve(params, section)
+            if section == "pad" and value.get("sample_rate") is None:
+                from mer.data import registry
+
+                value["sample_rate"] = registry.sample_rate(params)
+        out.update(_flatten({section: value}) if isinstance(value, Mapping) else {section: value})
+    out = {k: v for k, v in out.items() if v is not None}
+    if keys is None:
+        return out
+    return {k: v for k, v in out.items() if any(k == key or k.startswith(key + ".") for key in keys)}
+
+
 class Run:
     """A thin handle on one MLflow run (a no-op when tracking is disabled)."""
 
@@ -137,7 +187,7 @@ class Run:
         items = [
             Metric(k, float(v), now, step or 0)
             for k, v in sorted(_flatten(metrics).items())
-            if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+            if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and k not in PARAM_NAMES
         ]
         for i in range(0, len(items), 500):
             self.client.log_batch(self.run_id, metrics=items[i : i + 500])
@@ -151,8 +201,24 @@ class Run:
         if self.active and Path(path).exists():
             self.client.log_artifact(self.run_id, str(path), artifact_path)
 
-    def log_confusion(self, actual, predicted, title: str, names: list[str] | None = None) -> None:
-        """A confusion-matrix image (low/high, or the classes ``names``) as an artifact."""
+    def log_artifacts(self, folder: str | Path, artifact_path: str | None = None) -> None:
+        """Every file under ``folder`` (e.g. an exported bundle) as artifacts."""
+        if self.active and Path(folder).is_dir():
+            self.client.log_artifacts(self.run_id, str(folder), artifact_path)
+
+    def log_figure(self, make_figure: Any, name: str) -> None:
+        """The matplotlib figure ``make_figure()`` (built only when tracking) as the artifact ``name``."""
+        if not self.active:
+            return
+        import matplotlib.pyplot as plt
+
+        fig = make_figure()
+        self.client.log_figure(self.run_id, fig, name)
+        plt.close(fig)
+
+    def log_confusion(self, actual, predicted, title: str, names: list[str] | None = None, dimension: str | None = None) -> None:
+        """A confusion-matrix image (low/high, or the classes ``names``) as the artifact
+        ``confusion_<dimension>.png`` (``confusion_matrix.png`` without a dimension)."""
         if not self.active:
             return
         import matplotlib.pyplot as plt
@@ -160,7 +226,7 @@ class Run:
         from mer.evaluate import confusion_figure
 
         fig = confusion_figure(actual, predicted, title, names)
-        self.client.log_figure(self.run_id, fig, "confusion_matrix.png")
+        self.client.log_figure(self.run_id, fig, f"confusion_{dimension}.png" if dimension else "confusion_matrix.png")
         plt.close(fig)
 
     def child(self, name: str, tags: Mapping[str, Any] | None = None) -> Run:
@@ -177,6 +243,18 @@ class Run:
     def end(self, status: str = "FINISHED") -> None:
         if self.active:
             self.client.set_terminated(self.run_id, status=status)
+
+    def pipeline(self) -> Run:
+        """The pipeline run (one per experiment) this stage's run is nested under."""
+        if not self.active:
+            return Run()
+        parent = self.client.get_run(self.run_id).data.tags.get(PARENT_TAG)
+        return Run(self.client, parent, self.experiment_id) if parent else Run()
+
+
+def run_name(*parts: Any) -> str:
+    """A run name with what tells runs apart first: ``two_stage · valence · fold 3``."""
+    return " · ".join(str(p) for p in parts if p is not None and p != "")
 
 
 def _client() -> Any:
@@ -197,13 +275,15 @@ def _experiment_id(client: Any, name: str) -> str:
         return client.get_experiment_by_name(name).experiment_id
 
 
-def _parent_run(client: Any, experiment_id: str, key: str, tags: Mapping[str, str]) -> str:
+def _parent_run(client: Any, experiment_id: str, key: str, tags: Mapping[str, str], params: Mapping[str, Any]) -> str:
+    """The pipeline run of ``key``: found, or created with the experiment's resolved params."""
     found = client.search_runs([experiment_id], filter_string=f"tags.`{KEY_TAG}` = '{key}'", max_results=1)
     if found:
         return found[0].info.run_id
-    exp_name = tags.get("dvc.exp_name", "workspace")
-    run = client.create_run(experiment_id, run_name=f"pipeline {exp_name} @ {tags.get('git.rev', '')[:8]}", tags={**tags, KEY_TAG: key})
-    client.set_terminated(run.info.run_id, status="FINISHED")
+    name = run_name(tags.get("dvc.exp_name", "workspace"), tags.get("mer.dataset"), f"segment_dur {tags.get('mer.segment_dur')}",
+                    tags.get("mer.preset"), tags.get("git.rev", "")[:8])
+    run = client.create_run(experiment_id, run_name=name, tags={**tags, KEY_TAG: key, LEVEL_TAG: "pipeline"})
+    Run(client, run.info.run_id, experiment_id).log_params(resolved_params(params))
     return run.info.run_id
 
 
@@ -224,25 +304,62 @@ def stage_run(stage: str, params: Mapping[str, Any], logged: Mapping[str, Any] |
         "dvc.baseline_rev": os.environ.get("DVC_EXP_BASELINE_REV", rev),
         "mer.dataset": str(params["dataset"]),
         "mer.segment_dur": str(params["segment_dur"]),
+        "mer.preset": str(params.get("preset", "")),
     }
-    parent = _parent_run(client, experiment_id, pipeline_key(), tags)
+    parent = _parent_run(client, experiment_id, pipeline_key(), tags, params)
+    client.update_run(parent, status="RUNNING")  # and FINISHED or FAILED with this stage
     run = client.create_run(experiment_id, run_name=stage, tags={**tags, "mer.stage": stage, PARENT_TAG: parent})
     handle = Run(client, run.info.run_id, experiment_id)
     handle.log_params(logged or {})
     try:
         yield handle
     except BaseException as exc:
-        handle.set_tags({"mer.error": f"{type(exc).__name__}: {exc}"[:5000]})
+        error = f"{stage}: {type(exc).__name__}: {exc}"[:5000]
+        handle.set_tags({"mer.error": error})
         handle.end("FAILED")
+        client.set_tag(parent, "mer.error", error)
+        client.set_terminated(parent, status="FAILED")
         raise
     handle.end("FINISHED")
+    client.set_terminated(parent, status="FINISHED")
 
 
 def lightning_loggers(run: Run, prefix: str = "") -> list:
-    """Lightning's MLFlowLogger writing into ``run`` (explicit tracking URI), or nothing."""
+    """A Lightning logger writing each epoch's metrics into ``run`` with ``step`` =
+    epoch (named ``<prefix>.<metric>``, e.g. ``valence.val_loss``), or nothing.
+
+    Lightning's MLFlowLogger logs on optimiser steps, so curves of runs with other
+    segment lengths (other steps per epoch) would not line up."""
     if not run.active:
         return []
-    from pytorch_lightning.loggers import MLFlowLogger
+    return [_epoch_logger_class()(run, prefix)]
 
-    name = run.client.get_experiment(run.experiment_id).name
-    return [MLFlowLogger(experiment_name=name, tracking_uri=tracking_uri(), run_id=run.run_id, prefix=prefix)]
+
+def _epoch_logger_class() -> type:
+    from pytorch_lightning.loggers import Logger  # lazy: importing Lightning takes seconds
+
+    class EpochLogger(Logger):
+        """Epoch-level metrics (``self.log(..., on_epoch=True)``) to an MLflow run, step = epoch."""
+
+        def __init__(self, run: Run, prefix: str = ""):
+            super().__init__()
+            self._run, self._prefix = run, f"{prefix}." if prefix else ""
+
+        @property
+        def name(self) -> str:
+            return "mlflow-epochs"
+
+        @property
+        def version(self) -> str:
+            return str(self._run.run_id)
+
+        def log_hyperparams(self, params: Any, *args: Any, **kwargs: Any) -> None:
+            pass  # the stage logs the resolved settings under their params.yaml names
+
+        def log_metrics(self, metrics: Mapping[str, float], step: int | None = None) -> None:
+            epoch = metrics.get("epoch")
+            if epoch is None:
+                return
+            self._run.log_metrics({f"{self._prefix}{k}": v for k, v in metrics.items() if k != "epoch"}, step=int(epoch))
+
+    return EpochLogger

@@ -153,23 +153,25 @@ def cross_validate(
     cv: dict[str, Any],
     seed: int,
     run: tracking.Run,
+    section: str | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Train and test one classifier per fold × dimension × repeat.
 
     Returns per-round scores, per-song test predictions and per-epoch learning
-    curves. Each (dimension, fold) is one nested MLflow run."""
+    curves. Each (dimension, fold) is one nested MLflow run, its settings logged
+    under their params.yaml section (``section``, default ``model``)."""
     rows, predictions, curves = [], [], []
     for fold in fold_ids(seg.songs, cv["max_folds"]):
         inputs = inputs_for(fold)
         for d, dim in enumerate(DIMENSIONS):
-            child = run.child(f"{model} {dim} fold {fold}", {"mer.model": model, "mer.dimension": dim, "mer.fold": fold})
-            child.log_params({**cfg, "fold": fold, "dimension": dim})
+            child = run.child(tracking.run_name(model, dim, f"fold {fold}"), {"mer.model": model, "mer.dimension": dim, "mer.fold": fold})
+            child.log_params({section or model: cfg, "fold": fold, "dimension": dim})
             labels = seg.songs[dim].to_numpy().astype(np.int64)
             for r in range(cv["repeats"]):
                 round_seed = seed + 1000 * fold + 10 * r + d
                 fit_pos, val_pos, test_pos = split(seg.songs, fold, cv["val_fraction"], round_seed, dim)
                 module, result = train_classifier(
-                    inputs, labels, fit_pos, val_pos, make_net, cfg, round_seed, tracking.lightning_loggers(child, prefix=f"repeat{r}")
+                    inputs, labels, fit_pos, val_pos, make_net, cfg, round_seed, tracking.lightning_loggers(child, prefix=f"repeat{r}" if cv["repeats"] > 1 else "")
                 )
                 prob = predict(module.net, inputs, test_pos)
                 pred = (prob > 0.5).astype(np.int64)
@@ -181,8 +183,8 @@ def cross_validate(
                 }))
                 curves.append(result.history.assign(model=model, dimension=dim, fold=fold, repeat=r))
             done = pd.DataFrame([x for x in rows if x["dimension"] == dim and x["fold"] == fold])
-            child.log_metrics({"accuracy": done["accuracy"].mean(), "f1": done["f1"].mean()})
+            child.log_metrics({dim: {"accuracy": done["accuracy"].mean(), "f1": done["f1"].mean()}})
             fold_pred = pd.concat([p for p in predictions if p["dimension"].iloc[0] == dim and p["fold"].iloc[0] == fold])
-            child.log_confusion(fold_pred["actual"].to_numpy(), fold_pred["predicted"].to_numpy(), f"{model} {dim} fold {fold}")
+            child.log_confusion(fold_pred["actual"].to_numpy(), fold_pred["predicted"].to_numpy(), f"{model} {dim} fold {fold}", dimension=dim)
             child.end()
     return pd.DataFrame(rows), pd.concat(predictions, ignore_index=True), pd.concat(curves, ignore_index=True)

@@ -6,6 +6,7 @@ import pandas as pd
 import torch
 
 from mer import presets, tracking
+from mer.evaluate import with_series
 from mer.io import atomic_dir, write_csv, write_json
 from mer.stage import run_stage
 from mer.training.modules import MaskConfig
@@ -22,16 +23,16 @@ def main(p, run):
     curves, folds = [], {}
     with atomic_dir(OUT) as tmp:
         for fold in fold_ids(seg.songs, cv["max_folds"]):
-            child = run.child(f"autoencoder fold {fold}", {"mer.model": "autoencoder", "mer.fold": fold})
-            child.log_params({**cfg, **{f"mask.{k}": v for k, v in vars(mask).items()}, "fold": fold})
+            child = run.child(tracking.run_name("autoencoder", f"fold {fold}"), {"mer.model": "autoencoder", "mer.fold": fold})
+            child.log_params({"autoencoder": cfg, "mask": {"enabled": mask.enabled, "F": mask.freq, "T": mask.time, "fill": mask.fill}, "fold": fold})
             module, result = train_autoencoder(seg, fold, cfg, mask, cv, p.seed + 1000 * fold, tracking.lightning_loggers(child))
             torch.save({"encoder": module.model.encoder.state_dict(), "channels": list(cfg["channels"])}, tmp / f"fold_{fold}.pt")
             folds[fold] = {"val_huber": round(result.best_score, 6), "best_epoch": result.best_epoch, "epochs": result.epochs}
             curves.append(result.history.assign(fold=fold))
-            child.log_metrics({"best_val_huber": result.best_score, "epochs": result.epochs})
+            child.log_metrics({"best": {"val_huber": result.best_score, "epoch": result.best_epoch}, "epochs": result.epochs})
             child.end()
             print(f"[autoencoder] fold {fold}: best val Huber {result.best_score:.5f} at epoch {result.best_epoch} of {result.epochs}")
-    history = pd.concat(curves, ignore_index=True)
+    history = with_series(pd.concat(curves, ignore_index=True))
     write_csv("metrics/autoencoder_curves.csv", history)
     best = pd.DataFrame(folds).T
     metrics = {"val_huber": round(float(best["val_huber"].mean()), 6), "epochs": round(float(best["epochs"].mean()), 2), "folds": len(folds)}

@@ -37,7 +37,7 @@ def main(p, run):
         report["two_stage"], seconds["two_stage"] = export_two_stage(p, run, common, tmp / "two_stage")
         report["sssl"], seconds["sssl"] = export_sssl(p, run, common, labels, tmp / "sssl")
     write_json("metrics/export.json", report)
-    run.log_metrics({**report, "seconds": seconds})
+    run.log_metrics({**report, "time": {f"{k}_s": v for k, v in seconds.items()}})
     print(f"[export] bundles in {OUT}/: two_stage ({seconds['two_stage']:.0f} s), sssl ({seconds['sssl']:.0f} s)")
 
 
@@ -46,11 +46,11 @@ def export_two_stage(p, run, common, out):
     seg = Segments.load("data/logmel")
     ae, clf, cv = presets.resolve(p, "autoencoder"), presets.resolve(p, "bilstm"), presets.resolve(p, "cv")
     mask = MaskConfig(enabled=p.mask.enabled, freq=p.mask.F, time=p.mask.T, fill=p.mask.fill)
-    child = run.child("export two_stage", {"mer.model": "export", "mer.method": "two_stage", "mer.fold": "all"})
-    child.log_params({**{f"autoencoder.{k}": v for k, v in ae.items()}, **{f"bilstm.{k}": v for k, v in clf.items()}})
+    child = run.child(tracking.run_name("export", "two_stage", "all songs"), {"mer.model": "export", "mer.method": "two_stage", "mer.fold": "all"})
+    child.log_params({"autoencoder": ae, "bilstm": clf, "mask": {"enabled": mask.enabled, "F": mask.freq, "T": mask.time, "fill": mask.fill}})
     weights, model, trained = train_two_stage(seg, ae, clf, mask, cv, p.seed, partial(tracking.lightning_loggers, child))
     bundle.save(out, {**common, "method": "two_stage", "songs": len(seg.songs), "model": model, "training": {"autoencoder": ae, "bilstm": clf}}, weights)
-    child.log_artifact(out / "bundle.json")
+    child.log_artifacts(out, "bundle")  # the exported model, as `mer predict --model` reads it
     child.end()
     print(f"[export] two_stage: {trained}")
     return {**trained, "songs": len(seg.songs)}, time.perf_counter() - start
@@ -61,12 +61,12 @@ def export_sssl(p, run, common, labels, out):
     sseg = SSSLSegments.load("data/logmel")
     cfg, targets = presets.resolve(p, "sssl"), targets_for(labels)
     svm = {k: p.svm[k] for k in ("theta", "C", "kernel", "train_features", "inner_folds")}
-    child = run.child("export sssl", {"mer.model": "export", "mer.method": "sssl", "mer.fold": "all"})
-    child.log_params({**{f"sssl.{k}": v for k, v in cfg.items()}, **{f"svm.{k}": v for k, v in svm.items()}})
+    child = run.child(tracking.run_name("export", "sssl", "all songs"), {"mer.model": "export", "mer.method": "sssl", "mer.fold": "all"})
+    child.log_params({"sssl": cfg, "svm": svm})
     weights, svms, model, trained = train_sssl(sseg, targets, cfg, svm, p.seed, partial(tracking.lightning_loggers, child))
     songs = int(sseg.index["song"].nunique())
     bundle.save(out, {**common, "method": "sssl", "songs": songs, "model": model, "training": {"sssl": cfg, "svm": svm}}, weights, svms)
-    child.log_artifact(out / "bundle.json")
+    child.log_artifacts(out, "bundle")
     child.end()
     print(f"[export] sssl: {trained}")
     return {**trained, "songs": songs}, time.perf_counter() - start

@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 
 from mer import presets, tracking
+from mer.evaluate import with_series
 from mer.io import atomic_dir, write_csv, write_json
 from mer.sssl_svm import (
     N_CLASSES,
@@ -41,8 +42,8 @@ def main(p, run):
             test_acc, splits = [], []
             for i, fold in enumerate(folds):
                 seed = target_seed(p.seed + 1000 * fold, target)
-                child = run.child(f"sssl {target} fold {fold}", {"mer.model": "sssl", "mer.dimension": target, "mer.fold": fold})
-                child.log_params({**cfg, "fold": fold, "target": target})
+                child = run.child(tracking.run_name("sssl", target, f"fold {fold}"), {"mer.model": "sssl", "mer.dimension": target, "mer.fold": fold})
+                child.log_params({"sssl": cfg, "svm.train_features": p.svm.train_features, "fold": fold, "dimension": target})
                 train_rows = np.flatnonzero(fold_of != fold)
                 module, result = train_segment_model(seg, target, train_rows, cfg, seed, truth, tracking.lightning_loggers(child))
                 probs[i] = probabilities(module.net, seg)
@@ -54,7 +55,7 @@ def main(p, run):
                 split = module.split_log[-1] if module.split_log else {}
                 splits.append(split)
                 curves.append(result.history.assign(target=target, fold=fold))  # losses and, per epoch, the split
-                child.log_metrics({"segment_accuracy": acc, **{f"final_{k}": v for k, v in split.items() if k != "epoch"}})
+                child.log_metrics({target: {"segment_accuracy": acc, **{k: v for k, v in split.items() if k != "epoch"}}})
                 child.end()
                 print(f"[sssl] {target} fold {fold}: test-segment accuracy vs inherited labels {acc:.3f}; final split {split}")
             np.save(tmp / f"{target}.npy", probs)
@@ -63,7 +64,7 @@ def main(p, run):
             final = pd.DataFrame(splits)
             summary[target] = {"segment_accuracy": round(float(np.mean(test_acc)), 6), **{k: round(float(final[k].mean()), 6) for k in final if k != "epoch"}}
         write_json(tmp / "folds.json", {"folds": folds, "targets": targets, "train_features": p.svm.train_features})
-    write_csv("metrics/sssl_curves.csv", pd.concat(curves, ignore_index=True))
+    write_csv("metrics/sssl_curves.csv", with_series(pd.concat(curves, ignore_index=True)))
     write_json("metrics/sssl_segments.json", summary)
     run.log_metrics(summary)
 

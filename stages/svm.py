@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from mer import tracking
 from mer.evaluate import class_names, write_results
 from mer.io import write_csv
 from mer.sssl_svm import SSSLSegments, svm_scores
@@ -26,10 +27,10 @@ def main(p, run):
             scores, pred = svm_scores(seg, target, probs[i], train_probs[i], fold, svm, p.seed)
             rows.append({"model": "sssl", "dimension": target, "fold": fold, "repeat": 0, **scores, "test_songs": len(pred)})
             predictions.append(pred.assign(model="sssl", dimension=target, fold=fold, repeat=0))
-            child = run.child(f"svm {target} fold {fold}", {"mer.model": "svm", "mer.dimension": target, "mer.fold": fold})
-            child.log_params({**svm, "target": target, "fold": fold, "train_features": info["train_features"]})
-            child.log_metrics(scores)
-            child.log_confusion(pred["actual"].to_numpy(), pred["predicted"].to_numpy(), f"sssl {target} fold {fold}", class_names(target))
+            child = run.child(tracking.run_name("svm", target, f"fold {fold}"), {"mer.model": "svm", "mer.dimension": target, "mer.fold": fold})
+            child.log_params({"svm": {**svm, "train_features": info["train_features"]}, "fold": fold, "dimension": target})
+            child.log_metrics({target: scores})
+            child.log_confusion(pred["actual"].to_numpy(), pred["predicted"].to_numpy(), f"sssl {target} fold {fold}", class_names(target), dimension=target)
             child.end()
     summary = write_results(
         "sssl", pd.DataFrame(rows), pd.concat(predictions, ignore_index=True), None,

@@ -4,6 +4,7 @@ from pathlib import Path
 
 from mer import presets
 from mer.errors import ConfigError, DataError
+from mer.evaluate import with_series
 from mer.io import write_csv, write_json
 from mer.stage import run_stage
 from mer.tag_metrics import summarize_folds
@@ -31,7 +32,7 @@ def main(p, run):
                "songs_without_tags": len(info["missing_songs"]), "threshold": threshold, "preset": p.preset, "segment_dur": p.segment_dur}
     write_json("metrics/tagger.json", summary)
     write_csv("metrics/tagger_predictions.csv", predictions)
-    write_csv("metrics/tagger_curves.csv", curves)
+    write_csv("metrics/tagger_curves.csv", with_series(curves))
     run.log_metrics({k: summary[k] for k in ("macro", "micro")})
 
 

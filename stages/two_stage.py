@@ -25,7 +25,7 @@ def main(p, run):
     code_size = ConvEncoder(presets.resolve(p, "autoencoder")["channels"]).code_size()
     print(f"[two_stage] preset {p.preset}: {cfg}; repeats {cv['repeats']}")
     make_net = partial(BiLSTMClassifier, code_size, cfg["hidden"], cfg["dropout"])
-    results = cross_validate("two_stage", seg, partial(codes_for, seg=seg), make_net, cfg, cv, p.seed, run)
+    results = cross_validate("two_stage", seg, partial(codes_for, seg=seg), make_net, cfg, cv, p.seed, run, section="bilstm")
     summary = write_results("two_stage", *results, preset=p.preset, segment_dur=p.segment_dur)
     run.log_metrics(summary)
 

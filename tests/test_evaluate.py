@@ -40,5 +40,19 @@ def test_write_results(tmp_path, monkeypatch):
         assert key in saved["valence"] and key in saved["arousal"]
     conf = pd.read_csv(tmp_path / "metrics/confusion/m_valence.csv")
     assert conf["actual"].tolist() == ["high", "low"] and conf["predicted"].tolist() == ["high", "high"]
-    assert list(pd.read_csv(tmp_path / "metrics/m_curves.csv").columns[:5]) == ["model", "dimension", "fold", "repeat", "epoch"]
+    curves_csv = pd.read_csv(tmp_path / "metrics/m_curves.csv")
+    assert list(curves_csv.columns[:6]) == ["model", "dimension", "fold", "repeat", "series", "epoch"]
+    assert set(curves_csv["series"]) == {"valence · fold 0"}  # one line per dimension and fold in `dvc plots show`
     assert len(pd.read_csv(tmp_path / "metrics/m_folds.csv")) == 4
+
+
+def test_series_name_one_line_per_dimension_fold_and_repeat():
+    from mer.evaluate import with_series
+
+    curves = pd.DataFrame({"epoch": [0, 1, 0, 1], "dimension": ["valence", "valence", "arousal", "arousal"], "fold": [0, 0, 3, 3], "repeat": 0})
+    assert with_series(curves)["series"].tolist() == ["valence · fold 0"] * 2 + ["arousal · fold 3"] * 2
+    repeats = pd.DataFrame({"epoch": [0, 0], "dimension": "valence", "fold": 1, "repeat": [0, 1]})
+    assert with_series(repeats)["series"].tolist() == ["valence · fold 1 · repeat 0", "valence · fold 1 · repeat 1"]
+    sssl = pd.DataFrame({"epoch": [0], "target": ["quadrant"], "fold": [2]})
+    assert with_series(sssl)["series"].tolist() == ["quadrant · fold 2"]
+    assert with_series(pd.DataFrame({"epoch": [0], "fold": [4]}))["series"].tolist() == ["fold 4"]

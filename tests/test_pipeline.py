@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -207,19 +208,131 @@ def test_stages_of_one_repro_are_grouped_in_mlflow(small_repo):
     # one run per model per fold, nested under its stage's run
     models = tags[tags["mer.model"].notna()]
     assert sorted(models.index.map(lambda r: tags.loc[r, "mlflow.runName"])) == sorted([
-        "autoencoder fold 0", "baseline arousal fold 0", "baseline valence fold 0", "two_stage arousal fold 0", "two_stage valence fold 0",
-        *(f"{m} {t} fold 0" for m in ("sssl", "svm") for t in ("valence", "arousal", "quadrant")),
-        *(f"chroma_bilstm {p} fold 0" for p in ("joy_sad", "excited_calm")), "tagger fold 0",
-        "export two_stage", "export sssl",
+        "autoencoder · fold 0", *(f"{m} · {d} · fold 0" for m in ("baseline", "two_stage") for d in ("valence", "arousal")),
+        *(f"{m} · {t} · fold 0" for m in ("sssl", "svm") for t in ("valence", "arousal", "quadrant")),
+        *(f"chroma_bilstm · {p} · fold 0" for p in ("joy_sad", "excited_calm")), "tagger · fold 0",
+        "export · two_stage · all songs", "export · sssl · all songs",
     ])
     stage_of = dict(zip(stages.index, stages["mer.stage"]))
     assert all(stage_of[p] == m for p, m in zip(models["mlflow.parentRunId"], models["mer.model"]))
     with sqlite3.connect(db) as con:
         epochs = con.execute(
             "select count(*) from metrics m join tags t on m.run_uuid = t.run_uuid "
-            "where t.key = 'mlflow.runName' and t.value = 'autoencoder fold 0' and m.key = 'val_huber'"
+            "where t.key = 'mlflow.runName' and t.value = 'autoencoder · fold 0' and m.key = 'val_huber'"
         ).fetchone()[0]
-    assert epochs >= 1  # per-epoch losses from Lightning's MLFlowLogger
+    assert epochs >= 1  # per-epoch losses (step = epoch)
+
+
+def mlflow_client(repo: Path):
+    from mlflow.tracking import MlflowClient
+
+    return MlflowClient(tracking_uri=f"sqlite:///{repo / 'mlruns' / 'mlflow.db'}")
+
+
+def pipeline_runs(repo: Path) -> list:
+    """The one-per-experiment runs, newest first."""
+    client = mlflow_client(repo)
+    exp = client.get_experiment_by_name("mer-synth")
+    return client.search_runs([exp.experiment_id], "tags.`mer.level` = 'pipeline'", order_by=["attributes.start_time DESC"])
+
+
+def flat(data: dict, prefix: str = "") -> dict:
+    out = {}
+    for k, v in data.items():
+        out.update(flat(v, f"{prefix}{k}.") if isinstance(v, dict) else {f"{prefix}{k}": v})
+    return out
+
+
+def test_pipeline_run_holds_params_and_scores_after_a_repro_that_reruns_nothing(small_repo):
+    repo, _ = small_repo
+    out = dvc(repo, "repro", tracking=True)
+    assert ran(out) == {"report"}  # always run: the experiment's scores reach MLflow whatever DVC skipped
+    runs = pipeline_runs(repo)
+    assert len(runs) == 2
+    summary = json.loads((repo / "metrics/summary.json").read_text())
+    scores = {k: v for k, v in flat({m: s for m, s in summary.items() if m != "run"}).items() if isinstance(v, (int, float))}
+    assert "sssl.valence.accuracy" in scores and "tagger.macro.f1" in scores
+    for run in runs:  # the first repro's run (every stage) and this one (report only)
+        assert run.info.status == "FINISHED"
+        assert run.data.metrics == pytest.approx(scores)
+        p = run.data.params
+        assert (p["dataset"], p["segment_dur"], p["preset"], p["mask.F"], p["cv.folds"]) == ("synth", "2", "quick", "30", "2")
+        assert p["bilstm.max_epochs"] == "2" and p["bilstm.hidden"] == "64" and p["chroma_bilstm.optimizer"] == "adam"
+        assert p["cv.max_folds"] == "1" and p["cv.repeats"] == "1" and p["seed"] == "2024"
+        t = run.data.tags
+        assert len(t["git.rev"]) == 40 and t["dvc.exp_name"] == "workspace"
+        assert (t["mer.dataset"], t["mer.segment_dur"], t["mer.preset"]) == ("synth", "2", "quick")
+        assert run.info.run_name.startswith("workspace · synth · segment_dur 2 · quick")
+    client = mlflow_client(repo)
+    assert {a.path for a in client.list_artifacts(runs[0].info.run_id)} >= {"summary.json", "summary.md"}
+    with sqlite3.connect(repo / "mlruns" / "mlflow.db") as con:
+        assert con.execute("select count(*) from params where value = 'None'").fetchone()[0] == 0
+        keys = {r[0] for r in con.execute("select distinct key from metrics")}
+    assert not keys & {"accuracy", "f1", "segment_dur"} and not [k for k in keys if "-" in k]  # one naming scheme
+    fold = client.search_runs([runs[0].info.experiment_id], "attributes.run_name = 'two_stage · valence · fold 0'")[0]
+    assert fold.data.params["bilstm.hidden"] == "64" and "valence.accuracy" in fold.data.metrics
+    steps = [m.step for m in client.get_metric_history(fold.info.run_id, "val_loss")]
+    assert sorted(steps) == list(range(len(steps))) and len(steps) >= 1  # step = epoch
+    for name, image in (("two_stage · arousal · fold 0", "confusion_arousal.png"), ("chroma_bilstm · joy_sad · fold 0", "confusion_joy_sad.png"),
+                        ("svm · quadrant · fold 0", "confusion_quadrant.png"), ("tagger · fold 0", "confusion_tags.png")):
+        run = client.search_runs([fold.info.experiment_id], f"attributes.run_name = '{name}'")[0]
+        assert image in {a.path for a in client.list_artifacts(run.info.run_id)}, name
+    export = client.search_runs([fold.info.experiment_id], "attributes.run_name = 'export · sssl · all songs'")[0]
+    assert {a.path for a in client.list_artifacts(export.info.run_id, "bundle")} >= {"bundle/bundle.json"}
+
+
+def test_a_failing_stage_marks_the_pipeline_run_failed(small_repo):
+    repo, _ = small_repo
+    original = (repo / "params.yaml").read_text()
+    params = yaml.safe_load(original)
+    params["tagger"]["threshold"] = 2  # rejected by the tagger stage
+    (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    try:
+        proc = subprocess.run([sys.executable, "-m", "dvc", "repro"], cwd=repo, env=env(True), capture_output=True, text=True)
+    finally:
+        (repo / "params.yaml").write_text(original)
+    assert proc.returncode != 0 and "tagger.threshold must be" in proc.stdout + proc.stderr
+    newest = pipeline_runs(repo)[0]
+    assert newest.info.status == "FAILED" and newest.data.tags["mer.error"].startswith("tagger: ConfigError")
+    assert newest.data.params["tagger.threshold"] == "2" and not newest.data.metrics
+    assert ran(dvc(repo, "repro")) == {"tagger", "report"}  # DVC removed the failed stage's outputs: back for the next tests
+
+
+def test_mer_compare_reads_the_store_and_dvc(small_repo):
+    repo, _ = small_repo
+    for source in ("mlflow", "dvc"):
+        proc = subprocess.run([sys.executable, "-m", "mer.cli", "compare", "--from", source, "--method", "sssl", "--format", "csv"],
+                              cwd=repo, env=env(False), capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr
+        table = pd.read_csv(io.StringIO(proc.stdout))
+        summary = json.loads((repo / "metrics/summary.json").read_text())
+        assert "workspace" in set(table["experiment"]) and set(table["method"]) == {"sssl"}
+        (workspace,) = table.loc[table["experiment"] == "workspace", "valence"]
+        assert workspace == pytest.approx(summary["sssl"]["valence"]["accuracy"])
+
+
+def test_plots_have_one_series_per_dimension_and_fold(small_repo):
+    repo, _ = small_repo
+    shown = json.loads(dvc(repo, "plots", "show", "--json", stdout_only=True))
+    assert not shown.get("errors")
+
+    def spec(name):
+        return shown["data"][name][0]["content"]
+
+    for name, series in (
+        ("two_stage learning curves", {"valence · fold 0", "arousal · fold 0"}),
+        ("chroma_bilstm learning curves", {"joy_sad · fold 0", "excited_calm · fold 0"}),
+        ("sssl clean share per epoch", {f"{t} · fold 0" for t in ("valence", "arousal", "quadrant")}),
+        ("autoencoder learning curves", {"fold 0"}),
+    ):
+        content = spec(name)
+        assert content["encoding"]["color"]["field"] == "series"
+        assert {r["series"] for r in content["data"]["values"]} == series, name
+        assert {r["field"] for r in content["data"]["values"]} >= {"val_loss"} or name.startswith(("sssl", "autoencoder"))
+    bars = spec("two_stage accuracy per fold")
+    assert bars["encoding"]["yOffset"]["field"] == "dimension" and bars["encoding"]["x"]["aggregate"] == "mean"
+    timeline = spec("sssl segment probabilities over time")
+    assert timeline["encoding"]["row"]["field"] == "song" and len({r["song"] for r in timeline["data"]["values"]}) >= 2
 
 
 def test_changing_segment_dur_reruns_only_what_depends_on_it(small_repo):
@@ -239,12 +352,16 @@ def test_temporary_experiments_use_their_own_params_and_the_main_store(small_rep
     shown = json.loads(dvc(repo, "exp", "show", "--json", stdout_only=True))
     exps = [e for rev in shown for e in (rev.get("experiments") or [])]
     run = next(r for e in exps for r in e["revs"] if e["name"] == "tmp-exp")
-    logmel = run["data"]["metrics"]["metrics/logmel.json"]["data"]
-    assert logmel["two_stage"]["segments"] == 16 * 7  # 30 s / 4 s: the copy's params were used
+    assert run["data"]["metrics"]["metrics/summary.json"]["data"]["run"]["segment_dur"] == 4
     assert metrics(repo) == before  # the workspace is untouched
     with sqlite3.connect(repo / "mlruns" / "mlflow.db") as con:
         names = {r[0] for r in con.execute("select value from tags where key = 'dvc.exp_name'")}
+        segments = con.execute(
+            "select m.value from metrics m join tags s on s.run_uuid = m.run_uuid join tags e on e.run_uuid = m.run_uuid "
+            "where m.key = 'two_stage.segments' and s.key = 'mer.stage' and s.value = 'logmel' and e.key = 'dvc.exp_name' and e.value = 'tmp-exp'"
+        ).fetchall()
     assert "tmp-exp" in names
+    assert segments == [(16 * 7,)]  # 30 s / 4 s: the copy's params were used
     assert not list((repo / ".dvc" / "tmp").rglob("mlflow.db"))
 
 

@@ -25,7 +25,17 @@ def store(db, monkeypatch, request):
 @pytest.fixture
 def PARAMS(request):
     """Each test logs to an experiment of its own in the shared store."""
-    return {"dataset": "synth", "segment_dur": 5, "tracking": {"enabled": True, "experiment": request.node.name}}
+    return {"dataset": "synth", "segment_dur": 5, "preset": "quick", "tracking": {"enabled": True, "experiment": request.node.name}}
+
+
+def runs_of(store, PARAMS):
+    exp = store.get_experiment_by_name(PARAMS["tracking"]["experiment"])
+    return store.search_runs([exp.experiment_id])
+
+
+def pipeline_run(store, PARAMS, key="pipeline-1"):
+    (run,) = [r for r in runs_of(store, PARAMS) if r.data.tags.get(tracking.KEY_TAG) == key]
+    return run
 
 
 def test_stages_of_one_pipeline_share_a_parent(store, PARAMS):
@@ -40,7 +50,8 @@ def test_stages_of_one_pipeline_share_a_parent(store, PARAMS):
     by_name = {r.info.run_name: r for r in runs}
     assert set(by_name) >= {"pad", "labels", "fold-0"}
     parents = [r for r in runs if r.data.tags.get(tracking.KEY_TAG) == "pipeline-1"]
-    assert len(parents) == 1
+    assert len(parents) == 1 and parents[0].data.tags[tracking.LEVEL_TAG] == "pipeline"
+    assert parents[0].data.tags["mer.preset"] == "quick" and parents[0].info.status == "FINISHED"
     parent_id = parents[0].info.run_id
     pad, labels, fold = by_name["pad"], by_name["labels"], by_name["fold-0"]
     assert pad.data.tags[tracking.PARENT_TAG] == parent_id == labels.data.tags[tracking.PARENT_TAG]
@@ -49,6 +60,7 @@ def test_stages_of_one_pipeline_share_a_parent(store, PARAMS):
         assert r.data.tags["dvc.exp_name"] == "exp-abc" and r.data.tags["mer.dataset"] == "synth"
         assert r.data.tags["git.rev"]
     assert pad.data.params["pad.clip_dur"] == "30.0"
+    assert fold.data.metrics["accuracy"] == 0.5
     assert pad.data.metrics["clips"] == 3 and pad.data.metrics["excluded.silent"] == 1
     assert "dataset" not in pad.data.metrics  # strings are not metrics
     assert pad.info.status == "FINISHED"
@@ -72,6 +84,42 @@ def test_failed_stage_is_marked_failed(store, PARAMS):
     exp = store.get_experiment_by_name(PARAMS["tracking"]["experiment"])
     run = [r for r in store.search_runs([exp.experiment_id]) if r.info.run_name == "logmel"][0]
     assert run.info.status == "FAILED" and "bad input" in run.data.tags["mer.error"]
+    parent = pipeline_run(store, PARAMS)
+    assert parent.info.status == "FAILED" and parent.data.tags["mer.error"].startswith("logmel: ValueError: bad input")
+
+
+def test_pipeline_run_status_follows_its_stages(store, PARAMS):
+    with tracking.stage_run("pad", PARAMS):
+        assert pipeline_run(store, PARAMS).info.status == "RUNNING"
+    assert pipeline_run(store, PARAMS).info.status == "FINISHED"
+    with pytest.raises(RuntimeError):
+        with tracking.stage_run("labels", PARAMS):
+            raise RuntimeError("broken")
+    assert pipeline_run(store, PARAMS).info.status == "FAILED"
+
+
+def test_pipeline_run_holds_the_resolved_params_and_the_scores(store, PARAMS):
+    from mer import params as params_mod
+    from mer.presets import PRESETS
+
+    p = params_mod.load(overrides={"tracking.experiment": PARAMS["tracking"]["experiment"], "bilstm.lr": 0.5})
+    with tracking.stage_run("report", p) as run:
+        run.pipeline().log_metrics({"two_stage": {"valence": {"accuracy": 0.75}, "folds": 2}, "segment_dur": 5})
+    parent = pipeline_run(store, PARAMS)
+    params = parent.data.params
+    assert params["dataset"] == "synth" and params["preset"] == "quick" and params["segment_dur"] == str(p.segment_dur)
+    assert params["seed"] == str(p.seed) and params["mask.F"] == "30" and params["cv.folds"] == "10"
+    assert params["bilstm.hidden"] == str(PRESETS["quick"]["bilstm"]["hidden"])  # null in params.yaml: the preset's
+    assert params["bilstm.lr"] == "0.5"  # an override wins
+    assert params["cv.max_folds"] == "2" and params["pad.sample_rate"] == "22050"  # the dataset's rate
+    assert params["tagger.threshold"] == "tuned" and params["synth.n_songs"] == "160"
+    assert "None" not in params.values() and not any(k.startswith("tracking") for k in params)
+    for section in PRESETS["quick"]:  # every method's training settings
+        assert any(k.startswith(section + ".") for k in params), section
+    assert parent.data.metrics == {"two_stage.valence.accuracy": 0.75, "two_stage.folds": 2}  # segment_dur is a param
+    stage = [r for r in runs_of(store, PARAMS) if r.info.run_name == "report"][0]
+    assert stage.data.tags[tracking.PARENT_TAG] == parent.info.run_id
+    assert parent.info.run_name.startswith("exp-abc · synth · segment_dur 5 · quick · ")
 
 
 def test_artifacts_live_beside_the_store_in_the_main_repository(store, PARAMS, tmp_path, monkeypatch):
@@ -90,6 +138,29 @@ def test_artifacts_live_beside_the_store_in_the_main_repository(store, PARAMS, t
     assert (repo / "mlruns" / "mlflow.db").exists()
     assert list((repo / "mlruns" / "artifacts").rglob("rejects.csv"))
     assert not (temp / "mlruns").exists()
+
+
+def test_curves_are_logged_per_epoch(store, PARAMS):
+    """Lightning logs on optimiser steps; the runs' curves must use the epoch as step."""
+    import numpy as np
+    import torch
+
+    from mer.training.fit import fit
+    from mer.training.data import TensorDataModule
+    from mer.training.modules import LitClassifier
+
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(40, 3)).astype(np.float32), rng.integers(0, 2, 40)
+    data = TensorDataModule([x, y], np.arange(32), np.arange(32, 40), batch_size=4, seed=0)  # 8 steps per epoch
+    with tracking.stage_run("two_stage", PARAMS) as run:
+        child = run.child(tracking.run_name("two_stage", "valence", "fold 0"))
+        fit(LitClassifier(torch.nn.Linear(3, 2), 0.01), data, max_epochs=3, seed=0, loggers=tracking.lightning_loggers(child, "repeat1"))
+        child.end()
+    history = store.get_metric_history(child.run_id, "repeat1.val_loss")
+    assert sorted(m.step for m in history) == [0, 1, 2]
+    assert sorted(m.step for m in store.get_metric_history(child.run_id, "repeat1.train_acc")) == [0, 1, 2]
+    assert not store.get_metric_history(child.run_id, "repeat1.epoch")
+    assert store.get_run(child.run_id).info.run_name == "two_stage · valence · fold 0"
 
 
 def test_disabled_tracking_is_a_no_op(PARAMS, monkeypatch, tmp_path):

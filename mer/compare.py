@@ -1,0 +1,210 @@
+"""Experiments side by side: one table of every method's headline scores per experiment.
+
+An *experiment* is one pipeline run: one ``dvc repro`` / ``dvc exp run``. Its
+scores are the names of ``metrics/summary.json`` (``sssl.valence.accuracy``),
+read either from the MLflow store (the pipeline run the ``report`` stage fills,
+see :mod:`mer.tracking`) or from ``dvc exp show --json`` (the workspace, its
+commits and their ``dvc exp`` experiments). Params are compared as the stages
+resolve them (:func:`mer.tracking.resolved_params`); the table keeps only those
+that differ between the experiments shown, so a sweep reads at a glance.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+import pandas as pd
+
+from mer.errors import MerError
+
+DIMENSIONS = ("valence", "arousal", "quadrant", "joy_sad", "excited_calm", "macro", "micro")
+
+
+@dataclass
+class Experiment:
+    name: str  # the DVC experiment name (workspace, seg-3, a branch or commit)
+    params: dict[str, Any]  # resolved, flat: {"segment_dur": 3, "bilstm.hidden": 64, ...}
+    scores: dict[str, float]  # {"sssl.valence.accuracy": 0.75, ...}
+    status: str = "FINISHED"
+    rev: str = ""
+    started: float = 0.0  # seconds since the epoch, for ordering
+    source: dict[str, str] = field(default_factory=dict)  # e.g. {"mlflow_run": id}
+
+
+def _flat(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        if isinstance(value, Mapping):
+            out.update(_flat(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
+
+
+def _scores(summary: Mapping[str, Any]) -> dict[str, float]:
+    return {
+        k: float(v) for k, v in _flat({m: s for m, s in summary.items() if m != "run"}).items()
+        if isinstance(v, (int, float)) and not isinstance(v, bool)
+    }
+
+
+def from_mlflow(tracking_uri: str | None = None, experiments: Iterable[str] | None = None, include_failed: bool = False) -> list[Experiment]:
+    """The pipeline runs of the MLflow store (default: this project's), newest first.
+
+    ``experiments``: MLflow experiment names (default: every ``mer-*`` one).
+    Runs without scores (a pipeline stopped before ``report``) are left out
+    unless ``include_failed``."""
+    from mlflow.tracking import MlflowClient
+
+    from mer import tracking
+
+    client = MlflowClient(tracking_uri=tracking_uri or tracking.tracking_uri())
+    names = list(experiments or [])
+    exps = [client.get_experiment_by_name(n) for n in names] if names else [
+        e for e in client.search_experiments() if e.name.startswith("mer-")
+    ]
+    missing = [n for n, e in zip(names, exps) if e is None]
+    if missing:
+        raise MerError(f"no MLflow experiment named {', '.join(missing)} in {client.tracking_uri}")
+    ids = [e.experiment_id for e in exps if e is not None]
+    if not ids:
+        return []
+    runs = client.search_runs(ids, filter_string=f"tags.`{tracking.LEVEL_TAG}` = 'pipeline'", order_by=["attributes.start_time DESC"],
+                              max_results=5000)
+    out = []
+    for run in runs:
+        scores = {k: v for k, v in run.data.metrics.items()}
+        if not scores and not include_failed:
+            continue
+        out.append(Experiment(
+            name=run.data.tags.get("dvc.exp_name", run.info.run_name), params=dict(run.data.params), scores=scores,
+            status=run.info.status, rev=run.data.tags.get("git.rev", "")[:7], started=run.info.start_time / 1000,
+            source={"mlflow_run": run.info.run_id},
+        ))
+    return out
+
+
+def from_dvc(repo: Path | None = None) -> list[Experiment]:
+    """The workspace, its commits and their experiments, from ``dvc exp show --json``."""
+    from mer import tracking
+
+    proc = subprocess.run([sys.executable, "-m", "dvc", "exp", "show", "--json"], cwd=repo, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise MerError(f"dvc exp show failed: {proc.stderr.strip()[-2000:]}")
+    out = []
+
+    def add(rev: Mapping[str, Any], name: str) -> None:
+        data = rev.get("data") or {}
+        params = ((data.get("params") or {}).get("params.yaml") or {}).get("data")
+        summary = ((data.get("metrics") or {}).get("metrics/summary.json") or {}).get("data")
+        if not params or not summary:
+            return
+        try:
+            resolved = tracking.resolved_params(params)
+        except MerError:  # an unknown preset in an old commit: compare what was written
+            resolved = _flat(params)
+        ts = data.get("timestamp")
+        out.append(Experiment(
+            name=name, params={k: str(v) for k, v in resolved.items()}, scores=_scores(summary), rev=str(rev.get("rev", ""))[:7],
+            started=pd.Timestamp(ts).timestamp() if ts else float("inf"), source={"dvc_rev": str(rev.get("rev", ""))},
+        ))
+
+    for rev in json.loads(proc.stdout or "[]"):
+        add(rev, rev.get("name") or (rev.get("rev") if rev.get("rev") == "workspace" else str(rev.get("rev", ""))[:7]))
+        for exp in rev.get("experiments") or []:
+            for r in exp.get("revs") or []:
+                add(r, exp.get("name") or r.get("name") or str(r.get("rev", ""))[:7])
+    return out
+
+
+def latest(experiments: list[Experiment]) -> list[Experiment]:
+    """One entry per experiment name and params (re-runs of the same experiment: the newest)."""
+    seen, out = set(), []
+    for e in sorted(experiments, key=lambda e: -e.started):
+        key = (e.name, tuple(sorted(e.params.items())))
+        if key not in seen:
+            seen.add(key)
+            out.append(e)
+    return out
+
+
+def differing(experiments: list[Experiment]) -> list[str]:
+    """Params whose value is not the same in every experiment, in params.yaml order."""
+    keys: dict[str, None] = {}
+    for e in experiments:
+        keys.update(dict.fromkeys(e.params))
+    return [k for k in keys if len({e.params.get(k) for e in experiments}) > 1]
+
+
+def table(experiments: list[Experiment], metric: str = "accuracy", methods: Iterable[str] | None = None) -> pd.DataFrame:
+    """One row per experiment and method: the differing params, then ``metric`` per dimension.
+
+    Columns ``valence``, ``arousal`` … hold ``<method>.<dimension>.<metric>``."""
+    wanted = set(methods or [])
+    params = differing(experiments)
+    names = [e.name for e in experiments]
+    labels = [n if names.count(n) == 1 else f"{n} @ {_when(e)}" for n, e in zip(names, experiments)]
+    labels = [l if labels.count(l) == 1 else f"{l} ({_id(e)})" for l, e in zip(labels, experiments)]
+    rows = []
+    for e, label in zip(experiments, labels):
+        by_method: dict[str, dict[str, float]] = {}
+        for key, value in e.scores.items():
+            parts = key.split(".")
+            if len(parts) == 3 and parts[2] == metric and parts[1] in DIMENSIONS and (not wanted or parts[0] in wanted):
+                by_method.setdefault(parts[0], {})[parts[1]] = value
+        if not by_method:
+            rows.append({"experiment": label, **{p: e.params.get(p) for p in params}, "status": e.status, "method": None})
+        for method, values in by_method.items():
+            rows.append({"experiment": label, **{p: e.params.get(p) for p in params}, "status": e.status, "method": method, **values})
+    df = pd.DataFrame(rows)
+    if df.empty:
+        return df
+    dims = [d for d in DIMENSIONS if d in df]
+    if (df["status"] == "FINISHED").all():
+        df = df.drop(columns="status")
+    from mer.report import METHODS  # the order of summary.md
+
+    known = [m for m, _, _ in METHODS]
+    order = {m: i for i, m in enumerate(dict.fromkeys([*known, *sorted(df["method"].dropna())]))}
+    keys = {"_m": df["method"].map(order), **{f"_{i}": _sortable(df[p]) for i, p in enumerate(params)}}
+    df = df.assign(**keys).sort_values(list(keys), kind="stable").drop(columns=list(keys))
+    return df[[c for c in df.columns if c not in dims] + dims].reset_index(drop=True)
+
+
+def _when(e: Experiment) -> str:
+    """Tells re-runs of one experiment name apart: the start time, else the revision."""
+    if e.started not in (0.0, float("inf")):
+        return pd.Timestamp(e.started, unit="s").strftime("%Y-%m-%d %H:%M:%S")
+    return e.rev or e.source.get("mlflow_run", "")[:7]
+
+
+def _id(e: Experiment) -> str:
+    return (e.source.get("mlflow_run") or e.source.get("dvc_rev") or e.rev)[:7]
+
+
+def _sortable(values: pd.Series) -> pd.Series:
+    """Numbers as numbers (3 before 10), anything else as text."""
+    numeric = pd.to_numeric(values, errors="coerce")
+    return numeric if numeric.notna().all() else values.astype(str)
+
+
+def render(df: pd.DataFrame, fmt: str = "md", metric: str = "accuracy") -> str:
+    if fmt == "csv":
+        return df.to_csv(index=False)
+    if df.empty:
+        return "No experiments with scores found.\n"
+    shown = df.copy()
+    dims = [d for d in DIMENSIONS if d in shown]
+    for d in dims:
+        shown[d] = shown[d].map(lambda v: "–" if pd.isna(v) else f"{100 * v:.1f}")
+    shown = shown.fillna("–").astype(str)
+    head = "| " + " | ".join(shown.columns) + " |"
+    rule = "|" + "".join(" ---: |" if c in dims else " --- |" for c in shown.columns)
+    body = ["| " + " | ".join(row) + " |" for row in shown.itertuples(index=False)]
+    note = f"{metric} per dimension, % (the `<method>.<dimension>.{metric}` of metrics/summary.json); other columns: the params that differ."
+    return "\n".join([head, rule, *body, "", note]) + "\n"
