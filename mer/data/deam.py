@@ -77,6 +77,7 @@ DATASET = Dataset(
     name="deam",
     title="DEAM (MediaEval Database for Emotional Analysis in Music)",
     sample_rate=44100,
+    normalize="fit",  # MP3 releases like PMEmo's; no paper normalises DEAM (seed 001, seed 002 say nothing)
     layout=LAYOUT,
     parts=("MEMD_audio", AVERAGED),
     optional=(PER_RATER,),

@@ -47,6 +47,7 @@ DATASET = Dataset(
     name="pmemo",
     title="PMEmo2019",
     sample_rate=44100,
+    normalize="fit",  # seed 000 §4.2: already within [-1, 1], "no extra normalization is required"
     layout=LAYOUT,
     parts=("chorus", STATIC),
     optional=("metadata.csv", "annotations/static_annotations_std.csv"),
