@@ -1,8 +1,6 @@
 """The chroma + HPSS BiLSTM of seed 002 over the shared cross-validation folds.
 
-Per song, from a ``excerpt_dur``-second excerpt of the unpadded clip (§III.C):
-12-bin chroma frames (the dynamic input of the BiLSTM) and the energy and tempo
-of the harmonic and of the percussive part (§III.A–B, the 4 constant features).
+Its inputs per song are those of :mod:`mer.chroma_features` (the ``chroma`` stage).
 Per fold and antonym pair (joy–sad along valence, excited–calm along arousal)
 one model is trained with cross-entropy against the soft antonym labels of
 eq. 1 — the share of raters on each side — where the dataset has per-rater
@@ -14,7 +12,6 @@ accuracy and F1 against the labels every other method uses.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -24,42 +21,14 @@ import torch
 
 from mer import tracking
 from mer.antonym import PAIRS, targets
-from mer.audio.chroma import chroma, excerpt, stft_sizes
-from mer.audio.hpss import constant_features
-from mer.audio.pad import from_pcm16
 from mer.evaluate import class_names, scores
 from mer.io import read_csv
 from mer.models.chroma_bilstm import ChromaBiLSTM
-from mer.parallel import pmap
 from mer.training.data import TensorDataModule, storage_dtype
 from mer.training.fit import FitResult, fit, seed_everything
 from mer.training.infer import batched
 from mer.training.soft import LitSoftClassifier
 from mer.two_stage import device, fold_ids, split
-
-
-@dataclass(frozen=True)
-class FeatureConfig:
-    sample_rate: int
-    excerpt_dur: float = 10.0
-    where: str = "centre"
-
-
-def song_features(clip: np.ndarray, cfg: FeatureConfig) -> tuple[np.ndarray, np.ndarray]:
-    """``(chroma (frames, 12), constant (4,))`` of one clip's excerpt."""
-    part = excerpt(clip, cfg.sample_rate, cfg.excerpt_dur, cfg.where)
-    n_fft, hop = stft_sizes(cfg.sample_rate)
-    return chroma(part, cfg.sample_rate, n_fft, hop), constant_features(part, cfg.sample_rate, n_fft, hop)
-
-
-def _worker(file: str, pad_dir: Path, cfg: FeatureConfig) -> tuple[np.ndarray, np.ndarray]:
-    return song_features(from_pcm16(np.load(pad_dir / file)), cfg)
-
-
-def extract(pad_dir: Path, files: list[str], cfg: FeatureConfig, jobs: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Chroma ``(songs, frames, 12)`` and constant features ``(songs, 4)`` of the padded stage's clips."""
-    out = list(pmap(partial(_worker, pad_dir=pad_dir, cfg=cfg), files, jobs=jobs, desc="chroma"))
-    return np.stack([c for c, _ in out]).astype(np.float32), np.stack([k for _, k in out]).astype(np.float32)
 
 
 def constant_inputs(constant: np.ndarray) -> np.ndarray:

@@ -50,10 +50,10 @@ class PadConfig:
 
 
 def pad_config(p) -> PadConfig:
-    """The pad settings of a params.yaml (``pad`` section, the dataset's rate unless set)."""
+    """The pad settings of a params.yaml (``pad`` section; the dataset's rate and level rule unless set)."""
     from mer.data import registry
 
-    return PadConfig(registry.sample_rate(p), float(p["pad"]["clip_dur"]), p["pad"]["normalize"], float(p["pad"]["silence_db"]))
+    return PadConfig(registry.sample_rate(p), float(p["pad"]["clip_dur"]), registry.normalize(p), float(p["pad"]["silence_db"]))
 
 
 def prepare_clip(path: str | Path, cfg: PadConfig) -> tuple[np.ndarray, dict[str, Any]]:

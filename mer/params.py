@@ -101,7 +101,7 @@ def validate(p: Params) -> None:
     )
     sr = p.pad.sample_rate
     _require(sr is None or (_positive(sr) and int(sr) == sr), f"pad.sample_rate must be null or a positive integer (got {sr!r})")
-    _require(p.pad.normalize in ("peak", "fit", "none"), f"pad.normalize must be peak, fit or none (got {p.pad.normalize!r})")
+    _require(p.pad.normalize in (None, "peak", "fit", "none"), f"pad.normalize must be null, peak, fit or none (got {p.pad.normalize!r})")
     _require(isinstance(p.pad.silence_db, (int, float)) and p.pad.silence_db < 0, "pad.silence_db must be a negative dBFS level")
     folds = p.cv.folds
     _require(isinstance(folds, int) and not isinstance(folds, bool) and folds >= 2, f"cv.folds must be an integer >= 2 (got {folds!r})")

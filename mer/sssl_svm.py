@@ -20,8 +20,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import torch
-from sklearn.metrics import accuracy_score, f1_score
 
+from mer.evaluate import scores
 from mer.io import read_csv
 from mer.labels import QUADRANT_VA, quadrant_index
 from mer.models.aggregate import fit_svm, song_features
@@ -148,10 +148,4 @@ def svm_scores(
     model = fit_svm(train_x, labels.loc[train_x.index].to_numpy(), svm["C"], svm["kernel"], seed)
     pred = model.predict(test_x.to_numpy())
     actual = labels.loc[test_x.index].to_numpy()
-    average = "binary" if N_CLASSES[target] == 2 else "macro"
-    scores = {
-        "accuracy": float(accuracy_score(actual, pred)),
-        "f1": float(f1_score(actual, pred, average=average, pos_label=1, zero_division=0)) if average == "binary"
-        else float(f1_score(actual, pred, average="macro", zero_division=0)),
-    }
-    return scores, pd.DataFrame({"song": test_x.index, "actual": actual, "predicted": pred})
+    return scores(actual, pred, N_CLASSES[target]), pd.DataFrame({"song": test_x.index, "actual": actual, "predicted": pred})

@@ -24,7 +24,7 @@ import torch
 from torch import nn
 
 from mer import tracking
-from mer.evaluate import scores
+from mer.evaluate import METRICS, scores
 from mer.io import read_csv
 from mer.training.data import TensorDataModule, storage_dtype, validation_split
 from mer.training.fit import FitResult, fit, seed_everything
@@ -183,7 +183,7 @@ def cross_validate(
                 }))
                 curves.append(result.history.assign(model=model, dimension=dim, fold=fold, repeat=r))
             done = pd.DataFrame([x for x in rows if x["dimension"] == dim and x["fold"] == fold])
-            child.log_metrics({dim: {"accuracy": done["accuracy"].mean(), "f1": done["f1"].mean()}})
+            child.log_metrics({dim: {m: done[m].mean() for m in METRICS}})
             fold_pred = pd.concat([p for p in predictions if p["dimension"].iloc[0] == dim and p["fold"].iloc[0] == fold])
             child.log_confusion(fold_pred["actual"].to_numpy(), fold_pred["predicted"].to_numpy(), f"{model} {dim} fold {fold}", dimension=dim)
             child.end()

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from mer.audio.hpss import CONSTANT_NAMES
-from mer.chroma_hpss import FeatureConfig, extract
+from mer.chroma_features import FeatureConfig, extract
 from mer.data import registry
 from mer.io import atomic_dir, read_csv, write_csv, write_json
 from mer.stage import run_stage

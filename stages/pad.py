@@ -26,6 +26,7 @@ def main(p, run):
         print(f"[pad] {no_audio} annotated songs have no audio (listed in data/raw/rejects.csv)")
     metrics = {
         "sample_rate": cfg.sample_rate,
+        "normalize": cfg.normalize,
         "clip_dur": cfg.clip_dur,
         "clips": len(clips),
         "looped": int(clips["looped"].sum()),  # any clip under clip_dur, even by a few milliseconds

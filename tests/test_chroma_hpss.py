@@ -4,7 +4,8 @@ import pandas as pd
 from mer import tracking
 from mer.antonym import soft_labels
 from mer.audio.pad import to_pcm16
-from mer.chroma_hpss import ChromaData, FeatureConfig, constant_inputs, cross_validate, extract, majority_side
+from mer.chroma_features import FeatureConfig, extract
+from mer.chroma_hpss import ChromaData, constant_inputs, cross_validate, majority_side
 from tests.conftest import tone
 
 SR = 22050

@@ -13,6 +13,26 @@ def test_scores_use_high_as_positive():
     assert scores(np.array([0, 0]), np.array([0, 0]))["f1"] == 0.0
 
 
+def test_macro_and_micro_f1_by_hand():
+    """5 high, 3 low songs; high predicted for 6 (4 right), low for 2 (1 right)."""
+    actual = np.array([1, 1, 1, 1, 1, 0, 0, 0])
+    pred = np.array([1, 1, 1, 1, 0, 1, 1, 0])
+    s = scores(actual, pred)
+    f1_high, f1_low = 2 * 4 / (2 * 4 + 2 + 1), 2 * 1 / (2 * 1 + 1 + 2)  # 2TP / (2TP + FP + FN) per class
+    assert s["accuracy"] == 5 / 8 and s["f1"] == pytest.approx(f1_high)
+    assert s["f1_macro"] == pytest.approx((f1_high + f1_low) / 2)
+    assert s["f1_micro"] == pytest.approx(5 / 8)  # pooled TP 5, FP 3, FN 3: equals accuracy (seed 000's AllMusic F1)
+    assert s["f1"] > s["accuracy"] > s["f1_macro"]  # three different numbers: the names cannot be swapped unnoticed
+
+
+def test_four_classes_have_no_binary_f1():
+    actual, pred = np.array([0, 1, 2, 3, 0, 1, 2, 3]), np.array([0, 1, 2, 3, 1, 1, 2, 0])
+    s = scores(actual, pred, n_classes=4)
+    assert "f1" not in s and s["accuracy"] == s["f1_micro"] == 0.75
+    # per class 2TP / (2TP + FP + FN): 0 → TP 1, FP 1, FN 1; 1 → TP 2, FP 1; 2 → all right; 3 → TP 1, FN 1
+    assert s["f1_macro"] == pytest.approx((2 / 4 + 4 / 5 + 1 + 2 / 3) / 4)
+
+
 def test_summary_averages_rounds_then_folds():
     rows = pd.DataFrame(
         {"dimension": "valence", "fold": [0, 0, 1, 1], "repeat": [0, 1, 0, 1], "accuracy": [0.6, 0.8, 0.9, 0.9], "f1": [0.5, 0.7, 1.0, 1.0]}
@@ -21,6 +41,14 @@ def test_summary_averages_rounds_then_folds():
     assert s["valence"]["accuracy"] == pytest.approx(0.8)  # folds 0.7 and 0.9
     assert s["valence"]["accuracy_std"] == pytest.approx(0.1)
     assert s["valence"]["f1"] == pytest.approx(0.8) and s["folds"] == 2 and s["repeats"] == 2
+    assert set(s["valence"]) == {"accuracy", "accuracy_std", "f1", "f1_std"}  # only the metrics the rows hold
+
+
+def test_summary_skips_a_metric_a_target_lacks():
+    rows = pd.DataFrame({"dimension": ["valence", "quadrant"], "fold": 0, "repeat": 0, "accuracy": [0.5, 0.4],
+                         "f1": [0.6, np.nan], "f1_macro": [0.5, 0.3], "f1_micro": [0.5, 0.4]})
+    s = summarize(rows)
+    assert "f1" in s["valence"] and "f1" not in s["quadrant"] and s["quadrant"]["f1_macro"] == pytest.approx(0.3)
 
 
 def test_write_results(tmp_path, monkeypatch):

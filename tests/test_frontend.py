@@ -100,3 +100,21 @@ def test_logmel_dataset_matches_direct_computation(tmp_path, release):
     whole = lm.log_mel(clip, SR, 1024, 512)
     base = long["frame_start"].iloc[0]
     np.testing.assert_allclose(frames[base : base + len(whole)], whole, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("dataset, rule", [("synth", "peak"), ("4q", "peak"), ("pmemo", "fit"), ("deam", "fit")])
+def test_level_rule_follows_the_dataset_unless_set(tmp_path, dataset, rule):
+    """Seed 000 §4.2: AllMusic (4Q) is normalised into [-1, 1]; PMEmo needs "no extra normalization"."""
+    from mer.frontend import pad_config, prepare_clip
+
+    quiet, loud = tone(1.0, sr=44100, amp=0.25), tone(1.0, sr=44100, amp=1.5)
+    write_audio(tmp_path / "quiet.wav", quiet, 44100, subtype="FLOAT")
+    write_audio(tmp_path / "loud.wav", loud, 44100, subtype="FLOAT")  # a decoded clip overshooting [-1, 1]
+    params = {"dataset": dataset, "pad": {"sample_rate": 44100, "clip_dur": 1.0, "normalize": None, "silence_db": -60.0}}
+    cfg = pad_config(params)
+    assert cfg.normalize == rule
+    q, _ = prepare_clip(tmp_path / "quiet.wav", cfg)
+    y, _ = prepare_clip(tmp_path / "loud.wav", cfg)
+    np.testing.assert_allclose(q, quiet / np.abs(quiet).max() if rule == "peak" else quiet, atol=1e-5)  # PMEmo's level kept
+    np.testing.assert_allclose(y, loud / np.abs(loud).max(), atol=1e-5)  # scaled into range by both rules, never clipped
+    assert pad_config({**params, "pad": {**params["pad"], "normalize": "none"}}).normalize == "none"  # an explicit value wins

@@ -121,7 +121,8 @@ def test_two_stage_and_baseline_results(small_repo):
     assert m["autoencoder.json"]["folds"] == 1
     sssl = m["sssl.json"]
     for dim in ("valence", "arousal", "quadrant"):
-        assert 0 <= sssl[dim]["accuracy"] <= 1 and 0 <= sssl[dim]["f1"] <= 1
+        assert 0 <= sssl[dim]["accuracy"] <= 1 and 0 <= sssl[dim]["f1_macro"] <= 1 and sssl[dim]["f1_micro"] == sssl[dim]["accuracy"]
+    assert "f1" in sssl["valence"] and "f1" not in sssl["quadrant"]  # binary F1 for the binary targets only
     assert sssl["train_features"] == "insample"
     assert set(m["sssl_segments.json"]) == {"valence", "arousal", "quadrant"}
     assert "noisy_in_u" in m["sssl_segments.json"]["valence"]  # the synthetic set knows each segment's true emotion

@@ -74,3 +74,34 @@ def test_autoencoder_then_bilstm_over_folds(logmel):
     test_songs = set(preds[preds["fold"] == 0]["song"])
     assert test_songs == set(seg.songs.loc[seg.songs["fold"] == 0, "song"])
     assert {"epoch", "train_loss", "val_acc"} <= set(curves.columns)
+
+
+def test_autoencoder_trains_on_the_training_folds_segments_only(logmel, monkeypatch):
+    """Stage 1 (§3.1) of fold k sees every segment of the other folds' songs and none of fold k's."""
+    import mer.two_stage as ts
+    from mer.training.fit import FitResult
+
+    seg = Segments.load(logmel)
+    owner = np.full(len(seg.array), -1.0, np.float32)
+    owner[seg.rows] = np.arange(N_SONGS)[:, None]  # each array row filled with the position of its song
+    seg.array = np.broadcast_to(owner[:, None, None], seg.array.shape)
+    seen = {}
+
+    def spy(module, data, **kwargs):
+        seen["data"] = data
+        return FitResult(pd.DataFrame({"epoch": [0]}), 0, 0.0, 1)
+
+    monkeypatch.setattr(ts, "fit", spy)
+    ae = {"channels": [2, 2, 2], "batch_size": 16, "lr": 1e-3, "activity_l2": 1e-3, "huber_delta": 1.0, "max_epochs": 1, "patience": 1}
+    for fold in fold_ids(seg.songs, None):
+        train_autoencoder(seg, fold, ae, MaskConfig(), {"val_fraction": 0.2}, seed=0)
+        data = seen["data"]
+        songs_of = data.arrays[0][:, 0, 0].astype(int)
+        fit_songs, val_songs = set(songs_of[data.train_rows]), set(songs_of[data.val_rows])
+        training = set(np.flatnonzero(seg.songs["fold"].to_numpy() != fold))
+        assert fit_songs | val_songs == training and not fit_songs & val_songs  # whole songs, none of fold k
+        fit_pos, val_pos, _ = split(seg.songs, fold, 0.2, seed=0, stratify="quadrant")
+        assert fit_songs == set(fit_pos) and val_songs == set(val_pos)  # the stratified validation songs of the split
+        assert len(data.train_rows) + len(data.val_rows) == len(training) * PER_SONG == len(data.arrays[0])
+    train_autoencoder(seg, None, ae, MaskConfig(), {"val_fraction": 0.2}, seed=0)  # the final model: every song
+    assert len(seen["data"].arrays[0]) == N_SONGS * PER_SONG

@@ -63,6 +63,11 @@ class Dataset:
     archives: tuple[Archive, ...] = ()
     homepage: str = ""
     continuous: bool = True  # continuous V/A (thresholded by k-means) rather than quadrants only
+    # level rule of the pad stage when ``pad.normalize`` is null (seed 000 §4.2): ``peak`` brings
+    # every clip into [-1, 1] ("for AllMusic dataset, we normalize data into the same range");
+    # ``fit`` leaves clips already inside [-1, 1] as they are (PMEmo: "no extra normalization is
+    # required") and only scales down the rare decoded clip that overshoots, instead of clipping it
+    normalize: str = "peak"
     generate: Callable[[Path, Mapping, int], None] | None = None  # synthetic data: made, not fetched
     sssl_max_dur: float | None = None  # seconds of each clip the SSSL segments cover by default; None: all
 

@@ -78,6 +78,7 @@ DATASET = Dataset(
     title="DEAM (MediaEval Database for Emotional Analysis in Music)",
     sample_rate=44100,
     sssl_max_dur=30.0,  # seed 001 Tab. 1: about 30 segments of 1 s per song
+    normalize="fit",  # MP3 releases like PMEmo's; no paper normalises DEAM (seed 001, seed 002 say nothing)
     layout=LAYOUT,
     parts=("MEMD_audio", AVERAGED),
     optional=(PER_RATER,),

@@ -48,6 +48,7 @@ DATASET = Dataset(
     title="PMEmo2019",
     sample_rate=44100,
     sssl_max_dur=30.0,  # seed 001 Tab. 1: about 30 segments of 1 s per song
+    normalize="fit",  # seed 000 §4.2: already within [-1, 1], "no extra normalization is required"
     layout=LAYOUT,
     parts=("chorus", STATIC),
     optional=("metadata.csv", "annotations/static_annotations_std.csv"),

@@ -20,6 +20,11 @@ def get(name: str) -> Dataset:
         raise ConfigError(f"unknown dataset '{name}'; choose one of {', '.join(DATASETS)}") from None
 
 
+def normalize(params) -> str:
+    """The pad stage's level rule: ``pad.normalize``, else the dataset's (seed 000 §4.2)."""
+    return str(params["pad"]["normalize"] or get(params["dataset"]).normalize)
+
+
 def sample_rate(params) -> int:
     """The rate clips are resampled to: ``pad.sample_rate``, else the dataset's (seed 000 Table 1)."""
     return int(params["pad"]["sample_rate"] or get(params["dataset"]).sample_rate)

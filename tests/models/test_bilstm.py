@@ -18,12 +18,31 @@ def test_paper_sizes():
     assert net.lstm.hidden_size == 512 and net.head.in_features == 1024 and net.dropout.p == 0.5
 
 
-def test_classifier_reads_both_directions():
+def _direction(net: BiLSTMClassifier, suffix: str) -> torch.nn.LSTM:
+    """A one-way LSTM holding one direction's weights of ``net.lstm`` ('' forward, '_reverse' backward)."""
+    one = torch.nn.LSTM(net.lstm.input_size, net.lstm.hidden_size, batch_first=True)
+    with torch.no_grad():
+        for name in ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"):
+            getattr(one, name).copy_(getattr(net.lstm, name + suffix))
+    return one
+
+
+def test_classifier_reads_the_final_state_of_each_direction():
+    """§3.2: logits = dense(forward state after the last step ‖ backward state after the first step)."""
+    torch.manual_seed(0)
     net = BiLSTMClassifier(3, hidden=4, dropout=0.0).eval()
-    seq = torch.rand(1, 5, 3)
-    flipped_first = seq.clone()
-    flipped_first[0, 0] += 1.0  # changing the first step must reach the output (backward direction)
-    assert not torch.allclose(net(seq), net(flipped_first))
+    seq = torch.randn(2, 7, 3)
+    with torch.no_grad():
+        _, (h_fwd, _) = _direction(net, "")(seq)
+        _, (h_bwd, _) = _direction(net, "_reverse")(seq.flip(1))  # the backward pass reads the clip from its end
+        expected = net.head(torch.cat([h_fwd[-1], h_bwd[-1]], dim=1))
+        assert torch.allclose(net(seq), expected, atol=1e-6)
+        # the backward half alone (forward half of the head zeroed) sees the whole clip, the first step included
+        net.head.weight[:, :4] = 0
+        early, late = seq.clone(), seq.clone()
+        early[:, 0] += 1.0
+        late[:, -1] += 1.0
+        assert not torch.allclose(net(seq), net(early)) and not torch.allclose(net(seq), net(late))
 
 
 def test_cnn_bilstm_runs_the_encoder_on_every_segment():

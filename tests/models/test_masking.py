@@ -17,12 +17,16 @@ def test_one_span_per_axis_within_bounds():
     x = torch.rand(400, 216, 128) + 1.0  # no cell equals the fill value by chance
     out = mask_spans(x, 30, 32, "zero", generator=g)
     widths_f, widths_t = [], []
+    ends = {128: [], 216: []}
     for i in range(len(x)):
         rows, cols = spans(out[i], x[i])
         for idx, limit, size, widths in ((cols, 30, 128, widths_f), (rows, 32, 216, widths_t)):
             if len(idx):
                 assert (idx.diff() == 1).all()  # one contiguous span
-                assert len(idx) < limit and idx[-1] < size
+                start, width = int(idx[0]), len(idx)
+                assert width < limit  # f < F, t < T
+                assert start < size - width  # f0 ~ U[0, Fc − f), t0 ~ U[0, Ts − t): the span never reaches the last band/step
+                ends[size].append(start + width)
             widths.append(len(idx))
         changed = out[i] != x[i]
         expect = torch.zeros_like(changed)
@@ -32,16 +36,18 @@ def test_one_span_per_axis_within_bounds():
     # widths are drawn from U[0, F) and U[0, T): every width occurs, never F or T
     assert max(widths_f) == 29 and min(widths_f) == 0 and max(widths_t) == 31
     assert 10 < sum(widths_f) / len(widths_f) < 19  # mean of U{0..29} is 14.5
+    # starts cover their whole range: some span ends at the last position the rule allows (Fc − 1, Ts − 1)
+    assert max(ends[128]) == 127 and max(ends[216]) == 215
 
 
 def test_mean_fill_uses_each_spectrograms_mean():
-    x = torch.stack([torch.full((216, 128), 2.0), torch.rand(216, 128)])
-    x[0, 0, 0] = 5.0
+    x = torch.stack([torch.full((216, 128), 2.0), torch.rand(216, 128) + 3.0, torch.rand(216, 128) * 0.5])
+    x[0, 0, 0] = 5.0  # the mean of item 0 is not 2.0, so its masked cells are seen to change
     out = mask_spans(x, 30, 32, "mean", generator=torch.Generator().manual_seed(3))
-    for i in range(2):
+    for i in range(len(x)):
         changed = out[i] != x[i]
-        if changed.any():
-            assert torch.allclose(out[i][changed], x[i].mean().expand(int(changed.sum())))
+        assert changed.any()  # this generator masks a non-empty span of every item
+        assert torch.allclose(out[i][changed], x[i].mean().expand(int(changed.sum())))
 
 
 def test_channel_dimension_is_kept():

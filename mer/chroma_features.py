@@ -1,0 +1,45 @@
+"""The inputs of seed 002's chroma + HPSS BiLSTM (the ``chroma`` stage), per song.
+
+From a ``excerpt_dur``-second excerpt of the unpadded clip (§III.C): 12-bin
+chroma frames (the dynamic input of the BiLSTM) and the energy and tempo of the
+harmonic and of the percussive part (§III.A–B, the 4 constant features). Kept
+apart from the model (:mod:`mer.chroma_hpss`) so that feature extraction does
+not depend on training code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+
+from mer.audio.chroma import chroma, excerpt, stft_sizes
+from mer.audio.hpss import constant_features
+from mer.audio.pad import from_pcm16
+from mer.parallel import pmap
+
+
+@dataclass(frozen=True)
+class FeatureConfig:
+    sample_rate: int
+    excerpt_dur: float = 10.0
+    where: str = "centre"
+
+
+def song_features(clip: np.ndarray, cfg: FeatureConfig) -> tuple[np.ndarray, np.ndarray]:
+    """``(chroma (frames, 12), constant (4,))`` of one clip's excerpt."""
+    part = excerpt(clip, cfg.sample_rate, cfg.excerpt_dur, cfg.where)
+    n_fft, hop = stft_sizes(cfg.sample_rate)
+    return chroma(part, cfg.sample_rate, n_fft, hop), constant_features(part, cfg.sample_rate, n_fft, hop)
+
+
+def _worker(file: str, pad_dir: Path, cfg: FeatureConfig) -> tuple[np.ndarray, np.ndarray]:
+    return song_features(from_pcm16(np.load(pad_dir / file)), cfg)
+
+
+def extract(pad_dir: Path, files: list[str], cfg: FeatureConfig, jobs: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Chroma ``(songs, frames, 12)`` and constant features ``(songs, 4)`` of the padded stage's clips."""
+    out = list(pmap(partial(_worker, pad_dir=pad_dir, cfg=cfg), files, jobs=jobs, desc="chroma"))
+    return np.stack([c for c, _ in out]).astype(np.float32), np.stack([k for _, k in out]).astype(np.float32)
