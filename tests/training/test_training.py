@@ -45,6 +45,7 @@ def spectrograms(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
 def test_autoencoder_reconstruction_loss_falls():
     x, _ = spectrograms(96)
     data = TensorDataModule([x], np.arange(80), np.arange(80, 96), batch_size=16, seed=0)
+    torch.manual_seed(0)  # the initial weights: independent of the tests run before
     module = LitAutoencoder((4, 4, 4), lr=3e-3, activity_l2=1e-3, mask=MaskConfig())
     result = fit(module, data, max_epochs=6, monitor="val_huber", mode="min", patience=6, seed=0)
     h = result.history
@@ -61,6 +62,7 @@ def test_autoencoder_loss_is_huber_to_the_unmasked_input_plus_the_activity_penal
     x, _ = spectrograms(4)
     batch = (torch.from_numpy(x),)
     a, delta = 1e-5, 0.5  # small enough that neither term swamps the other on this input
+    torch.manual_seed(0)  # the initial weights and the mask: independent of the tests run before
     module = LitAutoencoder((3, 2, 2), activity_l2=a, delta=delta, mask=MaskConfig(fill="zero"))
     inputs, outputs = [], []
     module.model.register_forward_pre_hook(lambda m, args: inputs.append(args[0].detach().clone()))
