@@ -11,7 +11,7 @@ from mer import params as params_mod
 from mer import tracking
 from mer.errors import MerError
 from mer.params import Params
-from mer.runtime import keep_freed_memory
+from mer.runtime import configure, keep_freed_memory
 
 
 def run_stage(name: str, main: Callable[[Params, tracking.Run], None], sections: Sequence[str]) -> None:
@@ -21,6 +21,7 @@ def run_stage(name: str, main: Callable[[Params, tracking.Run], None], sections:
     A :class:`MerError` ends the stage with its message and exit status 1.
     """
     logging.basicConfig(level=logging.INFO, format=f"[{name}] %(message)s")
+    configure()  # the stage's imports are done: size torch's and BLAS's pools from MER_JOBS
     keep_freed_memory()
     start = time.perf_counter()
     try:

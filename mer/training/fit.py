@@ -14,6 +14,8 @@ import torch
 from pytorch_lightning.callbacks import EarlyStopping, ModelCheckpoint
 from pytorch_lightning.loggers import CSVLogger, Logger
 
+from mer import runtime
+
 
 @dataclass
 class FitResult:
@@ -47,6 +49,7 @@ def fit(
     """Train until ``monitor`` stops improving for ``patience`` epochs (Lightning's
     EarlyStopping) and reload the best epoch's weights (Lightning's ModelCheckpoint);
     without ``monitor``, train ``max_epochs`` epochs and keep the last weights."""
+    runtime.configure()
     seed_everything(seed)
     for name in ("pytorch_lightning", "lightning.pytorch", "lightning_fabric"):
         logging.getLogger(name).setLevel(logging.ERROR)
