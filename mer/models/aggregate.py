@@ -9,10 +9,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from sklearn.calibration import CalibratedClassifierCV
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
-from sklearn.svm import SVC
 
 from mer.errors import DataError
 
@@ -42,6 +38,11 @@ def fit_svm(features: pd.DataFrame, labels: np.ndarray, C: float = 1.0, kernel: 
     scaling on cross-validated decisions, then one SVC on all songs), so the model
     also gives class probabilities and predicts the most probable class."""
     labels = np.asarray(labels)
+    from sklearn.calibration import CalibratedClassifierCV  # here: prediction needs only song_features
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.svm import SVC
+
     svc = SVC(C=C, kernel=kernel, random_state=seed)
     if probability:
         smallest = int(np.unique(labels, return_counts=True)[1].min())
