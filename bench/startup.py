@@ -42,10 +42,12 @@ def probe(module: str) -> tuple[float, float, list[str]]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--modules", nargs="*", default=None, help="only these modules (default: mer.cli and every stage)")
     ap.add_argument("--predict", type=Path, default=None, help="an audio file: also time `mer predict FILE` end to end")
     ap.add_argument("--model", type=Path, default=None, help="bundle folder for --predict (default: the project's models/)")
     args = ap.parse_args()
-    modules = ["mer.cli"] + [f"stages.{p.stem}" for p in sorted((REPO / "stages").glob("*.py")) if p.stem != "__init__"]
+    modules = args.modules if args.modules is not None else (
+        ["mer.cli"] + [f"stages.{p.stem}" for p in sorted((REPO / "stages").glob("*.py")) if p.stem != "__init__"])
     print(f"{'module':24s} {'import s':>8s} {'process s':>9s}  heavy libraries loaded")
     total = 0.0
     for module in modules:
@@ -53,7 +55,8 @@ def main() -> None:
         imp, wall = min(r[0] for r in runs), min(r[1] for r in runs)
         total += wall if module.startswith("stages.") else 0.0
         print(f"{module:24s} {imp:8.2f} {wall:9.2f}  {', '.join(runs[0][2]) or '-'}", flush=True)
-    print(f"{'all stage processes':24s} {'':8s} {total:9.2f}")
+    if total:
+        print(f"{'all stage processes':24s} {'':8s} {total:9.2f}")
     if args.predict:
         cmd = [sys.executable, "-m", "mer.cli", "predict", str(args.predict), "--no-progress", "--format", "json"]
         if args.model:
