@@ -12,6 +12,7 @@ from mer import tracking
 from mer.errors import MerError
 from mer.params import Params
 from mer.runtime import configure, keep_freed_memory
+from mer.training import trainer as trainer_settings
 
 
 def run_stage(name: str, main: Callable[[Params, tracking.Run], None], sections: Sequence[str]) -> None:
@@ -26,6 +27,7 @@ def run_stage(name: str, main: Callable[[Params, tracking.Run], None], sections:
     start = time.perf_counter()
     try:
         p = params_mod.load()
+        trainer_settings.use(p.get("trainer"))  # every Lightning fit of this stage
         with tracking.stage_run(name, p, p.flat(*sections)) as run:
             main(p, run)
             run.log_metrics({f"time.{name}_s": time.perf_counter() - start})
