@@ -16,8 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import torch
-
 from mer.errors import MerError
 from mer.io import atomic_dir, write_json
 
@@ -44,6 +42,8 @@ class Bundle:
 
 def save(out: str | Path, meta: dict[str, Any], weights: dict[str, Any], svms: dict[str, Any] | None = None) -> Path:
     """Write a bundle atomically: a reader sees the old bundle or the whole new one."""
+    import torch
+
     out = Path(out)
     meta = {
         "format": FORMAT,
@@ -54,6 +54,11 @@ def save(out: str | Path, meta: dict[str, Any], weights: dict[str, Any], svms: d
     }
     if meta.get("method") not in METHODS:
         raise ValueError(f"unknown method {meta.get('method')!r}")
+    mel = meta.get("preprocessing", {}).get("logmel")
+    if mel is not None and "mel_basis" not in weights:
+        from mer.frontend import MelConfig, mel_bases
+
+        weights = {**weights, "mel_basis": mel_bases(MelConfig(**mel))}  # prediction need not build them (librosa, scipy)
     with atomic_dir(out) as tmp:
         torch.save(weights, tmp / "weights.pt")
         if svms:
@@ -100,6 +105,8 @@ def load(model: str | Path, method: str | None = None) -> Bundle:
         raise BundleError(f"{path} has bundle format {meta['version']}, this mer reads up to {VERSION}: update mer, or re-create it with {MAKER}")
     if method and meta.get("method") != method:
         raise BundleError(f"{path} holds a {meta.get('method')} model, not {method}; pass --method {meta.get('method')} or another --model")
+    import torch  # here: the command line imports this module for METHODS
+
     try:
         weights = torch.load(path / "weights.pt", map_location="cpu", weights_only=True)
     except Exception as exc:  # noqa: BLE001 - any loading failure means an unusable bundle

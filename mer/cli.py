@@ -11,9 +11,13 @@ import json
 import sys
 from pathlib import Path
 
-import pandas as pd
+from mer import runtime
 
-from mer.bundle import METHODS
+runtime.configure()  # thread pools sized before numpy/torch load (MER_JOBS)
+
+import pandas as pd  # noqa: E402
+
+from mer.bundle import METHODS  # noqa: E402
 
 EXIT_FAILED_FILES = 1
 EXIT_USAGE = 2

@@ -163,6 +163,11 @@ class MelConfig:
         return lm.two_stage_stft(self.sample_rate, self.segment_dur, self.frames)
 
 
+def mel_bases(cfg: MelConfig) -> dict[str, Any]:
+    """The mel filterbanks both paths use, by ``n_fft`` (saved in model bundles: see :func:`mer.audio.logmel.use_mel_basis`)."""
+    return {str(n_fft): lm.mel_basis(cfg.sample_rate, n_fft, cfg.n_mels) for n_fft in sorted({cfg.stft().n_fft, cfg.sssl_n_fft})}
+
+
 def mel_config(p) -> MelConfig:
     """The log-mel settings of a params.yaml (``segment_dur``, ``logmel`` section)."""
     from mer.data import registry

@@ -13,7 +13,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.cluster import KMeans
 
 from mer.errors import DataError
 
@@ -28,6 +27,8 @@ def kmeans_thresholds(valence: np.ndarray, arousal: np.ndarray, seed: int, n_ini
     points = np.column_stack([valence, arousal]).astype(float)
     if len(np.unique(points, axis=0)) < 2:
         raise DataError("k-means thresholds need at least two distinct (valence, arousal) points")
+    from sklearn.cluster import KMeans  # here: prediction needs this module's names, not sklearn
+
     km = KMeans(n_clusters=2, n_init=n_init, random_state=seed).fit(points)
     centers = km.cluster_centers_[np.argsort(km.cluster_centers_[:, 0])]  # stable order: low valence first
     mid = centers.mean(axis=0)

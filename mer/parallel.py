@@ -3,22 +3,20 @@
 from __future__ import annotations
 
 import multiprocessing as mp
-import os
 import sys
 from typing import Callable, Iterable, Iterator, Sequence, TypeVar
 
 from tqdm import tqdm
+
+from mer import runtime
 
 T = TypeVar("T")
 R = TypeVar("R")
 
 
 def n_jobs(requested: int | None = None) -> int:
-    """Worker processes: ``requested``, else ``$MER_JOBS``, else every core."""
-    if requested is None:
-        requested = int(os.environ.get("MER_JOBS", "0") or 0)
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return cores if requested <= 0 else requested
+    """Worker processes: ``requested`` (> 0), else :func:`mer.runtime.jobs` (``$MER_JOBS``, else the cores allowed)."""
+    return requested if requested is not None and requested > 0 else runtime.jobs()
 
 
 def _init_worker() -> None:

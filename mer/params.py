@@ -128,6 +128,10 @@ def validate(p: Params) -> None:
         _require(isinstance(m.F, int) and 0 < m.F < p.logmel.n_mels, f"mask.F must be an integer in 1..{p.logmel.n_mels - 1} (got {m.F!r})")
         _require(isinstance(m.T, int) and 0 < m.T < p.logmel.frames, f"mask.T must be an integer in 1..{p.logmel.frames - 1} (got {m.T!r})")
         _require(m.fill in ("mean", "zero"), f"mask.fill must be mean or zero (got {m.fill!r})")
+    if "trainer" in p:
+        from mer.training.trainer import TrainerSettings
+
+        TrainerSettings.from_params(p.trainer.to_dict() if p.trainer is not None else None)
     s = p.synth
     _require(isinstance(s.n_songs, int) and s.n_songs >= 4, f"synth.n_songs must be an integer >= 4 (got {s.n_songs!r})")
     _require(_positive(s.min_dur) and _positive(s.max_dur) and s.min_dur <= s.max_dur, "synth.min_dur/max_dur must be positive with min_dur <= max_dur")

@@ -94,6 +94,11 @@ class Predictor:
             self.mel = MelConfig(**pre["logmel"])
         except (KeyError, TypeError) as exc:
             raise BundleError(f"{bundle.path} lacks preprocessing settings ({exc}); re-create it with `dvc repro export`") from None
+        try:  # bundles store librosa's mel filterbanks; older ones without them build them here
+            for n_fft, basis in bundle.weights.get("mel_basis", {}).items():
+                lm.use_mel_basis(self.mel.sample_rate, int(n_fft), self.mel.n_mels, basis)
+        except ValueError as exc:
+            raise BundleError(f"{bundle.path}: {exc}; re-create it with `dvc repro export`") from None
         self.seg_len = seconds_to_samples(self.mel.segment_dur, self.mel.sample_rate)
 
     @property

@@ -14,9 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from mer.errors import ConfigError
-from mer.models.tagger import PAPER as TAGGER_PAPER
-from mer.models.tagger import QUICK as TAGGER_QUICK
-from mer.models.vgg import VGG16
+from mer.models.layouts import TAGGER_PAPER, TAGGER_QUICK, VGG16
 
 PRESETS: dict[str, dict[str, dict[str, Any]]] = {
     "paper": {

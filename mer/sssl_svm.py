@@ -15,20 +15,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-import torch
 
 from mer.evaluate import scores
 from mer.io import read_csv
 from mer.labels import QUADRANT_VA, quadrant_index
 from mer.models.aggregate import fit_svm, song_features
-from mer.models.vgg import VGG
-from mer.training.data import storage_dtype
-from mer.training.fit import FitResult, fit, seed_everything
-from mer.training.sssl import LitSSSL, SSSLConfig, WindowDataModule, Windows
+
+if TYPE_CHECKING:
+    import torch
+
+    from mer.models.vgg import VGG
+    from mer.training.fit import FitResult
+    from mer.training.sssl import LitSSSL
+
+# torch and the training side are imported where they are used: the `svm` stage
+# fits SVMs on stored probabilities and starts without them.
 
 N_CLASSES = {"valence": 2, "arousal": 2, "quadrant": 4}
 
@@ -80,6 +85,8 @@ def targets_for(labels_summary: dict[str, Any]) -> list[str]:
 
 
 def make_net(cfg: dict[str, Any], n_classes: int) -> VGG:
+    from mer.models.vgg import VGG
+
     return VGG(n_classes, cfg["convs"], cfg["pool"], cfg["fc"], cfg["dropout"], cfg["input_pool"])
 
 
@@ -87,6 +94,9 @@ def train_segment_model(
     seg: SSSLSegments, target: str, rows: np.ndarray, cfg: dict[str, Any], seed: int, truth: np.ndarray | None = None, loggers=None
 ) -> tuple[LitSSSL, FitResult]:
     """Train the SSSL segment classifier for ``target`` on the segments ``rows``."""
+    from mer.training.fit import fit, seed_everything
+    from mer.training.sssl import LitSSSL, SSSLConfig, WindowDataModule
+
     k = N_CLASSES[target]
     seed_everything(seed)
     module = LitSSSL(
@@ -100,18 +110,23 @@ def train_segment_model(
     return module, result
 
 
-@torch.no_grad()
 def probabilities(net: torch.nn.Module, seg: SSSLSegments, rows: np.ndarray | None = None, batch_size: int = 256) -> np.ndarray:
     """Class probabilities of the segments ``rows`` (all by default), float32."""
+    import torch
+
+    from mer.training.data import storage_dtype
+    from mer.training.sssl import Windows
+
     dev = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     net = net.to(dev).eval()
-    rows = torch.as_tensor(np.arange(len(seg.index)) if rows is None else np.asarray(rows), device=dev)
-    frames = torch.as_tensor(np.array(seg.frames)).to(dev, storage_dtype(dev))
-    windows = Windows(frames, torch.as_tensor(seg.index["frame_start"].to_numpy(copy=True), device=dev), seg.width)
     out = []
-    for begin in range(0, len(rows), batch_size):
-        with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=dev.type == "cuda"):
-            out.append(torch.softmax(net(windows[rows[begin : begin + batch_size]].float()).float(), dim=-1).cpu())
+    with torch.no_grad():
+        rows = torch.as_tensor(np.arange(len(seg.index)) if rows is None else np.asarray(rows), device=dev)
+        frames = torch.as_tensor(np.array(seg.frames)).to(dev, storage_dtype(dev))
+        windows = Windows(frames, torch.as_tensor(seg.index["frame_start"].to_numpy(copy=True), device=dev), seg.width)
+        for begin in range(0, len(rows), batch_size):
+            with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=dev.type == "cuda"):
+                out.append(torch.softmax(net(windows[rows[begin : begin + batch_size]].float()).float(), dim=-1).cpu())
     return torch.cat(out).numpy().astype(np.float32)
 
 

@@ -11,7 +11,8 @@ from mer import params as params_mod
 from mer import tracking
 from mer.errors import MerError
 from mer.params import Params
-from mer.runtime import keep_freed_memory
+from mer.runtime import configure, keep_freed_memory
+from mer.training import trainer as trainer_settings
 
 
 def run_stage(name: str, main: Callable[[Params, tracking.Run], None], sections: Sequence[str]) -> None:
@@ -22,10 +23,12 @@ def run_stage(name: str, main: Callable[[Params, tracking.Run], None], sections:
     A :class:`MerError` ends the stage with its message and exit status 1.
     """
     logging.basicConfig(level=logging.INFO, format=f"[{name}] %(message)s")
+    configure()  # the stage's imports are done: size torch's and BLAS's pools from MER_JOBS
     keep_freed_memory()
     start = time.perf_counter()
     try:
         p = params_mod.load()
+        trainer_settings.use(p.get("trainer"))  # every Lightning fit of this stage
         with tracking.stage_run(name, p, tracking.resolved_params(p, sections)) as run:
             main(p, run)
             run.log_metrics({f"time.{name}_s": time.perf_counter() - start})

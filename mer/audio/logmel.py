@@ -68,10 +68,27 @@ def two_stage_stft(sample_rate: int, segment_dur: float, frames: int = 216) -> S
     return StftParams(n_fft, hop, "derived")
 
 
-@lru_cache(maxsize=8)
+_STORED: dict[tuple[int, int, int], torch.Tensor] = {}
+
+
 def mel_basis(sample_rate: int, n_fft: int, n_mels: int) -> torch.Tensor:
-    """librosa's (Slaney) mel filterbank, built once per setting."""
+    """librosa's (Slaney) mel filterbank, built once per setting (or the copy a bundle stored, :func:`use_mel_basis`)."""
+    stored = _STORED.get((sample_rate, n_fft, n_mels))
+    return stored if stored is not None else _librosa_mel_basis(sample_rate, n_fft, n_mels)
+
+
+@lru_cache(maxsize=8)
+def _librosa_mel_basis(sample_rate: int, n_fft: int, n_mels: int) -> torch.Tensor:
     return torch.from_numpy(librosa.filters.mel(sr=sample_rate, n_fft=n_fft, n_mels=n_mels).astype(np.float32))
+
+
+def use_mel_basis(sample_rate: int, n_fft: int, n_mels: int, basis: torch.Tensor) -> None:
+    """Use ``basis`` — librosa's filterbank for these settings, saved in a model bundle — instead of
+    building it: librosa's first filterbank imports scipy.signal and numba (~1 s of a predict's start-up)."""
+    basis = torch.as_tensor(basis, dtype=torch.float32)
+    if tuple(basis.shape) != (n_mels, n_fft // 2 + 1):
+        raise ValueError(f"a mel filterbank for {n_mels} bands and n_fft {n_fft} has shape {(n_mels, n_fft // 2 + 1)}, not {tuple(basis.shape)}")
+    _STORED[(sample_rate, n_fft, n_mels)] = basis.contiguous()
 
 
 TORCH_DTYPES = {np.dtype(np.float32): torch.float32, np.dtype(np.float16): torch.float16}

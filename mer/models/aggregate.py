@@ -10,10 +10,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from sklearn.calibration import CalibratedClassifierCV
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
-from sklearn.svm import SVC
 
 from mer.errors import DataError
 
@@ -64,6 +60,11 @@ def fit_svm(features: pd.DataFrame, labels: np.ndarray, C: float = 1.0, kernel: 
     ``probability``: a :class:`CalibratedSVM` — the same SVC (the same decisions) plus
     calibrated class probabilities, for the exported model."""
     labels = np.asarray(labels)
+    from sklearn.calibration import CalibratedClassifierCV  # here: prediction needs only song_features
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.svm import SVC
+
     decision = make_pipeline(StandardScaler(), SVC(C=C, kernel=kernel, random_state=seed)).fit(features.to_numpy(), labels)
     if not probability:
         return decision

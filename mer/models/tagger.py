@@ -26,26 +26,11 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from mer.models.layouts import TAGGER_PAPER, TAGGER_QUICK
+
 Size = int | Sequence[int]
 
-PAPER = {
-    "channels": (32, 64, 128, 256),
-    "kernel": 3,
-    "pools": ((2, 2), (2, 2), (2, 2), (2, 2)),
-    "pool": (1, 1),
-    "dense": (256,),
-    "dropout": 0.5,
-    "batch_norm": True,
-}
-QUICK = {
-    "channels": (8, 16),
-    "kernel": 3,
-    "pools": ((4, 4), (4, 4)),
-    "pool": (1, 4),  # average over time, keep 4 frequency bands
-    "dense": (32,),
-    "dropout": 0.3,
-    "batch_norm": True,
-}
+PAPER, QUICK = TAGGER_PAPER, TAGGER_QUICK  # the layouts live in mer.models.layouts (no torch)
 
 
 def _pair(size: Size) -> tuple[int, int]:

@@ -21,18 +21,29 @@ def storage_dtype(device: torch.device) -> torch.dtype:
 
 
 class DeviceBatches:
-    """Mini-batches of ``tensors[i]`` (all on one device) over ``rows``, reshuffled every pass."""
+    """Mini-batches of ``tensors[i]`` (all on one device) over ``rows``, reshuffled every pass.
 
-    def __init__(self, tensors: Sequence[torch.Tensor], rows: torch.Tensor, batch_size: int, shuffle: bool, seed: int = 0):
+    Under data-parallel training (``world`` processes, this one ``rank``) each
+    process takes every ``world``-th row of the same shuffled order — the rows
+    wrapped round to a multiple of ``world``, as torch's DistributedSampler does,
+    so every process runs the same number of batches."""
+
+    def __init__(
+        self, tensors: Sequence[torch.Tensor], rows: torch.Tensor, batch_size: int, shuffle: bool, seed: int = 0, rank: int = 0, world: int = 1
+    ):
         self.tensors = tensors
         self.rows = rows
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.seed = seed
         self.epoch = 0
+        self.rank, self.world = rank, world
+
+    def _per_process(self) -> int:
+        return -(-len(self.rows) // self.world)
 
     def __len__(self) -> int:
-        return (len(self.rows) + self.batch_size - 1) // self.batch_size
+        return (self._per_process() + self.batch_size - 1) // self.batch_size
 
     def __iter__(self) -> Iterator[tuple[torch.Tensor, ...]]:
         rows = self.rows
@@ -40,6 +51,9 @@ class DeviceBatches:
             g = torch.Generator().manual_seed(self.seed * 100_003 + self.epoch)
             rows = rows[torch.randperm(len(rows), generator=g).to(rows.device)]
             self.epoch += 1
+        if self.world > 1 and len(rows):
+            total = self._per_process() * self.world
+            rows = rows[torch.arange(total, device=rows.device) % len(rows)][self.rank :: self.world]
         for start in range(0, len(rows), self.batch_size):
             idx = rows[start : start + self.batch_size]
             yield tuple(t[idx] for t in self.tensors)
@@ -70,7 +84,8 @@ class TensorDataModule(pl.LightningDataModule):
         self.device = device
 
     def train_dataloader(self) -> DeviceBatches:
-        return DeviceBatches(self.tensors, torch.as_tensor(self.train_rows, device=self.device), self.batch_size, True, self.seed)
+        rank, world = (self.trainer.global_rank, self.trainer.world_size) if self.trainer is not None else (0, 1)
+        return DeviceBatches(self.tensors, torch.as_tensor(self.train_rows, device=self.device), self.batch_size, True, self.seed, rank, world)
 
     def val_dataloader(self) -> DeviceBatches:
         return DeviceBatches(self.tensors, torch.as_tensor(self.val_rows, device=self.device), max(self.batch_size, 64), False)

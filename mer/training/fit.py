@@ -14,6 +14,10 @@ import torch
 from pytorch_lightning.callbacks import EarlyStopping, ModelCheckpoint
 from pytorch_lightning.loggers import CSVLogger, Logger
 
+from mer import runtime
+from mer.training import trainer as trainer_settings
+from mer.training.trainer import TrainerSettings
+
 
 @dataclass
 class FitResult:
@@ -27,10 +31,19 @@ def seed_everything(seed: int) -> None:
     pl.seed_everything(seed, workers=False, verbose=False)
 
 
-def accelerator_settings() -> dict:
-    """Lightning picks the device; bf16 mixed precision on CUDA, full precision elsewhere."""
-    cuda = torch.cuda.is_available()
-    return {"accelerator": "auto", "devices": 1, "precision": "bf16-mixed" if cuda else "32-true"}
+def accelerator_settings(settings: TrainerSettings | None = None) -> dict:
+    """The Trainer's ``accelerator``, ``devices``, ``strategy`` and ``precision``: the ``trainer:`` params
+    (:mod:`mer.training.trainer`), and where they are null the automatic choice — Lightning picks the
+    device, one of it; bf16 mixed precision on CUDA, full precision elsewhere."""
+    s = settings or trainer_settings.current()
+    accelerator = s.accelerator or "auto"
+    cuda = torch.cuda.is_available() and accelerator in ("auto", "gpu", "cuda")
+    return {
+        "accelerator": accelerator,
+        "devices": s.devices if s.devices is not None else 1,
+        "strategy": s.strategy or "auto",
+        "precision": s.precision if s.precision is not None else ("bf16-mixed" if cuda else "32-true"),
+    }
 
 
 def fit(
@@ -47,6 +60,7 @@ def fit(
     """Train until ``monitor`` stops improving for ``patience`` epochs (Lightning's
     EarlyStopping) and reload the best epoch's weights (Lightning's ModelCheckpoint);
     without ``monitor``, train ``max_epochs`` epochs and keep the last weights."""
+    runtime.configure()
     seed_everything(seed)
     for name in ("pytorch_lightning", "lightning.pytorch", "lightning_fabric"):
         logging.getLogger(name).setLevel(logging.ERROR)
@@ -54,8 +68,10 @@ def fit(
         checkpoint = ModelCheckpoint(dirpath=Path(tmp) / "best", monitor=monitor, mode=mode, save_top_k=1, save_weights_only=True)
         callbacks = [checkpoint, EarlyStopping(monitor=monitor, mode=mode, patience=patience)] if monitor else []
         csv = CSVLogger(tmp, name="history", version=0)
+        settings = accelerator_settings()
+        cuda = torch.cuda.is_available() and settings["accelerator"] in ("auto", "gpu", "cuda")
         trainer = pl.Trainer(
-            **accelerator_settings(),
+            **settings,
             max_epochs=max_epochs,
             callbacks=callbacks,
             enable_checkpointing=bool(monitor),
@@ -64,8 +80,8 @@ def fit(
             enable_model_summary=False,
             num_sanity_val_steps=0,
             log_every_n_steps=1,
-            deterministic=not torch.cuda.is_available(),  # exact repeats on a CPU; cuDNN autotuning on a GPU
-            benchmark=torch.cuda.is_available(),
+            deterministic=not cuda,  # exact repeats on a CPU; cuDNN autotuning on a GPU
+            benchmark=cuda,
             default_root_dir=tmp,
         )
         with warnings.catch_warnings():
@@ -76,11 +92,15 @@ def fit(
             module.load_state_dict(state)
         history = _history(Path(csv.log_dir) / "metrics.csv")
     best = checkpoint.best_model_score if monitor else None
+    epochs = max(int(trainer.current_epoch), len(history))  # a spawning strategy leaves the count in its workers
     if monitor in history:
-        best_epoch = int(history.loc[history[monitor].idxmin() if mode == "min" else history[monitor].idxmax(), "epoch"])
+        at = history[monitor].idxmin() if mode == "min" else history[monitor].idxmax()
+        best_epoch = int(history.loc[at, "epoch"])
+        if best is None:
+            best = history.loc[at, monitor]
     else:
-        best_epoch = int(trainer.current_epoch) - 1
-    return FitResult(history, best_epoch, float(best) if best is not None else float("nan"), int(trainer.current_epoch))
+        best_epoch = epochs - 1
+    return FitResult(history, best_epoch, float(best) if best is not None else float("nan"), epochs)
 
 
 def _history(path: Path) -> pd.DataFrame:
