@@ -4,7 +4,11 @@
 Lightning as they are (its own names and values: ``gpu``, ``2``,
 ``ddp_spawn``, ``bf16-mixed`` …); a null keeps the automatic choice: the GPU
 if there is one, one device, bf16 mixed precision on CUDA and 32-bit elsewhere.
-Imports no torch: stages set it before they know whether they train.
+A stage trains several models one after the other in its own process and then
+writes its outputs, so data-parallel strategies must return to that process
+(``ddp_spawn``; ``ddp_fork`` on a CPU): ``ddp``, ``fsdp`` … re-run the whole
+stage per process and are refused. Imports no torch: stages set it before they
+know whether they train.
 """
 
 from __future__ import annotations
@@ -34,6 +38,12 @@ class TrainerSettings:
         for key in ("accelerator", "strategy"):
             if section.get(key) is not None and not isinstance(section[key], str):
                 raise ConfigError(f"params.yaml: trainer.{key} must be null or a name such as 'auto' (got {section[key]!r})")
+        strategy = section.get("strategy")
+        if strategy is not None and strategy not in ("auto", "single_device") and not any(w in strategy for w in ("spawn", "fork", "notebook")):
+            raise ConfigError(
+                f"params.yaml: trainer.strategy {strategy!r} would start every process by re-running the whole stage "
+                "(each writing its outputs); use a launcher that returns to the stage's process: ddp_spawn, or ddp_fork on a CPU"
+            )
         devices = section.get("devices")
         ok = (
             devices is None or devices == "auto" or (isinstance(devices, int) and not isinstance(devices, bool) and devices >= 1)
