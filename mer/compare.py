@@ -206,5 +206,8 @@ def render(df: pd.DataFrame, fmt: str = "md", metric: str = "accuracy") -> str:
     head = "| " + " | ".join(shown.columns) + " |"
     rule = "|" + "".join(" ---: |" if c in dims else " --- |" for c in shown.columns)
     body = ["| " + " | ".join(row) + " |" for row in shown.itertuples(index=False)]
-    note = f"{metric} per dimension, % (the `<method>.<dimension>.{metric}` of metrics/summary.json); other columns: the params that differ."
-    return "\n".join([head, rule, *body, "", note]) + "\n"
+    note = [  # each line fits a 120-column terminal
+        f"{metric} per dimension, % (`<method>.<dimension>.{metric}` of metrics/summary.json);",
+        "other columns: the params that differ between the experiments.",
+    ]
+    return "\n".join([head, rule, *body, "", *note]) + "\n"

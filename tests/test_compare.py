@@ -74,6 +74,7 @@ def test_cli_prints_markdown_and_csv(store):
     assert lines[0] == "| experiment | segment_dur | method | valence | quadrant |"
     assert lines[1] == "| --- | --- | --- | ---: | ---: |"
     assert lines[2:5] == ["| seg-3 | 3 | sssl | 70.0 | 35.0 |", "| seg-5 | 5 | sssl | 65.0 | 32.5 |", "| seg-10 | 10 | sssl | 80.0 | 40.0 |"]
+    assert max(map(len, lines)) <= 120  # readable in a 120-column terminal, the note included
     out = io.StringIO()
     with redirect_stdout(out):
         assert main(["compare", "--tracking-uri", store, "--experiment", "mer-compare", "--format", "csv", "--method", "two_stage"]) == 0
