@@ -89,11 +89,15 @@ def from_mlflow(tracking_uri: str | None = None, experiments: Iterable[str] | No
     return out
 
 
-def from_dvc(repo: Path | None = None) -> list[Experiment]:
-    """The workspace, its commits and their experiments, from ``dvc exp show --json``."""
+def from_dvc(repo: Path | None = None, revs: Iterable[str] | None = None) -> list[Experiment]:
+    """The workspace, its commits and their experiments, from ``dvc exp show --json``.
+
+    ``revs``: the commits whose experiments to show (``dvc exp show --rev``;
+    default: HEAD, so a sweep run before the last commit needs its commit here)."""
     from mer import tracking
 
-    proc = subprocess.run([sys.executable, "-m", "dvc", "exp", "show", "--json"], cwd=repo, capture_output=True, text=True)
+    cmd = [sys.executable, "-m", "dvc", "exp", "show", "--json", *[a for r in revs or [] for a in ("--rev", r)]]
+    proc = subprocess.run(cmd, cwd=repo, capture_output=True, text=True)
     if proc.returncode != 0:
         raise MerError(f"dvc exp show failed: {proc.stderr.strip()[-2000:]}")
     out = []
