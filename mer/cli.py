@@ -55,6 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--experiment", action="append", default=None, metavar="NAME",
                    help="MLflow experiment name (repeatable; default: every mer-* experiment)")
     c.add_argument("--tracking-uri", default=None, help="MLflow store (default: $MLFLOW_TRACKING_URI, else mlruns/mlflow.db of this project)")
+    c.add_argument("--rev", action="append", default=None, metavar="COMMIT",
+                   help="with --from dvc: the experiments of this commit (repeatable; default: HEAD's), as `dvc exp show --rev`")
     c.add_argument("--all", action="store_true", help="every pipeline run, also re-runs and runs without scores (failed)")
     c.add_argument("--format", choices=("md", "csv"), default="md", help="Markdown table (default) or CSV on stdout")
     return parser
@@ -168,7 +170,7 @@ def compare_command(args: argparse.Namespace) -> int:
 
     try:
         if args.source == "dvc":
-            found = compare.from_dvc()
+            found = compare.from_dvc(revs=args.rev)
         else:
             found = compare.from_mlflow(args.tracking_uri, args.experiment, include_failed=args.all)
     except MerError as exc:

@@ -89,11 +89,15 @@ def from_mlflow(tracking_uri: str | None = None, experiments: Iterable[str] | No
     return out
 
 
-def from_dvc(repo: Path | None = None) -> list[Experiment]:
-    """The workspace, its commits and their experiments, from ``dvc exp show --json``."""
+def from_dvc(repo: Path | None = None, revs: Iterable[str] | None = None) -> list[Experiment]:
+    """The workspace, its commits and their experiments, from ``dvc exp show --json``.
+
+    ``revs``: the commits whose experiments to show (``dvc exp show --rev``;
+    default: HEAD, so a sweep run before the last commit needs its commit here)."""
     from mer import tracking
 
-    proc = subprocess.run([sys.executable, "-m", "dvc", "exp", "show", "--json"], cwd=repo, capture_output=True, text=True)
+    cmd = [sys.executable, "-m", "dvc", "exp", "show", "--json", *[a for r in revs or [] for a in ("--rev", r)]]
+    proc = subprocess.run(cmd, cwd=repo, capture_output=True, text=True)
     if proc.returncode != 0:
         raise MerError(f"dvc exp show failed: {proc.stderr.strip()[-2000:]}")
     out = []
@@ -206,5 +210,8 @@ def render(df: pd.DataFrame, fmt: str = "md", metric: str = "accuracy") -> str:
     head = "| " + " | ".join(shown.columns) + " |"
     rule = "|" + "".join(" ---: |" if c in dims else " --- |" for c in shown.columns)
     body = ["| " + " | ".join(row) + " |" for row in shown.itertuples(index=False)]
-    note = f"{metric} per dimension, % (the `<method>.<dimension>.{metric}` of metrics/summary.json); other columns: the params that differ."
-    return "\n".join([head, rule, *body, "", note]) + "\n"
+    note = [  # each line fits a 120-column terminal
+        f"{metric} per dimension, % (`<method>.<dimension>.{metric}` of metrics/summary.json);",
+        "other columns: the params that differ between the experiments.",
+    ]
+    return "\n".join([head, rule, *body, "", *note]) + "\n"

@@ -74,6 +74,7 @@ def test_cli_prints_markdown_and_csv(store):
     assert lines[0] == "| experiment | segment_dur | method | valence | quadrant |"
     assert lines[1] == "| --- | --- | --- | ---: | ---: |"
     assert lines[2:5] == ["| seg-3 | 3 | sssl | 70.0 | 35.0 |", "| seg-5 | 5 | sssl | 65.0 | 32.5 |", "| seg-10 | 10 | sssl | 80.0 | 40.0 |"]
+    assert max(map(len, lines)) <= 120  # readable in a 120-column terminal, the note included
     out = io.StringIO()
     with redirect_stdout(out):
         assert main(["compare", "--tracking-uri", store, "--experiment", "mer-compare", "--format", "csv", "--method", "two_stage"]) == 0
@@ -86,3 +87,41 @@ def test_cli_prints_markdown_and_csv(store):
 def test_unknown_experiment_is_a_clear_error(store, capsys):
     assert main(["compare", "--tracking-uri", store, "--experiment", "nope"]) == 2
     assert "no MLflow experiment named nope" in capsys.readouterr().err
+
+
+def _dvc_rev(rev, name, segment_dur, sssl_valence):
+    """One entry of `dvc exp show --json` (the fields `from_dvc` reads)."""
+    import yaml
+
+    params = yaml.safe_load(open("params.yaml"))
+    params["segment_dur"] = segment_dur
+    summary = {"run": {"dataset": "synth", "segment_dur": segment_dur}, "sssl": {"valence": {"accuracy": sssl_valence}}}
+    return {"rev": rev, "name": name, "data": {"rev": rev, "timestamp": "2026-11-22T00:44:00",
+            "params": {"params.yaml": {"data": params}}, "metrics": {"metrics/summary.json": {"data": summary}}}}
+
+
+def test_from_dvc_shows_the_experiments_of_an_older_commit(monkeypatch):
+    """A sweep run on commit `old` is listed with `--rev old` after a later commit became HEAD."""
+    import json
+    import subprocess
+
+    seen = []
+
+    def fake_exp_show(cmd, **kwargs):  # like `dvc exp show --json`: HEAD's experiments unless --rev names others
+        seen.append(cmd)
+        old = {**_dvc_rev("old", None, 5, 0.6), "experiments": [
+            {"name": "seg-3", "revs": [_dvc_rev("e3", "seg-3", 3, 0.7)]},
+            {"name": "seg-10", "revs": [_dvc_rev("e10", "seg-10", 10, 0.8)]},
+        ]}
+        revs = [cmd[i + 1] for i, a in enumerate(cmd) if a == "--rev"]
+        out = [_dvc_rev("workspace", None, 5, 0.6)] + ([old] if "old" in revs else [_dvc_rev("head", "main", 5, 0.6)])
+        return subprocess.CompletedProcess(cmd, 0, json.dumps(out), "")
+
+    monkeypatch.setattr(compare.subprocess, "run", fake_exp_show)
+    out = io.StringIO()
+    with redirect_stdout(out):
+        assert main(["compare", "--from", "dvc", "--rev", "old", "--method", "sssl", "--format", "csv"]) == 0
+    assert seen[-1][-2:] == ["--rev", "old"]
+    rows = out.getvalue().splitlines()
+    assert rows[0] == "experiment,segment_dur,method,valence"
+    assert sorted(rows[1:]) == ["old,5,sssl,0.6", "seg-10,10,sssl,0.8", "seg-3,3,sssl,0.7", "workspace,5,sssl,0.6"]
