@@ -63,10 +63,10 @@ def train_pair(
     from mer.training.soft import LitSoftClassifier
 
     seed_everything(seed)
-    net = ChromaBiLSTM(hidden=cfg["hidden"], fc=cfg["fc"], dropout=cfg["dropout"])
+    net = ChromaBiLSTM(hidden=cfg["hidden"], fc=cfg["fc"], dropout=cfg["dropout"], frame_pool=cfg.get("frame_pool", 1))
     fitted = data.constant[fit_pos]
     net.set_constant_scaling(fitted.mean(0), fitted.std(0))  # standardised on the training songs only
-    module = LitSoftClassifier(net, cfg["lr"], cfg["optimizer"])
+    module = LitSoftClassifier(net, cfg["lr"], cfg["optimizer"], cfg.get("weight_decay", 0.0))
     dm = TensorDataModule([data.chroma, data.constant, soft, hard], fit_pos, val_pos, cfg["batch_size"], seed)
     result = fit(module, dm, max_epochs=cfg["max_epochs"], monitor="val_acc", mode="max", patience=cfg["patience"], seed=seed, loggers=loggers)
     return module, result

@@ -58,7 +58,7 @@ def train_tagger(
     n_fit = len(fit_pos) * per_song
     dm = TensorDataModule([x, targets], np.arange(n_fit), np.arange(n_fit, len(x)), cfg["batch_size"], seed)
     seed_everything(seed)
-    module = LitTagger(Tagger(y.shape[1], **{k: cfg[k] for k in NET_KEYS}), cfg["lr"])
+    module = LitTagger(Tagger(y.shape[1], **{k: cfg[k] for k in NET_KEYS}), cfg["lr"], cfg.get("weight_decay", 0.0))
     result = fit(module, dm, max_epochs=cfg["max_epochs"], monitor="val_loss", mode="min", patience=cfg["patience"], seed=seed, loggers=loggers)
     return module, result
 

@@ -136,10 +136,17 @@ def train_classifier(
     inputs: np.ndarray, labels: np.ndarray, fit_pos: np.ndarray, val_pos: np.ndarray,
     make_net: Callable[[], nn.Module], cfg: dict[str, Any], seed: int, loggers: list | None = None,
 ) -> tuple[LitClassifier, FitResult]:
-    """One song-level classifier: trained on ``fit_pos``, early-stopped on validation accuracy of ``val_pos``."""
+    """One song-level classifier: trained on ``fit_pos``, early-stopped on validation accuracy of ``val_pos``.
+
+    ``cfg["standardize"]`` (two-stage only): the net standardises each code feature by its
+    mean and std over the ``fit_pos`` songs' segments; ``cfg["weight_decay"]``: Adam's L2."""
     data = TensorDataModule([inputs, labels], fit_pos, val_pos, cfg["batch_size"], seed)
     seed_everything(seed)
-    module = LitClassifier(make_net(), cfg["lr"])
+    net = make_net()
+    if cfg.get("standardize"):
+        fitted = np.asarray(inputs[fit_pos], dtype=np.float32).reshape(-1, inputs.shape[-1])
+        net.set_input_scaling(fitted.mean(0), fitted.std(0))
+    module = LitClassifier(net, cfg["lr"], cfg.get("weight_decay", 0.0))
     result = fit(module, data, max_epochs=cfg["max_epochs"], monitor="val_acc", mode="max", patience=cfg["patience"], seed=seed, loggers=loggers)
     return module, result
 

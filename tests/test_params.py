@@ -35,7 +35,7 @@ def test_repository_params_are_valid():
         ({"segment.sssl_max_dur": -30}, "segment.sssl_max_dur"),
         ({"synth.n_songs": 2}, "synth.n_songs"),
         ({"seed": 1.5}, "seed must be an integer"),
-        ({"preset": "fast"}, "unknown preset 'fast'; choose one of paper, quick"),
+        ({"preset": "fast"}, "unknown preset 'fast'; choose one of paper, quick, cpu"),
         ({"cv.repeats": 0}, "cv.repeats must be null or an integer >= 1"),
         ({"cv.max_folds": 2.5}, "cv.max_folds must be null or an integer >= 1"),
         ({"cv.val_fraction": 1.5}, "cv.val_fraction must be null or between 0 and 1"),

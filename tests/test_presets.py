@@ -28,3 +28,24 @@ def test_params_override_only_where_set():
 def test_unknown_preset():
     with pytest.raises(ConfigError, match="unknown preset 'fast'"):
         resolve({"preset": "fast"}, "bilstm")
+
+
+def test_cpu_preset_resolves_every_key_with_the_quick_and_paper_defaults_for_new_knobs():
+    for section in PRESETS["paper"]:
+        values = resolve({"preset": "cpu"}, section)
+        assert set(values) == set(PRESETS["paper"][section]), section
+    # the knobs added for the cpu preset keep the earlier behaviour in quick and paper
+    for name in ("quick", "paper"):
+        assert PRESETS[name]["bilstm"]["standardize"] is False and PRESETS[name]["bilstm"]["weight_decay"] == 0.0
+        assert PRESETS[name]["chroma_bilstm"]["frame_pool"] == 1
+        assert all(PRESETS[name][s]["weight_decay"] == 0.0 for s in ("baseline", "chroma_bilstm", "tagger"))
+
+
+def test_every_new_training_key_can_be_set_from_params_yaml():
+    from pathlib import Path
+
+    import yaml
+
+    params = yaml.safe_load((Path(__file__).parents[1] / "params.yaml").read_text())
+    for section in ("autoencoder", "bilstm", "baseline", "chroma_bilstm", "tagger"):
+        assert set(PRESETS["cpu"][section]) <= set(params[section]), section  # dvc exp run -S needs the key

@@ -5,11 +5,12 @@ from functools import partial
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 from mer import tracking
 from mer.models.bilstm import BiLSTMClassifier
 from mer.training.modules import MaskConfig
-from mer.two_stage import Segments, cross_validate, encode, fold_ids, split, train_autoencoder
+from mer.two_stage import Segments, cross_validate, encode, fold_ids, split, train_autoencoder, train_classifier
 
 N_SONGS, PER_SONG = 24, 3
 
@@ -105,3 +106,20 @@ def test_autoencoder_trains_on_the_training_folds_segments_only(logmel, monkeypa
         assert len(data.train_rows) + len(data.val_rows) == len(training) * PER_SONG == len(data.arrays[0])
     train_autoencoder(seg, None, ae, MaskConfig(), {"val_fraction": 0.2}, seed=0)  # the final model: every song
     assert len(seen["data"].arrays[0]) == N_SONGS * PER_SONG
+
+
+def test_classifier_standardises_codes_by_the_fit_songs_and_decays_weights():
+    rng = np.random.default_rng(1)
+    codes = (rng.normal(size=(12, 3, 5)) * [1, 2, 3, 4, 5] + [0, 10, 20, 30, 40]).astype(np.float32)
+    labels = np.arange(12) % 2
+    fit_pos, val_pos = np.arange(8), np.arange(8, 12)
+    cfg = {"hidden": 4, "dropout": 0.0, "lr": 1e-2, "batch_size": 4, "max_epochs": 1, "patience": 1}
+    make_net = partial(BiLSTMClassifier, 5, 4, 0.0)
+    module, _ = train_classifier(codes, labels, fit_pos, val_pos, make_net, {**cfg, "standardize": True, "weight_decay": 1e-3}, 0)
+    fitted = codes[fit_pos].reshape(-1, 5)
+    np.testing.assert_allclose(module.net.input_mean.numpy(), fitted.mean(0), rtol=1e-5)
+    np.testing.assert_allclose(module.net.input_std.numpy(), fitted.std(0), rtol=1e-5)
+    assert module.configure_optimizers().param_groups[0]["weight_decay"] == 1e-3
+    plain, _ = train_classifier(codes, labels, fit_pos, val_pos, make_net, cfg, 0)  # the quick/paper behaviour
+    assert torch.all(plain.net.input_mean == 0) and torch.all(plain.net.input_std == 1)
+    assert plain.configure_optimizers().param_groups[0]["weight_decay"] == 0.0

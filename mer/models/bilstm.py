@@ -7,6 +7,11 @@ softmax is in the loss). ``CnnBiLSTM`` is the baseline of §4.4: the encoder's
 structure applied to every segment, followed by the same BiLSTM, trained jointly
 from scratch. Initialised like Keras's LSTM (Glorot input kernels, orthogonal
 recurrent kernels, zero biases with the forget gate's at 1).
+
+``BiLSTMClassifier`` can standardise its input features, ``(x − mean) / std`` per
+feature, by ``input_mean`` / ``input_std`` buffers: identity until the caller sets
+statistics of its training songs with :meth:`BiLSTMClassifier.set_input_scaling`
+(the ``standardize`` training setting); they are saved with the weights.
 """
 
 from __future__ import annotations
@@ -44,13 +49,28 @@ class BiLSTMClassifier(nn.Module):
         init_lstm(self.lstm)
         nn.init.xavier_uniform_(self.head.weight)
         nn.init.zeros_(self.head.bias)
+        self.register_buffer("input_mean", torch.zeros(input_size))
+        self.register_buffer("input_std", torch.ones(input_size))
+
+    def set_input_scaling(self, mean, std) -> None:
+        """Standardise every input feature by ``(x − mean) / std`` (a zero std counts as 1)."""
+        std = torch.as_tensor(std, dtype=torch.float32)
+        self.input_mean.copy_(torch.as_tensor(mean, dtype=torch.float32))
+        self.input_std.copy_(torch.where(std > 0, std, torch.ones_like(std)))
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        # weights saved before the buffers existed: identity scaling
+        state_dict.setdefault(prefix + "input_mean", torch.zeros_like(self.input_mean))
+        state_dict.setdefault(prefix + "input_std", torch.ones_like(self.input_std))
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     def forward(self, seq: torch.Tensor) -> torch.Tensor:
         """(B, S, D) → logits (B, n_classes)."""
         # the recurrent part always runs in float32, also under bf16 autocast on a GPU: it is
         # cheap next to the CNN, and not every backend has a bf16 LSTM
         with torch.autocast(device_type=seq.device.type, enabled=False):
-            _, (h, _) = self.lstm(seq.to(self.lstm.weight_ih_l0.dtype))
+            seq = (seq.to(self.lstm.weight_ih_l0.dtype) - self.input_mean) / self.input_std
+            _, (h, _) = self.lstm(seq)
         both = torch.cat([h[-2], h[-1]], dim=1)  # last forward state, last backward state
         return self.head(self.dropout(both))
 

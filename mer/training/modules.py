@@ -64,10 +64,11 @@ class LitClassifier(pl.LightningModule):
     For the two-stage model ``net`` is a BiLSTM over frozen encoder codes; for the
     baseline it is the CNN + BiLSTM trained end to end."""
 
-    def __init__(self, net: nn.Module, lr: float):
+    def __init__(self, net: nn.Module, lr: float, weight_decay: float = 0.0):
         super().__init__()
         self.net = net
         self.lr = lr
+        self.weight_decay = weight_decay
         self.loss = nn.CrossEntropyLoss()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -88,4 +89,5 @@ class LitClassifier(pl.LightningModule):
         self._step(batch, "val")
 
     def configure_optimizers(self):
-        return torch.optim.Adam(self.parameters(), lr=self.lr)
+        # Adam's L2 weight decay: 0 (the paper's plain Adam) unless a preset sets it
+        return torch.optim.Adam(self.parameters(), lr=self.lr, weight_decay=self.weight_decay)

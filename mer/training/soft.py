@@ -17,10 +17,11 @@ from mer.models.sssl import soft_cross_entropy
 OPTIMIZERS = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD}
 
 
-def optimizer(name: str, params, lr: float) -> torch.optim.Optimizer:
+def optimizer(name: str, params, lr: float, weight_decay: float = 0.0) -> torch.optim.Optimizer:
+    """``name``'s optimiser; ``weight_decay`` is its L2 penalty (0: none)."""
     if name not in OPTIMIZERS:
         raise ValueError(f"unknown optimizer {name!r}; choose one of {', '.join(OPTIMIZERS)}")
-    return OPTIMIZERS[name](params, lr=lr)
+    return OPTIMIZERS[name](params, lr=lr, weight_decay=weight_decay)
 
 
 class _StepModule(pl.LightningModule):
@@ -39,9 +40,9 @@ class _StepModule(pl.LightningModule):
 class LitSoftClassifier(_StepModule):
     """Batches ``(chroma, constant, soft targets, hard labels)``; ``net(chroma, constant)`` → logits."""
 
-    def __init__(self, net: nn.Module, lr: float, optimizer: str = "adam"):
+    def __init__(self, net: nn.Module, lr: float, optimizer: str = "adam", weight_decay: float = 0.0):
         super().__init__()
-        self.net, self.lr, self.optimizer_name = net, lr, optimizer
+        self.net, self.lr, self.optimizer_name, self.weight_decay = net, lr, optimizer, weight_decay
 
     def _step(self, batch, prefix: str):
         chroma, constant, soft, hard = batch
@@ -52,15 +53,15 @@ class LitSoftClassifier(_StepModule):
         return loss
 
     def configure_optimizers(self):
-        return optimizer(self.optimizer_name, self.parameters(), self.lr)
+        return optimizer(self.optimizer_name, self.parameters(), self.lr, self.weight_decay)
 
 
 class LitTagger(_StepModule):
     """Batches ``(spectrograms, multi-hot tags)``; binary cross-entropy per tag."""
 
-    def __init__(self, net: nn.Module, lr: float):
+    def __init__(self, net: nn.Module, lr: float, weight_decay: float = 0.0):
         super().__init__()
-        self.net, self.lr = net, lr
+        self.net, self.lr, self.weight_decay = net, lr, weight_decay
         self.loss = nn.BCEWithLogitsLoss()
 
     def _step(self, batch, prefix: str):
@@ -70,4 +71,4 @@ class LitTagger(_StepModule):
         return loss
 
     def configure_optimizers(self):
-        return torch.optim.Adam(self.parameters(), lr=self.lr)
+        return torch.optim.Adam(self.parameters(), lr=self.lr, weight_decay=self.weight_decay)

@@ -49,3 +49,28 @@ def test_cnn_bilstm_runs_the_encoder_on_every_segment():
     net = CnnBiLSTM(channels=(4, 4, 2), hidden=8)
     assert net(torch.rand(2, 3, 216, 128)).shape == (2, 2)
     assert net.classifier.lstm.input_size == 27 * 16 * 2
+
+
+def test_input_scaling_standardises_every_feature_and_is_saved():
+    net = BiLSTMClassifier(3, hidden=4, dropout=0.0).eval()
+    assert torch.all(net.input_mean == 0) and torch.all(net.input_std == 1)  # identity until set
+    seq = torch.rand(2, 5, 3)
+    mean, std = torch.tensor([10.0, -2.0, 0.5]), torch.tensor([4.0, 1.0, 0.5])
+    expected = net(seq)
+    net.set_input_scaling(mean.numpy(), torch.tensor([4.0, 0.0, 0.5]))  # a zero std counts as 1
+    assert torch.equal(net.input_std, std)
+    assert torch.allclose(net(seq * std + mean), expected, atol=1e-5)
+    saved = net.state_dict()
+    assert {"input_mean", "input_std"} <= set(saved)
+    again = BiLSTMClassifier(3, hidden=4, dropout=0.0).eval()
+    again.load_state_dict(saved)
+    assert torch.allclose(again(seq * std + mean), expected, atol=1e-5)
+
+
+def test_weights_saved_before_input_scaling_load_as_identity():
+    net = BiLSTMClassifier(3, hidden=4, dropout=0.0).eval()
+    old = {k: v for k, v in net.state_dict().items() if not k.startswith("input_")}
+    again = BiLSTMClassifier(3, hidden=4, dropout=0.0).eval()
+    again.set_input_scaling(torch.ones(3), torch.full((3,), 2.0))
+    again.load_state_dict(old)
+    assert torch.all(again.input_mean == 0) and torch.all(again.input_std == 1)

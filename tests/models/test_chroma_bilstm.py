@@ -1,3 +1,4 @@
+import pytest
 import numpy as np
 import torch
 
@@ -73,3 +74,17 @@ def test_learns_from_the_constant_features_with_soft_targets():
     net.set_constant_scaling(constant.mean(0).numpy(), constant.std(0).numpy())
     first, last, accuracy = _fit(net, torch.rand(n, 6, 12), constant, target)
     assert accuracy > 0.9 and last < first - 0.1  # the floor is the targets' entropy, 0.50
+
+
+def test_frame_pool_averages_runs_of_frames():
+    torch.manual_seed(0)
+    pooled = ChromaBiLSTM(hidden=4, fc=(8,), frame_pool=4).eval()
+    plain = ChromaBiLSTM(hidden=4, fc=(8,)).eval()
+    plain.load_state_dict(pooled.state_dict())
+    chroma, constant = torch.rand(2, 10, 12), torch.rand(2, 4)
+    # 10 frames → 3: the means of frames 0–3, 4–7 and 8–9 (the last run is shorter)
+    averaged = torch.stack([chroma[:, 0:4].mean(1), chroma[:, 4:8].mean(1), chroma[:, 8:10].mean(1)], dim=1)
+    assert torch.allclose(pooled(chroma, constant), plain(averaged, constant), atol=1e-6)
+    assert not torch.allclose(pooled(chroma, constant), plain(chroma, constant), atol=1e-4)
+    with pytest.raises(ValueError, match="frame_pool"):
+        ChromaBiLSTM(frame_pool=0)
