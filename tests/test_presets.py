@@ -28,3 +28,22 @@ def test_params_override_only_where_set():
 def test_unknown_preset():
     with pytest.raises(ConfigError, match="unknown preset 'fast'"):
         resolve({"preset": "fast"}, "bilstm")
+
+
+@pytest.mark.parametrize("name", ["quick", "cpu"])
+def test_every_preset_sets_the_same_keys_as_paper(name):
+    for section in PRESETS["paper"]:
+        assert set(PRESETS[name][section]) == set(PRESETS["paper"][section]), section
+
+
+def test_cpu_preset_resolves_every_key_of_params_yaml():
+    """Every training key that params.yaml leaves null gets a value from the cpu preset."""
+    from mer.params import load
+
+    p = load(overrides={"preset": "cpu", "cv.max_folds": None}).to_dict()
+    for section in PRESETS["cpu"]:
+        resolved = resolve(p, section)
+        assert set(p[section]) <= set(resolved), section
+        unresolved = [k for k, v in resolved.items() if v is None and not (section == "cv" and k == "max_folds")]
+        assert not unresolved, (section, unresolved)
+    assert resolve(p, "cv")["max_folds"] is None  # the cpu preset evaluates every fold
