@@ -93,7 +93,7 @@ def train_sssl(
             "svm_train_accuracy": round(float((model.predict(features.to_numpy()) == labels).mean()), 6),
             **{k: v for k, v in split_log.items() if k != "epoch"},
         }
-    keys = ("convs", "pool", "fc", "dropout", "input_pool")
+    keys = ("convs", "pool", "fc", "dropout", "input_pool", "batch_norm")
     model = {**{k: cfg[k] for k in keys}, "targets": {t: N_CLASSES[t] for t in targets}, "theta": svm["theta"]}
     return weights, svms, model, report
 

@@ -179,7 +179,7 @@ class SSSLPredictor(Predictor):
         self.theta = model["theta"]
         self.nets, self.svms = {}, w["svm"]
         for target, k in model["targets"].items():
-            net = VGG(k, model["convs"], model["pool"], model["fc"], model["dropout"], model["input_pool"]).eval()
+            net = VGG(k, model["convs"], model["pool"], model["fc"], model["dropout"], model["input_pool"], model.get("batch_norm", False)).eval()
             net.load_state_dict(w[target])
             self.nets[target] = net
 

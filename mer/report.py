@@ -19,6 +19,7 @@ from typing import Any
 
 # (method key, name in the table, metrics file)
 METHODS = [
+    ("mel_svm", "floor: log-mel statistics + SVM", "metrics/mel_svm.json"),
     ("two_stage", "two-stage: autoencoder + BiLSTM (seed 000)", "metrics/two_stage.json"),
     ("baseline", "CNN + BiLSTM baseline (seed 000 §4.4)", "metrics/baseline.json"),
     ("sssl", "SSSL + SVM (seed 001)", "metrics/sssl.json"),

@@ -87,7 +87,7 @@ def targets_for(labels_summary: dict[str, Any]) -> list[str]:
 def make_net(cfg: dict[str, Any], n_classes: int) -> VGG:
     from mer.models.vgg import VGG
 
-    return VGG(n_classes, cfg["convs"], cfg["pool"], cfg["fc"], cfg["dropout"], cfg["input_pool"])
+    return VGG(n_classes, cfg["convs"], cfg["pool"], cfg["fc"], cfg["dropout"], cfg["input_pool"], cfg["batch_norm"])
 
 
 def train_segment_model(

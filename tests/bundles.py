@@ -17,7 +17,7 @@ from mer.models.vgg import VGG
 SR = 8000
 PAD = PadConfig(sample_rate=SR, clip_dur=6.0)
 MEL = MelConfig(sample_rate=SR, segment_dur=2.0, n_mels=32, frames=216, sssl_n_fft=256, sssl_hop_length=128, dtype="float16")
-VGG_CFG = {"convs": [4, "M", 4, "M"], "pool": [1, 2], "fc": [], "dropout": 0.1, "input_pool": 1}
+VGG_CFG = {"convs": [4, "M", 4, "M"], "pool": [1, 2], "fc": [], "dropout": 0.1, "input_pool": 1, "batch_norm": False}
 
 
 class FixedSVM:

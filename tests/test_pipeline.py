@@ -29,7 +29,7 @@ SMALL = {
     "sssl.max_epochs": 2, "sssl.warmup_epochs": 1, "chroma_bilstm.max_epochs": 3, "tagger.max_epochs": 2, "tagger.min_songs": 3,
 }
 FRONT_END = {"download", "pad", "labels", "folds", "segment", "logmel"}
-MODELS = {"autoencoder", "two_stage", "baseline", "sssl", "svm", "chroma", "chroma_bilstm", "tagger", "export", "report"}
+MODELS = {"autoencoder", "two_stage", "baseline", "sssl", "svm", "mel_svm", "chroma", "chroma_bilstm", "tagger", "export", "report"}
 CHROMA = {"chroma", "chroma_bilstm"}  # from the padded clips: no segment_dur
 
 
@@ -169,10 +169,11 @@ def song_samples(repo: Path, song) -> int:
 def test_report_lists_every_method(small_repo):
     repo, _ = small_repo
     summary = json.loads((repo / "metrics/summary.json").read_text())
-    assert {"run", "two_stage", "baseline", "sssl"} <= set(summary)
+    assert {"run", "mel_svm", "two_stage", "baseline", "sssl"} <= set(summary)
+    assert summary["mel_svm"]["quadrant"]["f1_macro"] == metrics(repo)["mel_svm.json"]["quadrant"]["f1_macro"]  # the floor baseline
     assert summary["sssl"]["quadrant"]["accuracy"] == metrics(repo)["sssl.json"]["quadrant"]["accuracy"]
     md = (repo / "metrics/summary.md").read_text()
-    assert md.startswith("# Results: dataset synth, preset quick, segment_dur 2 s") and "SSSL + SVM" in md
+    assert md.startswith("# Results: dataset synth, preset quick, segment_dur 2 s") and "SSSL + SVM" in md and "floor: log-mel statistics + SVM" in md
     shown = json.loads(dvc(repo, "exp", "show", "--json", stdout_only=True))
     assert "metrics/summary.json" in shown[0]["data"]["metrics"]
 
@@ -210,7 +211,7 @@ def test_stages_of_one_repro_are_grouped_in_mlflow(small_repo):
     models = tags[tags["mer.model"].notna()]
     assert sorted(models.index.map(lambda r: tags.loc[r, "mlflow.runName"])) == sorted([
         "autoencoder · fold 0", *(f"{m} · {d} · fold 0" for m in ("baseline", "two_stage") for d in ("valence", "arousal")),
-        *(f"{m} · {t} · fold 0" for m in ("sssl", "svm") for t in ("valence", "arousal", "quadrant")),
+        *(f"{m} · {t} · fold 0" for m in ("sssl", "svm", "mel_svm") for t in ("valence", "arousal", "quadrant")),
         *(f"chroma_bilstm · {p} · fold 0" for p in ("joy_sad", "excited_calm")), "tagger · fold 0",
         "export · two_stage · all songs", "export · sssl · all songs",
     ])

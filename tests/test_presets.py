@@ -49,3 +49,22 @@ def test_every_new_training_key_can_be_set_from_params_yaml():
     params = yaml.safe_load((Path(__file__).parents[1] / "params.yaml").read_text())
     for section in ("autoencoder", "bilstm", "baseline", "chroma_bilstm", "tagger"):
         assert set(PRESETS["cpu"][section]) <= set(params[section]), section  # dvc exp run -S needs the key
+
+
+@pytest.mark.parametrize("name", ["quick", "cpu"])
+def test_every_preset_sets_the_same_keys_as_paper(name):
+    for section in PRESETS["paper"]:
+        assert set(PRESETS[name][section]) == set(PRESETS["paper"][section]), section
+
+
+def test_cpu_preset_resolves_every_key_of_params_yaml():
+    """Every training key that params.yaml leaves null gets a value from the cpu preset."""
+    from mer.params import load
+
+    p = load(overrides={"preset": "cpu", "cv.max_folds": None}).to_dict()
+    for section in PRESETS["cpu"]:
+        resolved = resolve(p, section)
+        assert set(p[section]) <= set(resolved), section
+        unresolved = [k for k, v in resolved.items() if v is None and not (section == "cv" and k == "max_folds")]
+        assert not unresolved, (section, unresolved)
+    assert resolve(p, "cv")["max_folds"] is None  # the cpu preset evaluates every fold

@@ -8,7 +8,7 @@ from mer.sssl_svm import SSSLSegments, probabilities, svm_scores, train_segment_
 
 N_SONGS, PER_SONG, WIDTH, MELS = 24, 8, 16, 32
 CFG = {
-    "convs": [4, "M", 8, "M"], "pool": [1, 4], "fc": [], "dropout": 0.2, "input_pool": 1, "lr": 1e-2, "batch_size": 16,
+    "convs": [4, "M", 8, "M"], "pool": [1, 4], "fc": [], "dropout": 0.2, "input_pool": 1, "batch_norm": False, "lr": 1e-2, "batch_size": 16,
     "max_epochs": 6, "warmup_epochs": 2, "tau": 0.5, "temperature": 0.5, "alpha": 4.0, "lambda_kl": 1.0,
 }
 

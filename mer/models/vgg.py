@@ -7,7 +7,8 @@ with ReLU and dropout, and the output layer. Convolution widths, the pooling
 size (time × mel; a quick network averages over time but keeps a few frequency
 bands — where energy sits in frequency matters for emotion), the dense layers and
 an optional input down-sampling are parameters, so a quick preset can use a small
-network of the same style on a CPU.
+network of the same style on a CPU; ``batch_norm`` adds batch normalisation after
+every convolution (torchvision's ``vgg16_bn`` layout).
 
 Weights start as in the stock VGG16 that seed 001 modifies (torchvision's
 initialisation): Kaiming-normal convolutions (fan-out, ReLU gain), N(0, 0.01)
@@ -35,16 +36,19 @@ class VGG(nn.Module):
         pool: int | Sequence[int] = 7,
         fc: Sequence[int] = (4096, 4096),
         dropout: float = 0.5,
-        input_pool: int = 1,
+        input_pool: int | Sequence[int] = 1,
+        batch_norm: bool = False,
     ):
         super().__init__()
-        layers: list[nn.Module] = [nn.AvgPool2d(input_pool)] if input_pool > 1 else []
+        in_pool = (input_pool, input_pool) if isinstance(input_pool, int) else tuple(int(k) for k in input_pool)  # (time, mel)
+        layers: list[nn.Module] = [nn.AvgPool2d(in_pool)] if in_pool != (1, 1) else []
         channels = 1
         for item in convs:
             if item == "M":
                 layers.append(nn.MaxPool2d(2, 2))
             else:
-                layers += [nn.Conv2d(channels, int(item), 3, padding=1), nn.ReLU(inplace=True)]
+                norm = [nn.BatchNorm2d(int(item))] if batch_norm else []  # the VGG16-BN variant (torchvision vgg16_bn)
+                layers += [nn.Conv2d(channels, int(item), 3, padding=1), *norm, nn.ReLU(inplace=True)]
                 channels = int(item)
         self.features = nn.Sequential(*layers)
         self.pool = nn.AdaptiveAvgPool2d(pool if isinstance(pool, int) else tuple(pool))

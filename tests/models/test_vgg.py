@@ -61,3 +61,16 @@ def test_paper_size_vgg16_learns_a_toy_task_within_a_few_dozen_steps():
         opt.step()
         losses.append(loss.item())
     assert sum(losses[10:]) / 6 < 0.2, losses  # chance is 0.69
+
+
+def test_batch_norm_and_an_input_pool_of_its_own_per_axis():
+    net = VGG(2, convs=(4, "M", 8, "M"), pool=(1, 4), fc=(), input_pool=(4, 2), batch_norm=True)
+    norms = [m for m in net.features if isinstance(m, torch.nn.BatchNorm2d)]
+    assert [n.num_features for n in norms] == [4, 8]  # one after every convolution, before its ReLU
+    assert isinstance(net.features[0], torch.nn.AvgPool2d) and net.features[0].kernel_size == (4, 2)
+    kinds = [type(m).__name__ for m in net.features]
+    assert kinds[1:4] == ["Conv2d", "BatchNorm2d", "ReLU"]
+    x = torch.rand(3, 216, 128)
+    assert net(x).shape == (3, 2)
+    assert list(net.features[:2](x[:, None]).shape) == [3, 4, 54, 64]  # time / 4, mel / 2
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in VGG(2, convs=(4, "M")).features)

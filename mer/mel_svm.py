@@ -1,0 +1,83 @@
+"""Floor baseline: song-level statistics of the log-mel frames → standardised SVM.
+
+This plays the part of the "SVM" rows of seed 000 Table 6 and seed 001 Tab. 3: a
+classical classifier on hand-made song features, the figure each deep method must
+beat. Per song and mel band it takes summary statistics of the song's log-mel
+frames — ``mean``, ``std`` and ``delta`` (mean absolute frame-to-frame change) —
+and an RBF SVM (sklearn ``StandardScaler`` + ``SVC``) decides the song, on the same
+folds and targets as every other method.
+
+The frames are the unpadded SSSL frames (``data/logmel/sssl.npy``): each song's
+frames from the first frame of its first SSSL window to the last frame of its
+last one, i.e. exactly the audio its SSSL segments cover. The two-stage arrays
+loop short clips to 30 s, which would count the looped part twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.svm import SVC
+
+from mer.errors import ConfigError, DataError
+from mer.evaluate import scores
+
+STATISTICS = ("mean", "std", "delta")
+
+
+def _check_stats(stats: Sequence[str]) -> list[str]:
+    stats = list(stats)
+    unknown = [s for s in stats if s not in STATISTICS]
+    if not stats or unknown:
+        raise ConfigError(f"params.yaml: mel_svm.stats must be a non-empty list of {', '.join(STATISTICS)} (got {stats!r})")
+    return stats
+
+
+def song_ranges(index: pd.DataFrame) -> pd.DataFrame:
+    """Per song (in order of first appearance): ``first`` and ``end`` frame of the union of its SSSL windows."""
+    ends = index["frame_start"] + index["n_frames"]
+    table = pd.DataFrame({"song": index["song"], "first": index["frame_start"], "end": ends})
+    return table.groupby("song", sort=False).agg(first=("first", "min"), end=("end", "max"))
+
+
+def frame_statistics(frames: np.ndarray, stats: Sequence[str]) -> np.ndarray:
+    """Statistics of one song's frames (frames × mels) per band, statistic-major: ``stat × mels`` values."""
+    x = np.asarray(frames, dtype=np.float64)
+    if len(x) < 2:
+        raise DataError(f"a song needs at least 2 log-mel frames for its statistics (got {len(x)})")
+    out = {"mean": lambda: x.mean(0), "std": lambda: x.std(0), "delta": lambda: np.abs(np.diff(x, axis=0)).mean(0)}
+    return np.concatenate([out[s]() for s in _check_stats(stats)])
+
+
+def song_statistics(frames: np.ndarray, index: pd.DataFrame, stats: Sequence[str] = STATISTICS) -> pd.DataFrame:
+    """One row per song, columns ``<stat>_<band>``, from the frames its SSSL windows cover."""
+    stats = _check_stats(stats)
+    ranges = song_ranges(index)
+    rows = [frame_statistics(frames[first:end], stats) for first, end in zip(ranges["first"], ranges["end"])]
+    n_mels = frames.shape[1]
+    return pd.DataFrame(rows, index=ranges.index, columns=[f"{s}_{b}" for s in stats for b in range(n_mels)])
+
+
+def fit_classifier(features: np.ndarray, labels: np.ndarray, C: float = 1.0, kernel: str = "rbf", seed: int = 0):
+    """StandardScaler + SVC (sklearn Pipeline) fitted on the training songs."""
+    return make_pipeline(StandardScaler(), SVC(C=C, kernel=kernel, random_state=seed)).fit(features, labels)
+
+
+def fold_scores(
+    features: pd.DataFrame, labels: pd.Series, folds: pd.Series, fold: int, n_classes: int, cfg: dict[str, Any], seed: int
+) -> tuple[dict[str, float], pd.DataFrame]:
+    """Train on the songs outside ``fold``, score the songs in it (:func:`mer.evaluate.scores`:
+    accuracy, binary F1 for 2 classes, macro- and micro-F1), and the predictions."""
+    test = (folds.loc[features.index] == fold).to_numpy()
+    if not test.any() or test.all():
+        raise DataError(f"fold {fold} must hold some but not all songs")
+    y = labels.loc[features.index].to_numpy()
+    model = fit_classifier(features.to_numpy()[~test], y[~test], cfg["C"], cfg["kernel"], seed)
+    pred = model.predict(features.to_numpy()[test])
+    actual = y[test]
+    return scores(actual, pred, n_classes), pd.DataFrame({"song": features.index[test], "actual": actual, "predicted": pred})
