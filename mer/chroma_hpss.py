@@ -21,13 +21,14 @@ import pandas as pd
 from mer import tracking
 from mer.antonym import PAIRS, targets
 from mer.evaluate import class_names, scores
+from mer.folds import fold_ids
 from mer.io import read_csv
 from mer.models.chroma_bilstm import ChromaBiLSTM
 from mer.training.data import TensorDataModule, storage_dtype
 from mer.training.fit import FitResult, fit, seed_everything
 from mer.training.infer import batched
 from mer.training.soft import LitSoftClassifier
-from mer.two_stage import device, fold_ids, split
+from mer.two_stage import device, split
 
 
 def constant_inputs(constant: np.ndarray) -> np.ndarray:
@@ -97,9 +98,6 @@ def cross_validate(
     """Per fold and pair: train, then score the test songs as the pair and as binary V/A.
 
     ``labels``: the soft-label table of :func:`mer.antonym.soft_labels`, row i ↔ song i."""
-    from mer.evaluate import scores
-    from mer.two_stage import fold_ids, split
-
     rows, predictions, curves = [], [], []
     for fold in fold_ids(data.songs, cv["max_folds"]):
         for d, (pair, dim) in enumerate(PAIRS.items()):

@@ -33,3 +33,9 @@ def assign_folds(songs: pd.Series, strata: pd.Series, k: int, seed: int) -> pd.D
     for fold, (_, test) in enumerate(splitter.split(table["song"], table["stratum"])):
         table.loc[test, "fold"] = fold
     return table[["song", "fold"]]
+
+
+def fold_ids(songs: pd.DataFrame, max_folds: int | None) -> list[int]:
+    """The folds that train and test: every fold of ``songs["fold"]`` in order, or the first ``max_folds``."""
+    folds = sorted(int(f) for f in songs["fold"].unique())
+    return folds[:max_folds] if max_folds else folds

@@ -25,6 +25,7 @@ from torch import nn
 
 from mer import tracking
 from mer.evaluate import METRICS, scores
+from mer.folds import fold_ids
 from mer.io import read_csv
 from mer.training.data import TensorDataModule, storage_dtype, validation_split
 from mer.training.fit import FitResult, fit, seed_everything
@@ -58,11 +59,6 @@ class Segments:
         """(songs, segments, frames, mels) float32 — the baseline's input."""
         rows = self.rows if positions is None else self.rows[positions]
         return np.asarray(self.array[rows.ravel()], dtype=np.float32).reshape(*rows.shape, *self.array.shape[1:])
-
-
-def fold_ids(songs: pd.DataFrame, max_folds: int | None) -> list[int]:
-    folds = sorted(int(f) for f in songs["fold"].unique())
-    return folds[:max_folds] if max_folds else folds
 
 
 def split(songs: pd.DataFrame, fold: int | None, val_fraction: float, seed: int, stratify: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -10,7 +10,8 @@ from mer.evaluate import with_series
 from mer.io import atomic_dir, write_csv, write_json
 from mer.stage import run_stage
 from mer.training.modules import MaskConfig
-from mer.two_stage import Segments, fold_ids, train_autoencoder
+from mer.folds import fold_ids
+from mer.two_stage import Segments, train_autoencoder
 
 OUT = Path("data/models/autoencoder")
 

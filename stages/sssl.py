@@ -8,6 +8,7 @@ import pandas as pd
 
 from mer import presets, tracking
 from mer.evaluate import with_series
+from mer.folds import fold_ids
 from mer.io import atomic_dir, write_csv, write_json
 from mer.sssl_svm import (
     N_CLASSES,
@@ -19,7 +20,6 @@ from mer.sssl_svm import (
     train_segment_model,
 )
 from mer.stage import run_stage
-from mer.two_stage import fold_ids
 
 OUT = Path("data/sssl")
 

@@ -44,7 +44,7 @@ def test_predict_two_stage_loads_neither_sklearn_nor_scipy_signal_nor_training(m
 def test_stages_that_do_not_train_import_no_training_libraries():
     got = loaded_after("import stages.report, stages.labels, stages.segment, stages.download")
     assert not any(got[m] for m in ("torch", "sklearn", *TRAINING)), got
-    got = loaded_after("import stages.chroma, stages.svm")
+    got = loaded_after("import stages.chroma, stages.svm, stages.mel_svm")
     assert not any(got[m] for m in ("torch", *TRAINING)), got
 
 
