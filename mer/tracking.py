@@ -219,15 +219,10 @@ class Run:
     def log_confusion(self, actual, predicted, title: str, names: list[str] | None = None, dimension: str | None = None) -> None:
         """A confusion-matrix image (low/high, or the classes ``names``) as the artifact
         ``confusion_<dimension>.png`` (``confusion_matrix.png`` without a dimension)."""
-        if not self.active:
-            return
-        import matplotlib.pyplot as plt
-
         from mer.evaluate import confusion_figure
 
-        fig = confusion_figure(actual, predicted, title, names)
-        self.client.log_figure(self.run_id, fig, f"confusion_{dimension}.png" if dimension else "confusion_matrix.png")
-        plt.close(fig)
+        name = f"confusion_{dimension}.png" if dimension else "confusion_matrix.png"
+        self.log_figure(lambda: confusion_figure(actual, predicted, title, names), name)
 
     def child(self, name: str, tags: Mapping[str, Any] | None = None) -> Run:
         """A nested run (e.g. one model on one fold) under this one."""
