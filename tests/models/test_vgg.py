@@ -44,9 +44,12 @@ def test_stock_initialisation():
 def test_paper_size_vgg16_learns_a_toy_task_within_a_few_dozen_steps():
     """Seed 001's VGG16 (13 convolutions, 4096-4096 dense, no batch norm) at its paper settings (Adam 1e-4)
     on an easy 2-class task of small spectrogram-like inputs: with the stock initialisation the loss
-    falls within a dozen steps (PyTorch's default initialisation sat at chance for ~30 steps here)."""
+    falls within a dozen steps (PyTorch's default initialisation sat at chance for ~30 steps here).
+    The 32 × 32 inputs leave 1 × 1 after the five max-pools; pooling that to 2 × 2 instead of the
+    paper's 7 × 7 feeds the same features to a 12× smaller first dense layer (a third of the time;
+    with the default initialisation the loss still sits at chance, 0.70, over steps 10–15)."""
     torch.manual_seed(0)
-    net = VGG(2)
+    net = VGG(2, pool=2)
     gen = torch.Generator().manual_seed(1)
     opt = torch.optim.Adam(net.parameters(), lr=1e-4)
     losses = []
