@@ -9,17 +9,31 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from mer import runtime
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "data"
 FOURQ = SHARED / "4q-dev" / "MER_audio_taffc_dataset"
 PMEMO = SHARED / "pmemo-sample" / "PMEmo2019"
 
 
+def jobs_per_worker() -> str:
+    """Threads (and stage worker processes) per test process: ``$MER_TEST_JOBS``, else the allowed cores
+    shared out among the pytest-xdist workers. Tiny tensors gain nothing from more threads, and more
+    threads than cores make every parallel op wait for a descheduled thread."""
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    return os.environ.get("MER_TEST_JOBS") or str(max(1, runtime.allowed_cores() // workers))
+
+
+os.environ["MER_JOBS"] = jobs_per_worker()
+runtime.configure()  # this process's own pools (torch reads them when the tests import it)
+
+
 @pytest.fixture(autouse=True)
 def _quiet_env(monkeypatch):
-    """No MLflow writes and two worker processes unless a test asks otherwise."""
+    """No MLflow writes and the threads of :func:`jobs_per_worker` unless a test asks otherwise."""
     monkeypatch.setenv("MER_TRACKING", "0")
-    monkeypatch.setenv("MER_JOBS", os.environ.get("MER_TEST_JOBS", "2"))
+    monkeypatch.setenv("MER_JOBS", jobs_per_worker())
 
 
 def needs(path: Path):
