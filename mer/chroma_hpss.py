@@ -54,24 +54,16 @@ def majority_side(soft: np.ndarray, hard: np.ndarray) -> np.ndarray:
     return np.where(soft[:, 1] > 0.5, 1, np.where(soft[:, 1] < 0.5, 0, hard)).astype(np.int64)
 
 
-def build_net(cfg: dict[str, Any]) -> ChromaBiLSTM:
-    """The network of ``cfg`` (a resolved ``chroma_bilstm`` section)."""
-    from mer.models.chroma_bilstm import ChromaBiLSTM
-
-    return ChromaBiLSTM(
-        hidden=cfg["hidden"], fc=cfg["fc"], dropout=cfg["dropout"], frame_pool=cfg.get("frame_pool", 1), transpose=cfg.get("transpose", False)
-    )
-
-
 def train_pair(
     data: ChromaData, soft: np.ndarray, hard: np.ndarray, fit_pos: np.ndarray, val_pos: np.ndarray, cfg: dict[str, Any], seed: int, loggers=None
 ) -> tuple[LitSoftClassifier, FitResult]:
+    from mer.models.chroma_bilstm import ChromaBiLSTM
     from mer.training.data import TensorDataModule
     from mer.training.fit import fit, seed_everything
     from mer.training.soft import LitSoftClassifier
 
     seed_everything(seed)
-    net = build_net(cfg)
+    net = ChromaBiLSTM(hidden=cfg["hidden"], fc=cfg["fc"], dropout=cfg["dropout"], frame_pool=cfg.get("frame_pool", 1))
     fitted = data.constant[fit_pos]
     net.set_constant_scaling(fitted.mean(0), fitted.std(0))  # standardised on the training songs only
     module = LitSoftClassifier(net, cfg["lr"], cfg["optimizer"], cfg.get("weight_decay", 0.0))

@@ -64,7 +64,6 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
             "patience": 20,
             "weight_decay": 0.0,
             "frame_pool": 1,  # the paper's chroma frame rate
-            "transpose": False,  # the paper trains on the chroma as it is
         },
         "tagger": {**TAGGER_PAPER, "lr": 1e-3, "batch_size": 32, "max_epochs": 100, "patience": 10, "weight_decay": 0.0},
     },
@@ -91,7 +90,7 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
         },
         "chroma_bilstm": {
             "hidden": 32, "fc": [32, 32], "dropout": 0.0, "optimizer": "adam", "lr": 3e-3, "batch_size": 16, "max_epochs": 30, "patience": 8,
-            "weight_decay": 0.0, "frame_pool": 1, "transpose": False,
+            "weight_decay": 0.0, "frame_pool": 1,
         },
         "tagger": {**TAGGER_QUICK, "lr": 3e-3, "batch_size": 64, "max_epochs": 4, "patience": 2, "weight_decay": 0.0},
     },
@@ -124,7 +123,7 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
         },
         "chroma_bilstm": {
             "hidden": 32, "fc": [32, 32], "dropout": 0.0, "optimizer": "adam", "lr": 3e-3, "batch_size": 16, "max_epochs": 30, "patience": 8,
-            "weight_decay": 0.0, "frame_pool": 1, "transpose": False,  # 4 (108 steps of 93 ms) was no faster here and no better
+            "weight_decay": 0.0, "frame_pool": 1,  # 4 (108 steps of 93 ms) was no faster here and no better
         },
         "tagger": {**TAGGER_QUICK, "lr": 3e-3, "batch_size": 64, "max_epochs": 15, "patience": 4, "weight_decay": 0.0},  # val loss falls to ~epoch 12
     },

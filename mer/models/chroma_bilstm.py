@@ -13,13 +13,6 @@ forget gate's at 1; Glorot dense layers with zero biases).
 before the BiLSTM (a coarser frame rate over the same excerpt: 431 frames of
 23 ms become 108 of 93 ms at 4); 1, the paper's frame rate, leaves them as they are.
 
-``transpose`` (not in the paper; off in its preset): in training mode only, each
-song's chroma is rotated by its own random number of pitch classes (0–11) at every
-forward pass — the same music in another key. Valence rides on the mode and the
-harmony, which are the same in every key, while a few hundred songs show each
-of the 12 keys only a few times; the rotation keeps the net from tying its
-decision to the key. Evaluation (``eval()``) sees the chroma as it is.
-
 The constant features are standardised inside the model by ``constant_mean`` /
 ``constant_std`` buffers — identity until the caller sets statistics from its
 training songs with :meth:`ChromaBiLSTM.set_constant_scaling`; they are saved
@@ -48,13 +41,11 @@ class ChromaBiLSTM(nn.Module):
         dropout: float = 0.0,
         forget_bias: float = 1.0,
         frame_pool: int = 1,
-        transpose: bool = False,
     ):
         super().__init__()
         if int(frame_pool) < 1:
             raise ValueError(f"frame_pool must be a positive number of frames, not {frame_pool!r}")
         self.frame_pool = int(frame_pool)
-        self.transpose = bool(transpose)
         self.lstm = nn.LSTM(n_chroma, hidden, batch_first=True, bidirectional=True)
         init_lstm(self.lstm, forget_bias)
         layers: list[nn.Module] = []
@@ -79,8 +70,6 @@ class ChromaBiLSTM(nn.Module):
 
     def forward(self, chroma: torch.Tensor, constant: torch.Tensor) -> torch.Tensor:
         """(B, T, 12) chroma, (B, 4) constant features → logits (B, n_classes)."""
-        if self.transpose and self.training:
-            chroma = transposed(chroma, torch.randint(0, chroma.shape[-1], (chroma.shape[0],), device=chroma.device))
         # the recurrent part runs in float32 also under bf16 autocast, as in mer.models.bilstm
         if self.frame_pool > 1:  # (B, T, 12) → (B, ⌈T / frame_pool⌉, 12)
             chroma = nn.functional.avg_pool1d(chroma.transpose(1, 2), self.frame_pool, ceil_mode=True).transpose(1, 2)
@@ -88,11 +77,3 @@ class ChromaBiLSTM(nn.Module):
             _, (h, _) = self.lstm(chroma.to(self.lstm.weight_ih_l0.dtype))
         scaled = (constant.to(h.dtype) - self.constant_mean) / self.constant_std
         return self.head(torch.cat([h[-2], h[-1], scaled], dim=1))  # last forward, last backward state
-
-
-def transposed(chroma: torch.Tensor, shifts: torch.Tensor) -> torch.Tensor:
-    """(B, T, 12) chroma with song b's pitch classes rotated up by ``shifts[b]`` bins
-    (bin k moves to k + shift mod 12, as :func:`torch.roll` along the last axis)."""
-    n = chroma.shape[-1]
-    source = (torch.arange(n, device=chroma.device)[None, :] - shifts[:, None]) % n  # (B, 12): new bin k ← old bin k − shift
-    return torch.gather(chroma, -1, source[:, None, :].expand(-1, chroma.shape[1], -1))

@@ -2,7 +2,7 @@ import pytest
 import numpy as np
 import torch
 
-from mer.models.chroma_bilstm import ChromaBiLSTM, transposed
+from mer.models.chroma_bilstm import ChromaBiLSTM
 from mer.models.sssl import soft_cross_entropy
 
 
@@ -88,26 +88,3 @@ def test_frame_pool_averages_runs_of_frames():
     assert not torch.allclose(pooled(chroma, constant), plain(chroma, constant), atol=1e-4)
     with pytest.raises(ValueError, match="frame_pool"):
         ChromaBiLSTM(frame_pool=0)
-
-
-def test_transposed_rotates_each_song_by_its_own_shift():
-    chroma = torch.rand(3, 5, 12)
-    out = transposed(chroma, torch.tensor([0, 1, 11]))
-    for b, shift in enumerate((0, 1, 11)):
-        assert torch.equal(out[b], torch.roll(chroma[b], shift, dims=-1))  # bin k moves to k + shift mod 12
-
-
-def test_transpose_rotates_training_songs_only():
-    torch.manual_seed(0)
-    net = ChromaBiLSTM(hidden=4, fc=(8,), transpose=True)
-    plain = ChromaBiLSTM(hidden=4, fc=(8,))
-    plain.load_state_dict(net.state_dict())
-    chroma, constant = torch.rand(16, 6, 12), torch.rand(16, 4)
-    torch.manual_seed(3)
-    trained = net.train()(chroma, constant)
-    torch.manual_seed(3)
-    shifts = torch.randint(0, 12, (16,))  # the draw the forward pass made
-    assert len(set(shifts.tolist())) > 4
-    assert torch.allclose(trained, plain.train()(transposed(chroma, shifts), constant), atol=1e-6)
-    assert not torch.allclose(trained, plain(chroma, constant), atol=1e-4)
-    assert torch.allclose(net.eval()(chroma, constant), plain.eval()(chroma, constant))  # evaluation: the chroma as it is
