@@ -51,3 +51,26 @@ def test_tiny_cross_validation_learns_from_the_constant_features():
     assert set(rows["dimension"]) == {"joy_sad", "excited_calm", "valence", "arousal"}
     assert rows["accuracy"].min() >= 0.8
     assert len(predictions[predictions["dimension"] == "valence"]) == n // 2  # fold 0's test songs
+
+
+def test_train_pair_builds_the_net_of_the_config(monkeypatch):
+    """The preset's frame_pool reaches the net that trains (the cpu preset pools 16 frames)."""
+    import mer.training.fit
+    from mer.chroma_hpss import train_pair
+    from mer.training.fit import FitResult
+
+    seen = {}
+
+    def spy(module, data, **_):
+        seen["net"] = module.net
+        return FitResult(pd.DataFrame(), 0, 0.0, 0)
+
+    monkeypatch.setattr(mer.training.fit, "fit", spy)
+    n = 8
+    songs = pd.DataFrame({"song": [f"s{i}" for i in range(n)], "valence": [0, 1] * 4, "arousal": [0, 1] * 4, "quadrant": "Q1", "fold": 0})
+    data = ChromaData(songs, np.zeros((n, 8, 12), np.float32), np.zeros((n, 4), np.float32))
+    cfg = {"hidden": 4, "fc": [8], "dropout": 0.0, "optimizer": "adam", "lr": 1e-3, "batch_size": 4, "max_epochs": 1, "patience": 1}
+    soft = np.tile([0.5, 0.5], (n, 1)).astype(np.float32)
+    for pool in (16, 1):
+        train_pair(data, soft, songs["valence"].to_numpy(), np.arange(6), np.arange(6, 8), {**cfg, "frame_pool": pool}, 0)
+        assert seen["net"].frame_pool == pool and seen["net"].lstm.hidden_size == 4
