@@ -77,7 +77,7 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
             "pool": [1, 4],  # average over time, keep 4 frequency bands
             "fc": [],
             "dropout": 0.3,
-            "input_pool": 2,  # average 2×2 first: half the frames and mel bands
+            "input_pool": [4, 2],  # (time, mel): 4 × 2 averaging first, as cpu (measured there: no loss, ~3× cheaper than 2 × 2)
             "batch_norm": False,
             "lr": 1e-3,
             "batch_size": 64,
@@ -90,7 +90,7 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
         },
         "chroma_bilstm": {
             "hidden": 32, "fc": [32, 32], "dropout": 0.0, "optimizer": "adam", "lr": 3e-3, "batch_size": 16, "max_epochs": 30, "patience": 8,
-            "weight_decay": 0.0, "frame_pool": 1,
+            "weight_decay": 0.0, "frame_pool": 16,  # as cpu: runs of 16 chroma frames (no loss on 4Q, 4× faster)
         },
         "tagger": {**TAGGER_QUICK, "lr": 3e-3, "batch_size": 64, "max_epochs": 4, "patience": 2, "weight_decay": 0.0},
     },
@@ -110,7 +110,7 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
             "pool": [1, 4],
             "fc": [],
             "dropout": 0.3,
-            "input_pool": [4, 2],  # (time, mel): 4 × 2 averaging, ~3× cheaper per step than quick's 2 × 2, no loss measured
+            "input_pool": [4, 2],  # (time, mel): 4 × 2 averaging, ~3× cheaper per step than 2 × 2, no loss measured
             "batch_norm": False,
             "lr": 1e-3,
             "batch_size": 64,
