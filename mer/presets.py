@@ -52,6 +52,7 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
             "temperature": 0.5,
             "alpha": 4.0,
             "lambda_kl": 1.0,
+            "self_lr_factor": 1.0,
         },
         "chroma_bilstm": {  # seed 002 §IV: BiLSTM 512, two dense layers of 256, "gradient descent optimizer"
             "hidden": 512,
@@ -87,6 +88,7 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
             "temperature": 0.5,
             "alpha": 4.0,
             "lambda_kl": 1.0,
+            "self_lr_factor": 1.0,
         },
         "chroma_bilstm": {
             "hidden": 32, "fc": [32, 32], "dropout": 0.0, "optimizer": "adam", "lr": 3e-3, "batch_size": 16, "max_epochs": 30, "patience": 8,
@@ -120,6 +122,7 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
             "temperature": 0.5,
             "alpha": 4.0,
             "lambda_kl": 1.0,
+            "self_lr_factor": 1.0,
         },
         "chroma_bilstm": {
             "hidden": 32, "fc": [32, 32], "dropout": 0.0, "optimizer": "adam", "lr": 3e-3, "batch_size": 16, "max_epochs": 30, "patience": 8,
