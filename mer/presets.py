@@ -113,7 +113,7 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
             "fc": [],
             "dropout": 0.3,
             "input_pool": [4, 2],  # (time, mel): 4 × 2 averaging, ~3× cheaper per step than quick's 2 × 2, no loss measured
-            "batch_norm": False,
+            "batch_norm": True,  # 10 folds: V 70.8 / A 87.0 / Q 65.2 vs 67.2 / 85.0 / 60.0 without (README); ~1.4× the step cost
             "lr": 1e-3,
             "batch_size": 64,
             "max_epochs": 8,  # for about quick's CPU time
