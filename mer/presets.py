@@ -52,6 +52,7 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
             "temperature": 0.5,
             "alpha": 4.0,
             "lambda_kl": 1.0,
+            "self_lr_factor": 1.0,
         },
         "chroma_bilstm": {  # seed 002 §IV: BiLSTM 512, two dense layers of 256, "gradient descent optimizer"
             "hidden": 512,
@@ -87,6 +88,7 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
             "temperature": 0.5,
             "alpha": 4.0,
             "lambda_kl": 1.0,
+            "self_lr_factor": 1.0,
         },
         "chroma_bilstm": {
             "hidden": 32, "fc": [32, 32], "dropout": 0.0, "optimizer": "adam", "lr": 3e-3, "batch_size": 16, "max_epochs": 30, "patience": 8,
@@ -113,7 +115,7 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
             "fc": [],
             "dropout": 0.3,
             "input_pool": [4, 2],  # (time, mel): 4 × 2 averaging, ~3× cheaper per step than 2 × 2, no loss measured
-            "batch_norm": False,
+            "batch_norm": True,  # 10 folds: V 70.8 / A 87.0 / Q 65.2 vs 67.2 / 85.0 / 60.0 without (README); ~1.4× the step cost
             "lr": 1e-3,
             "batch_size": 64,
             "max_epochs": 8,  # for about quick's CPU time
@@ -122,6 +124,7 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
             "temperature": 0.5,
             "alpha": 4.0,
             "lambda_kl": 1.0,
+            "self_lr_factor": 1.0,
         },
         "chroma_bilstm": {  # 4Q-400, 10 folds × 3 seeds, frame_pool 1 → 16: A 75.0 → 76.9 (every seed), V 58.3 → 59.6 (noise), 4× faster
             "hidden": 32, "fc": [32, 32], "dropout": 0.0, "optimizer": "adam", "lr": 3e-3, "batch_size": 16, "max_epochs": 30, "patience": 8,

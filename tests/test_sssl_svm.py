@@ -9,7 +9,7 @@ from mer.sssl_svm import SSSLSegments, probabilities, svm_scores, train_segment_
 N_SONGS, PER_SONG, WIDTH, MELS = 24, 8, 16, 32
 CFG = {
     "convs": [4, "M", 8, "M"], "pool": [1, 4], "fc": [], "dropout": 0.2, "input_pool": 1, "batch_norm": False, "lr": 1e-2, "batch_size": 16,
-    "max_epochs": 6, "warmup_epochs": 2, "tau": 0.5, "temperature": 0.5, "alpha": 4.0, "lambda_kl": 1.0,
+    "max_epochs": 6, "warmup_epochs": 2, "tau": 0.5, "temperature": 0.5, "alpha": 4.0, "lambda_kl": 1.0, "self_lr_factor": 1.0,
 }
 
 
@@ -67,3 +67,21 @@ def test_each_target_gets_its_own_seed():
 
     seeds = [target_seed(2024 + 1000 * fold, t) for fold in range(10) for t in N_CLASSES]
     assert len(set(seeds)) == len(seeds)  # valence and arousal (both 7 letters) no longer share one
+
+
+def test_self_learning_epochs_train_at_lr_times_self_lr_factor(logmel, monkeypatch):
+    from mer.training.sssl import LitSSSL
+
+    seen = []
+    start = LitSSSL.on_train_epoch_start
+
+    def spy(self):
+        seen.append(self.trainer.optimizers[0].param_groups[0]["lr"])
+        start(self)
+
+    monkeypatch.setattr(LitSSSL, "on_train_epoch_start", spy)
+    seg = SSSLSegments.load(logmel)
+    train = np.flatnonzero(seg.index["fold"].to_numpy() != 0)
+    cfg = {**CFG, "max_epochs": 4, "warmup_epochs": 2, "self_lr_factor": 0.1}
+    train_segment_model(seg, "valence", train, cfg, seed=0)
+    assert seen == pytest.approx([1e-2, 1e-2, 1e-3, 1e-3])  # warm-up at lr, self-learning at lr × 0.1

@@ -70,6 +70,7 @@ class SSSLConfig:
     temperature: float = 0.5  # sharpening T
     alpha: float = 4.0  # mixup Beta(α, α)
     lambda_kl: float = 1.0  # R-Drop weight; 0 = "proposed*"
+    self_lr_factor: float = 1.0  # the learning rate of the self-learning epochs (after warm-up) is lr × this
 
 
 class LitSSSL(pl.LightningModule):
@@ -166,4 +167,11 @@ class LitSSSL(pl.LightningModule):
         return loss
 
     def configure_optimizers(self):
-        return torch.optim.Adam(self.parameters(), lr=self.cfg.lr)
+        """Adam at ``lr`` through the warm-up epochs, ``lr × self_lr_factor`` in the self-learning
+        epochs (seed 001 gives no schedule; a step of torch's ``LambdaLR`` at every epoch's end)."""
+        optimizer = torch.optim.Adam(self.parameters(), lr=self.cfg.lr)
+        if self.cfg.self_lr_factor == 1.0:
+            return optimizer
+        warmup, factor = self.cfg.warmup_epochs, self.cfg.self_lr_factor
+        schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda epoch: 1.0 if epoch < warmup else factor)
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": schedule, "interval": "epoch"}}
