@@ -4,7 +4,7 @@ This plays the part of the "SVM" rows of seed 000 Table 6 and seed 001 Tab. 3: a
 classical classifier on hand-made song features, the figure each deep method must
 beat. Per song and mel band it takes summary statistics of the song's log-mel
 frames — ``mean``, ``std`` and ``delta`` (mean absolute frame-to-frame change) —
-and an RBF SVM (sklearn ``StandardScaler`` + ``SVC``) decides the song, on the same
+and an RBF SVM (sklearn ``StandardScaler`` + ``SVC``, :func:`mer.models.aggregate.fit_svm`) decides the song, on the same
 folds and targets as every other method.
 
 The frames are the unpadded SSSL frames (``data/logmel/sssl.npy``): each song's
@@ -20,12 +20,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
-from sklearn.svm import SVC
-
 from mer.errors import ConfigError, DataError
 from mer.evaluate import scores
+from mer.models.aggregate import fit_svm
 
 STATISTICS = ("mean", "std", "delta")
 
@@ -46,12 +43,14 @@ def song_ranges(index: pd.DataFrame) -> pd.DataFrame:
 
 
 def frame_statistics(frames: np.ndarray, stats: Sequence[str]) -> np.ndarray:
-    """Statistics of one song's frames (frames × mels) per band, statistic-major: ``stat × mels`` values."""
+    """Statistics of one song's frames (frames × mels) per band, statistic-major: ``stat × mels`` values.
+
+    ``stats``: names from :data:`STATISTICS`, checked by the caller (:func:`song_statistics`)."""
     x = np.asarray(frames, dtype=np.float64)
     if len(x) < 2:
         raise DataError(f"a song needs at least 2 log-mel frames for its statistics (got {len(x)})")
     out = {"mean": lambda: x.mean(0), "std": lambda: x.std(0), "delta": lambda: np.abs(np.diff(x, axis=0)).mean(0)}
-    return np.concatenate([out[s]() for s in _check_stats(stats)])
+    return np.concatenate([out[s]() for s in stats])
 
 
 def song_statistics(frames: np.ndarray, index: pd.DataFrame, stats: Sequence[str] = STATISTICS) -> pd.DataFrame:
@@ -63,11 +62,6 @@ def song_statistics(frames: np.ndarray, index: pd.DataFrame, stats: Sequence[str
     return pd.DataFrame(rows, index=ranges.index, columns=[f"{s}_{b}" for s in stats for b in range(n_mels)])
 
 
-def fit_classifier(features: np.ndarray, labels: np.ndarray, C: float = 1.0, kernel: str = "rbf", seed: int = 0):
-    """StandardScaler + SVC (sklearn Pipeline) fitted on the training songs."""
-    return make_pipeline(StandardScaler(), SVC(C=C, kernel=kernel, random_state=seed)).fit(features, labels)
-
-
 def fold_scores(
     features: pd.DataFrame, labels: pd.Series, folds: pd.Series, fold: int, n_classes: int, cfg: dict[str, Any], seed: int
 ) -> tuple[dict[str, float], pd.DataFrame]:
@@ -77,7 +71,7 @@ def fold_scores(
     if not test.any() or test.all():
         raise DataError(f"fold {fold} must hold some but not all songs")
     y = labels.loc[features.index].to_numpy()
-    model = fit_classifier(features.to_numpy()[~test], y[~test], cfg["C"], cfg["kernel"], seed)
+    model = fit_svm(features[~test], y[~test], cfg["C"], cfg["kernel"], seed)  # the SSSL method's song-level SVM
     pred = model.predict(features.to_numpy()[test])
     actual = y[test]
     return scores(actual, pred, n_classes), pd.DataFrame({"song": features.index[test], "actual": actual, "predicted": pred})
