@@ -27,11 +27,13 @@ import tempfile
 import time
 from pathlib import Path
 
-SKIP = {".git", ".dvc", ".venv", "mlruns", "models", "dvc_plots", "__pycache__"}
+SKIP = {".git", ".dvc", ".venv", "mlruns", "models", "dvc_plots"}
 
 
 def copy_workspace(src: Path, dest: Path) -> Path:
-    shutil.copytree(src, dest, ignore=lambda d, names: [n for n in names if n in SKIP or n.endswith(".egg-info")])
+    """``src`` without its top-level ``SKIP`` folders (``data/models`` stays: later stages read it)."""
+    top = str(src)
+    shutil.copytree(src, dest, ignore=lambda d, names: [n for n in names if (d == top and n in SKIP) or n.endswith(".egg-info") or n == "__pycache__"])
     return dest
 
 
