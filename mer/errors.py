@@ -24,3 +24,7 @@ class AudioError(MerError):
         super().__init__(f"{reason}: {detail}")
         self.reason = reason
         self.detail = detail
+
+
+class WorkerError(MerError):
+    """A worker process of a parallel map died before returning its results."""

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import sys
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Callable, Iterable, Iterator, Sequence, TypeVar
 
 from tqdm import tqdm
 
 from mer import runtime
+from mer.errors import WorkerError
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -44,6 +47,9 @@ def pmap(
 
     ``fn`` must be a module-level function (it is pickled by reference). With one
     job everything runs in this process, which keeps debugging and tests simple.
+    A worker process that dies (a crash in a native library, the OOM killer)
+    raises :class:`~mer.errors.WorkerError` instead of leaving the map waiting
+    for its results (``concurrent.futures``' broken-pool detection).
     """
     jobs = n_jobs(jobs)
     total = total if total is not None else (len(items) if hasattr(items, "__len__") else None)
@@ -55,9 +61,16 @@ def pmap(
                 bar.update()
             return
         method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
-        with mp.get_context(method).Pool(jobs, initializer=_init_worker) as pool:
-            for result in pool.imap(fn, items, chunksize=chunksize):
-                yield result
-                bar.update()
+        with ProcessPoolExecutor(jobs, mp_context=mp.get_context(method), initializer=_init_worker) as pool:
+            try:
+                for result in pool.map(fn, items, chunksize=chunksize):
+                    yield result
+                    bar.update()
+            except BrokenProcessPool as err:
+                raise WorkerError(
+                    f"a {desc or 'worker'} process died before finishing its items ({err}); run with MER_JOBS=1 to see the "
+                    "failing item in this process. A crash inside librosa's numba code that repeats on every run can "
+                    "be a damaged numba cache: delete the librosa package's __pycache__/*.nbi and *.nbc files"
+                ) from err
     finally:
         bar.close()

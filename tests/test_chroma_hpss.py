@@ -74,3 +74,29 @@ def test_train_pair_builds_the_net_of_the_config(monkeypatch):
     for pool in (16, 1):
         train_pair(data, soft, songs["valence"].to_numpy(), np.arange(6), np.arange(6, 8), {**cfg, "frame_pool": pool}, 0)
         assert seen["net"].frame_pool == pool and seen["net"].lstm.hidden_size == 4
+
+
+def test_extract_runs_the_feature_code_here_before_the_workers_start(tmp_path, monkeypatch):
+    """librosa's numba gufuncs are compiled by this process first, not by several workers at once (numba#10128)."""
+    import os
+
+    from mer import chroma_features
+
+    (tmp_path / "clips").mkdir()
+    files = []
+    for i in range(3):
+        np.save(tmp_path / "clips" / f"{i:06d}.npy", to_pcm16(tone(3.0, SR, 440.0)))
+        files.append(f"clips/{i:06d}.npy")
+    log = tmp_path / "pids.txt"
+    real = chroma_features.song_features
+
+    def logged(clip, cfg):
+        with open(log, "a") as f:
+            f.write(f"{os.getpid()}\n")
+        return real(clip, cfg)
+
+    monkeypatch.setattr(chroma_features, "song_features", logged)
+    extract(tmp_path, files, FeatureConfig(SR, excerpt_dur=2.0), jobs=2)
+    pids = log.read_text().split()
+    assert pids[0] == str(os.getpid())  # the warm-up, here
+    assert len(pids) == 4 and str(os.getpid()) not in pids[1:]  # then one call per clip, in the workers
