@@ -8,10 +8,10 @@ import pandas as pd
 
 from mer import presets, tracking
 from mer.evaluate import class_names, write_results
+from mer.folds import fold_ids
 from mer.mel_svm import fold_scores, song_statistics
 from mer.sssl_svm import N_CLASSES, SSSLSegments, targets_for
 from mer.stage import run_stage
-from mer.folds import fold_ids
 
 
 def main(p, run):
