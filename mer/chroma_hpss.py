@@ -13,10 +13,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
+import torch
 
 from mer import tracking
 from mer.antonym import PAIRS, targets
@@ -58,11 +59,6 @@ def majority_side(soft: np.ndarray, hard: np.ndarray) -> np.ndarray:
 def train_pair(
     data: ChromaData, soft: np.ndarray, hard: np.ndarray, fit_pos: np.ndarray, val_pos: np.ndarray, cfg: dict[str, Any], seed: int, loggers=None
 ) -> tuple[LitSoftClassifier, FitResult]:
-    from mer.models.chroma_bilstm import ChromaBiLSTM
-    from mer.training.data import TensorDataModule
-    from mer.training.fit import fit, seed_everything
-    from mer.training.soft import LitSoftClassifier
-
     seed_everything(seed)
     net = ChromaBiLSTM(hidden=cfg["hidden"], fc=cfg["fc"], dropout=cfg["dropout"], frame_pool=cfg.get("frame_pool", 1))
     fitted = data.constant[fit_pos]
@@ -75,12 +71,6 @@ def train_pair(
 
 def predict(net: ChromaBiLSTM, data: ChromaData, positions: np.ndarray, batch_size: int = 64) -> np.ndarray:
     """P(high side) of the songs at ``positions``."""
-    import torch
-
-    from mer.training.data import storage_dtype
-    from mer.training.infer import batched
-    from mer.two_stage import device
-
     dev = device()
     net = net.to(dev).eval()
 

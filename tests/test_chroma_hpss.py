@@ -55,7 +55,7 @@ def test_tiny_cross_validation_learns_from_the_constant_features():
 
 def test_train_pair_builds_the_net_of_the_config(monkeypatch):
     """The preset's frame_pool reaches the net that trains (the cpu preset pools 16 frames)."""
-    import mer.training.fit
+    import mer.chroma_hpss
     from mer.chroma_hpss import train_pair
     from mer.training.fit import FitResult
 
@@ -65,7 +65,7 @@ def test_train_pair_builds_the_net_of_the_config(monkeypatch):
         seen["net"] = module.net
         return FitResult(pd.DataFrame(), 0, 0.0, 0)
 
-    monkeypatch.setattr(mer.training.fit, "fit", spy)
+    monkeypatch.setattr(mer.chroma_hpss, "fit", spy)
     n = 8
     songs = pd.DataFrame({"song": [f"s{i}" for i in range(n)], "valence": [0, 1] * 4, "arousal": [0, 1] * 4, "quadrant": "Q1", "fold": 0})
     data = ChromaData(songs, np.zeros((n, 8, 12), np.float32), np.zeros((n, 4), np.float32))
