@@ -26,6 +26,7 @@ metrics but cannot open artifacts until the store is moved back or re-created.
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import os
@@ -330,6 +331,7 @@ def lightning_loggers(run: Run, prefix: str = "") -> list:
     return [_epoch_logger_class()(run, prefix)]
 
 
+@functools.cache  # one class, defined on first use (not once per fold)
 def _epoch_logger_class() -> type:
     from pytorch_lightning.loggers import Logger  # lazy: importing Lightning takes seconds
 
