@@ -6,7 +6,11 @@ harmonic part and of its percussive part.
   harmonic mask is 1 where mh > mv and the percussive mask is its negation, so the
   two parts partition every bin (librosa's ``decompose.hpss`` with ``power=inf``
   gives that binary mask). K = 17, the filter length of FitzGerald (DAFx 2010), the
-  method seed 002 cites ([10]); it gives no length itself.
+  method seed 002 cites ([10]); it gives no length itself. The medians are
+  scipy's ``ndimage.median_filter`` with librosa's reflect mode, run one row
+  at a time: scipy's 1-D path is about 4× faster than the 2-D filter of shape
+  (1, K) that librosa runs, and its results are the same values
+  (:func:`harmonic_mask`).
 * energy (eq. 4): y(m, k) = |χ_part(m, k)|² summed over the bins of each STFT
   window, averaged over the windows (the mean, so excerpts of any length compare),
   scaled by Parseval, 2 / (n_fft · Σ w²), so that it is the part's mean power in the
@@ -25,6 +29,7 @@ from __future__ import annotations
 
 import librosa
 import numpy as np
+from scipy.ndimage import median_filter
 
 from mer.audio.chroma import stft_sizes
 
@@ -32,10 +37,27 @@ CONSTANT_NAMES = ("harmonic_energy", "percussive_energy", "harmonic_tempo", "per
 KERNEL = 17  # FitzGerald 2010's median filter length
 
 
+def median_along(S: np.ndarray, size: int, axis: int) -> np.ndarray:
+    """The median of the ``size`` values around each entry of the 2-D ``S`` along ``axis`` (reflect at the edges)."""
+    rows = np.ascontiguousarray(np.moveaxis(S, axis, -1))
+    medians = np.empty_like(rows)
+    for i, row in enumerate(rows):
+        medians[i] = median_filter(row, size=size, mode="reflect")
+    out = np.empty_like(S)  # S's memory layout, as librosa keeps it: the sums over the masked STFT then add up in the same order
+    out[:] = np.moveaxis(medians, -1, axis)
+    return out
+
+
+def harmonic_mask(S: np.ndarray, kernel_size: int = KERNEL) -> np.ndarray:
+    """True where the median along time exceeds the median along frequency: the harmonic
+    mask of ``librosa.decompose.hpss(S, kernel_size=kernel_size, power=np.inf, mask=True)``."""
+    return median_along(S, kernel_size, axis=-1) > median_along(S, kernel_size, axis=-2)
+
+
 def separate(y: np.ndarray, n_fft: int, hop_length: int, kernel_size: int = KERNEL) -> tuple[np.ndarray, np.ndarray]:
     """Complex STFTs ``(harmonic, percussive)`` of ``y`` under the binary median-filter mask."""
     stft = librosa.stft(np.asarray(y, dtype=np.float32), n_fft=n_fft, hop_length=hop_length)
-    harmonic, _ = librosa.decompose.hpss(np.abs(stft), kernel_size=kernel_size, power=np.inf, mask=True)
+    harmonic = harmonic_mask(np.abs(stft), kernel_size)
     return stft * harmonic, stft * ~harmonic
 
 

@@ -2,7 +2,7 @@ import librosa
 import numpy as np
 import pytest
 
-from mer.audio.hpss import CONSTANT_NAMES, constant_features, separate
+from mer.audio.hpss import CONSTANT_NAMES, constant_features, energy, harmonic_mask, separate, tempo
 
 SR = 22050
 DURATION = 10.0
@@ -60,3 +60,25 @@ def test_binary_masks_partition_the_spectrogram():
 def test_silence_is_finite():
     f = constant_features(np.zeros(SR * 3, np.float32), SR)
     assert np.all(np.isfinite(f)) and f[0] == 0 and f[1] == 0
+
+
+@pytest.mark.parametrize("kernel_size", [17, 31])
+def test_harmonic_mask_is_librosas(kernel_size):
+    # the row-by-row medians give librosa's binary mask bin for bin, on a spectrogram with
+    # both parts, edges (reflect) included
+    S = np.abs(librosa.stft(tone() + clicks(120) + 0.01 * clicks(77, seed=1), n_fft=2048, hop_length=512))
+    expected, _ = librosa.decompose.hpss(S, kernel_size=kernel_size, power=np.inf, mask=True)
+    assert np.array_equal(harmonic_mask(S, kernel_size), expected)
+
+
+def test_features_are_those_of_librosas_separation():
+    # the same float32 sums as with librosa's mask, to the last bit (memory layout included),
+    # so the features, and the stages after them, do not change
+    y = tone() + clicks(120) + 0.05 * clicks(93, seed=2)
+    stft = librosa.stft(y, n_fft=2048, hop_length=512)
+    mask, _ = librosa.decompose.hpss(np.abs(stft), kernel_size=17, power=np.inf, mask=True)
+    harmonic, percussive = separate(y, 2048, 512)
+    assert np.array_equal(harmonic, stft * mask) and np.array_equal(percussive, stft * ~mask)
+    for ours, theirs in ((harmonic, stft * mask), (percussive, stft * ~mask)):
+        assert energy(ours, 2048) == energy(theirs, 2048)
+        assert tempo(ours, SR, 512) == tempo(theirs, SR, 512)
