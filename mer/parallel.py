@@ -26,12 +26,8 @@ def _init_worker() -> None:
     # one BLAS/OpenMP/torch thread per worker process: the processes are the parallelism
     import os
 
-    from threadpoolctl import threadpool_limits
-
-    os.environ.update({key: "1" for key in runtime.THREAD_ENV})  # libraries the worker loads later, its children
-    threadpool_limits(1)
-    if "torch" in sys.modules:
-        sys.modules["torch"].set_num_threads(1)
+    os.environ["MER_JOBS"] = "1"  # also for the libraries the worker loads later, and its children
+    runtime.configure()
 
 
 def pmap(

@@ -37,3 +37,30 @@ def test_a_worker_that_dies_raises_instead_of_waiting_forever():
     worker.join(timeout=120)
     assert not worker.is_alive(), "pmap still waiting for a worker that died"
     assert len(outcome) == 1 and isinstance(outcome[0], WorkerError) and "died" in str(outcome[0])
+
+
+def threads_here(_: int) -> tuple[str, str, int]:
+    import torch
+
+    return os.environ.get("MER_JOBS", ""), os.environ.get("OMP_NUM_THREADS", ""), torch.get_num_threads()
+
+
+def test_each_worker_runs_one_thread_whatever_the_parent_has():
+    import torch
+
+    from mer import runtime
+
+    keys = ("MER_JOBS", *runtime.THREAD_ENV, *runtime.WAIT_ENV)
+    saved = {key: os.environ.get(key) for key in keys}
+    os.environ["MER_JOBS"] = "2"
+    runtime.configure()  # the parent: 2 threads
+    try:
+        assert torch.get_num_threads() == 2
+        assert list(pmap(threads_here, range(2), jobs=2, chunksize=1)) == [("1", "1", 1)] * 2
+    finally:  # this test process's own sizing back
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        runtime.configure()
