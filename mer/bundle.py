@@ -3,7 +3,8 @@
 A bundle is a folder ``models/<method>/`` holding ``bundle.json`` (format
 version, method, label thresholds, the preprocessing of training, model
 settings, the dataset and git revision it came from) and ``weights.pt`` (torch
-state dicts; for SSSL also the song-level SVMs, pickled). ``mer predict`` reads
+state dicts) and, where an SVM decides the song (SSSL, the openSMILE baseline, the
+fusion), ``svm.pkl`` (the song-level SVMs, pickled). ``mer predict`` reads
 only this folder: never params.yaml, never the training data.
 """
 
@@ -21,7 +22,9 @@ from mer.io import atomic_dir, write_json
 
 FORMAT = "mer-bundle"
 VERSION = 1
-METHODS = ("two_stage", "sssl")
+METHODS = ("fusion", "smile_svm", "sssl", "two_stage")
+DEFAULT_METHOD = "fusion"  # the best on real music in the README's results (4Q, 10 folds)
+WITH_SVMS = ("sssl", "smile_svm", "fusion")  # bundles whose song decision is an SVM (svm.pkl)
 MAKER = "the `export` stage: run `dvc repro export` in the project (after `dvc repro`, it is already there)"
 
 
@@ -85,7 +88,7 @@ def locate(model: str | Path, method: str | None) -> Path:
     model = Path(model)
     if (model / "bundle.json").exists():
         return model
-    method = method or "two_stage"
+    method = method or DEFAULT_METHOD
     if (model / method / "bundle.json").exists():
         return model / method
     where = model / method if model.is_dir() else model
@@ -111,7 +114,7 @@ def load(model: str | Path, method: str | None = None) -> Bundle:
         weights = torch.load(path / "weights.pt", map_location="cpu", weights_only=True)
     except Exception as exc:  # noqa: BLE001 - any loading failure means an unusable bundle
         raise BundleError(f"{path / 'weights.pt'} cannot be loaded ({first_line(exc)}); re-create it with {MAKER}") from None
-    if meta["method"] == "sssl":
+    if meta["method"] in WITH_SVMS:
         try:
             with open(path / "svm.pkl", "rb") as f:
                 weights["svm"] = pickle.load(f)

@@ -1,6 +1,6 @@
 """The ``mer`` command line.
 
-``mer predict PATH... [--model DIR] [--method two_stage|sssl] [--format table|json|csv] [--plot FILE.png]``
+``mer predict PATH... [--model DIR] [--method fusion|smile_svm|sssl|two_stage] [--format table|json|csv] [--plot FILE.png]``
 ``mer compare [--from mlflow|dvc] [--metric accuracy] [--method sssl] [--format md|csv]``
 """
 
@@ -17,7 +17,7 @@ runtime.configure()  # thread pools sized before numpy/torch load (MER_JOBS)
 
 import pandas as pd  # noqa: E402
 
-from mer.bundle import METHODS  # noqa: E402
+from mer.bundle import DEFAULT_METHOD, METHODS  # noqa: E402
 
 EXIT_FAILED_FILES = 1
 EXIT_USAGE = 2
@@ -39,7 +39,11 @@ def build_parser() -> argparse.ArgumentParser:
     ))
     p.add_argument("paths", nargs="+", metavar="PATH", help="audio files or folders (walked recursively)")
     p.add_argument("--model", type=Path, default=None, help="a bundle folder or the folder holding one per method (default: models/ of this project)")
-    p.add_argument("--method", choices=METHODS, default=None, help="two_stage (default) or sssl")
+    p.add_argument("--method", choices=METHODS, default=None, help=(
+        f"default {DEFAULT_METHOD}: openSMILE functionals + SSSL segment statistics → one SVM, the best on real music "
+        "in the README's results (4Q, 10 folds); smile_svm: the classical baseline (openSMILE functionals → SVM); "
+        "sssl: SSSL + SVM (seed 001); two_stage: autoencoder + BiLSTM (seed 000)"
+    ))
     p.add_argument("--format", choices=("table", "json", "csv"), default="table", help="output on stdout (default: table)")
     p.add_argument("--plot", type=Path, default=None, metavar="FILE.png", help="write an emotion timeline per song (seed 001 Fig. 2)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
@@ -70,8 +74,11 @@ def format_table(pred) -> str:
         f"  valence {s['valence']['label']:<4}  P(high) {s['valence']['p_high']:.3f}   "
         f"arousal {s['arousal']['label']:<4}  P(high) {s['arousal']['p_high']:.3f}   "
         f"quadrant {q['label']}  (" + ", ".join(f"{k} {v:.2f}" for k, v in q["probabilities"].items()) + ")",
-        "  segments:",
     ]
+    if pred.segments.empty:
+        lines.append("  segments: none (this method describes the whole excerpt at once)")
+        return "\n".join(lines)
+    lines.append("  segments:")
     seg = pred.segments.rename(columns={"valence": "P(V high)", "arousal": "P(A high)"})
     body = seg.to_string(index=False, float_format=lambda x: f"{x:.3f}")
     lines += ["    " + line for line in body.splitlines()]
@@ -122,6 +129,16 @@ def plot_timelines(preds: list, out: Path) -> None:
     tmp.replace(out)
 
 
+def synthetic_note(meta: dict) -> str | None:
+    """One line for a bundle trained on the embedded synthetic set: its answers are not real-music answers."""
+    if meta.get("dataset") != "synth":
+        return None
+    return (
+        f"note: this {meta.get('method')} model was trained on the embedded synthetic set (a check of the pipeline, not a model "
+        "of real music); train bundles on real music with e.g. `dvc exp run -S dataset=4q -S data.root=PATH -S preset=cpu`"
+    )
+
+
 def predict_command(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
@@ -134,6 +151,9 @@ def predict_command(args: argparse.Namespace) -> int:
     except MerError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    note = synthetic_note(model.bundle.meta)
+    if note:
+        print(note, file=sys.stderr)
     files = list(audio_files(args.paths))
     if not files:
         print("error: no audio files found in " + ", ".join(args.paths), file=sys.stderr)
@@ -156,8 +176,8 @@ def predict_command(args: argparse.Namespace) -> int:
         sys.stdout.write("\n")
     elif args.format == "csv" and preds:
         pd.concat([csv_rows(p) for p in preds], ignore_index=True).to_csv(sys.stdout, index=False, float_format="%.4f")
-    if args.plot and preds:
-        plot_timelines(preds, args.plot)
+    if args.plot and any(not p.segments.empty for p in preds):
+        plot_timelines([p for p in preds if not p.segments.empty], args.plot)
         print(f"timeline plot: {args.plot}", file=sys.stderr)
     if failed:
         print(f"{failed} of {len(files)} files failed", file=sys.stderr)

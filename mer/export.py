@@ -69,11 +69,13 @@ def train_two_stage(
 
 def train_sssl(
     seg: SSSLSegments, targets: list[str], cfg: dict[str, Any], svm: dict[str, Any], seed: int, loggers: Loggers = None
-) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any], dict[str, Any]]:
-    """``(weights, SVMs, model settings, training report)`` of the SSSL segment models + SVMs on every song."""
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any], dict[str, Any], dict[str, pd.DataFrame]]:
+    """``(weights, SVMs, model settings, training report, song features per target)`` of the SSSL
+    segment models + SVMs on every song; the song features (by ``svm.train_features``) are what
+    the SVMs were fitted on, for a fusion to reuse."""
     rows = np.arange(len(seg.index))
     songs = seg.index["song"].to_numpy()
-    weights, svms, report = {}, {}, {}
+    weights, svms, report, song_feats = {}, {}, {}, {}
     for target in targets:
         seed_t = target_seed(seed, target)
         module, result = train_segment_model(seg, target, rows, cfg, seed_t, None, _loggers(loggers, target))
@@ -82,6 +84,7 @@ def train_sssl(
         else:
             probs = probabilities(module.net, seg)
         features = song_features(probs, songs, svm["theta"])
+        song_feats[target] = features
         labels = pd.Series(seg.labels(target), index=songs).groupby(level=0).first().loc[features.index].to_numpy()
         model = fit_svm(features, labels, svm["C"], svm["kernel"], seed, probability=True)
         weights[target] = module.net.cpu().state_dict()
@@ -95,7 +98,22 @@ def train_sssl(
         }
     keys = ("convs", "pool", "fc", "dropout", "input_pool", "batch_norm")
     model = {**{k: cfg[k] for k in keys}, "targets": {t: N_CLASSES[t] for t in targets}, "theta": svm["theta"]}
-    return weights, svms, model, report
+    return weights, svms, model, report, song_feats
+
+
+def train_song_svms(
+    features: pd.DataFrame, labels: dict[str, pd.Series], svm: dict[str, Any], seed: int, column_weights: dict[str, np.ndarray] | None = None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``(SVMs, training report)``: one calibrated song-level SVM per target on every song's
+    ``features`` (the classical baseline, a fusion), deciding as in cross-validation."""
+    svms, report = {}, {}
+    for target, y in labels.items():
+        y = y.loc[features.index].to_numpy()
+        weights = None if column_weights is None else column_weights[target]
+        model = fit_svm(features, y, svm["C"], svm["kernel"], seed, probability=True, column_weights=weights)
+        svms[target] = model
+        report[target] = {"songs": len(features), "svm_train_accuracy": round(float((model.predict(features.to_numpy()) == y).mean()), 6)}
+    return svms, report
 
 
 def preprocessing(pad, mel, sssl_hop: float, sssl_max_dur: float | None = None) -> dict[str, Any]:

@@ -1,11 +1,11 @@
 """Floor baseline: song-level statistics of the log-mel frames → standardised SVM.
 
-This plays the part of the "SVM" rows of seed 000 Table 6 and seed 001 Tab. 3: a
-classical classifier on hand-made song features, the figure each deep method must
-beat. Per song and mel band it takes summary statistics of the song's log-mel
+A floor beneath the classical baseline (:mod:`mer.smile`, openSMILE functionals →
+SVM): plain statistics of the same spectrogram the deep methods read, decided by the
+same song-level SVM. Per song and mel band it takes summary statistics of the song's log-mel
 frames — ``mean``, ``std`` and ``delta`` (mean absolute frame-to-frame change) —
-and an RBF SVM (sklearn ``StandardScaler`` + ``SVC``, :func:`mer.models.aggregate.fit_svm`) decides the song, on the same
-folds and targets as every other method.
+and an RBF SVM (:mod:`mer.song_svm`) decides the song, on the same folds and targets
+as every other method.
 
 The frames are the unpadded SSSL frames (``data/logmel/sssl.npy``): each song's
 frames from the first frame of its first SSSL window to the last frame of its
@@ -16,13 +16,10 @@ loop short clips to 30 s, which would count the looped part twice.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 import pandas as pd
 from mer.errors import ConfigError, DataError
-from mer.evaluate import scores
-from mer.models.aggregate import fit_svm
 
 STATISTICS = ("mean", "std", "delta")
 
@@ -60,18 +57,3 @@ def song_statistics(frames: np.ndarray, index: pd.DataFrame, stats: Sequence[str
     rows = [frame_statistics(frames[first:end], stats) for first, end in zip(ranges["first"], ranges["end"])]
     n_mels = frames.shape[1]
     return pd.DataFrame(rows, index=ranges.index, columns=[f"{s}_{b}" for s in stats for b in range(n_mels)])
-
-
-def fold_scores(
-    features: pd.DataFrame, labels: pd.Series, folds: pd.Series, fold: int, n_classes: int, cfg: dict[str, Any], seed: int
-) -> tuple[dict[str, float], pd.DataFrame]:
-    """Train on the songs outside ``fold``, score the songs in it (:func:`mer.evaluate.scores`:
-    accuracy, binary F1 for 2 classes, macro- and micro-F1), and the predictions."""
-    test = (folds.loc[features.index] == fold).to_numpy()
-    if not test.any() or test.all():
-        raise DataError(f"fold {fold} must hold some but not all songs")
-    y = labels.loc[features.index].to_numpy()
-    model = fit_svm(features[~test], y[~test], cfg["C"], cfg["kernel"], seed)  # the SSSL method's song-level SVM
-    pred = model.predict(features.to_numpy()[test])
-    actual = y[test]
-    return scores(actual, pred, n_classes), pd.DataFrame({"song": features.index[test], "actual": actual, "predicted": pred})

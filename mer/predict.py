@@ -191,43 +191,136 @@ class SSSLPredictor(Predictor):
                 f"pads nothing, and its training excluded such clips",
             )
 
-    def _predict(self, path: Path, clip: np.ndarray, duration: float, warnings: list[str]) -> Prediction:
+    def _segments(self, clip: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+        """``(start samples, SSSL log-mel frames, {target: segment probabilities})`` of a clip."""
         # frames of the whole clip, segments starting in its first max_dur seconds: as the logmel and segment stages
         frames = self._logmel(clip, self.mel.sssl_n_fft, self.mel.sssl_hop_length)
         starts = overlapping(sssl_samples(len(clip), self.max_dur, self.mel.sample_rate), self.seg_len, self.hop)
         first, width = lm.sssl_windows(starts, self.seg_len, len(frames), self.mel.sssl_hop_length)
         windows = torch.from_numpy(frames[first[:, None] + np.arange(width)[None, :]])
+        probs = {
+            target: torch.cat([torch.softmax(net(windows[i : i + 128]), -1) for i in range(0, len(windows), 128)]).numpy()
+            for target, net in self.nets.items()
+        }
+        return starts, frames[first[0] : first[-1] + width], probs
+
+    def _song_features(self, target: str, probs: np.ndarray, clip: np.ndarray, frames: np.ndarray) -> np.ndarray:
+        return song_features(probs, np.zeros(len(probs)), self.theta).to_numpy()
+
+    def _predict(self, path: Path, clip: np.ndarray, duration: float, warnings: list[str]) -> Prediction:
+        starts, frames, probs = self._segments(clip)
         start_s = starts / self.mel.sample_rate
         table = pd.DataFrame({"start_s": start_s.round(3), "end_s": (start_s + self.mel.segment_dur).round(3)})
-        result: dict[str, dict[str, Any]] = {}
-        for target, net in self.nets.items():
-            probs = torch.cat([torch.softmax(net(windows[i : i + 128]), -1) for i in range(0, len(windows), 128)]).numpy()
-            features = song_features(probs, np.zeros(len(probs)), self.theta).to_numpy()
-            svm = self.svms[target]
-            proba = dict(zip(svm.classes_.tolist(), svm.predict_proba(features)[0]))
-            song_probs = np.array([proba.get(c, 0.0) for c in range(probs.shape[1])])
-            label = int(svm.predict(features)[0])  # the SVM's decision: the rule cross-validation scored
-            if song_probs[label] < song_probs.max():
-                warnings.append(f"{path.name}: {target}: the calibrated probabilities favour another class than the SVM's decision")
+        for target, p in probs.items():
             if target == "quadrant":
-                table[list(QUADRANTS)] = probs.round(4)
-                result["quadrant"] = {"label": QUADRANTS[label], "probabilities": dict(zip(QUADRANTS, song_probs.round(4).tolist())), "source": "4-class model"}
+                table[list(QUADRANTS)] = p.round(4)
             else:
-                table[target] = probs[:, 1].round(4)
-                result[target] = {"label": ("low", "high")[label], "p_high": round(float(song_probs[1]), 4)}
-        if "quadrant" not in result:
+                table[target] = p[:, 1].round(4)
+        if "quadrant" not in probs:
             table[list(QUADRANTS)] = quadrant_from_va(table["valence"], table["arousal"]).round(4)
-            va = (int(result["valence"]["label"] == "high"), int(result["arousal"]["label"] == "high"))
-            q = quadrant_from_va(result["valence"]["p_high"], result["arousal"]["p_high"])
-            result["quadrant"] = {"label": VA_QUADRANT[va], "probabilities": dict(zip(QUADRANTS, q.round(4).tolist())), "source": "valence x arousal"}
         table["looped"] = table["end_s"] > duration + 1e-6
-        order = ["valence", "arousal", "quadrant"]
-        return Prediction(str(path), "sssl", round(duration, 3), {k: result[k] for k in order}, table, warnings)
+        features = {t: self._song_features(t, p, clip, frames) for t, p in probs.items()}
+        return Prediction(str(path), self.method, round(duration, 3), svm_decisions(self.svms, features, path, warnings), table, warnings)
+
+
+def svm_decisions(svms: dict[str, Any], features: dict[str, np.ndarray], path: Path, warnings: list[str]) -> dict[str, dict[str, Any]]:
+    """The song's valence, arousal and quadrant from one song-level SVM per target (its decision,
+    as cross-validated; its calibrated probabilities beside it). Without a quadrant SVM, the quadrant
+    of the binary decisions."""
+    result: dict[str, dict[str, Any]] = {}
+    for target, svm in svms.items():
+        x = np.asarray(features[target], dtype=np.float64).reshape(1, -1)
+        proba = dict(zip(svm.classes_.tolist(), svm.predict_proba(x)[0]))
+        song_probs = np.array([proba.get(c, 0.0) for c in range(4 if target == "quadrant" else 2)])
+        label = int(svm.predict(x)[0])  # the SVM's decision: the rule cross-validation scored
+        if song_probs[label] < song_probs.max():
+            warnings.append(f"{path.name}: {target}: the calibrated probabilities favour another class than the SVM's decision")
+        if target == "quadrant":
+            result["quadrant"] = {"label": QUADRANTS[label], "probabilities": dict(zip(QUADRANTS, song_probs.round(4).tolist())), "source": "4-class model"}
+        else:
+            result[target] = {"label": ("low", "high")[label], "p_high": round(float(song_probs[1]), 4)}
+    if "quadrant" not in result:
+        va = (int(result["valence"]["label"] == "high"), int(result["arousal"]["label"] == "high"))
+        q = quadrant_from_va(result["valence"]["p_high"], result["arousal"]["p_high"])
+        result["quadrant"] = {"label": VA_QUADRANT[va], "probabilities": dict(zip(QUADRANTS, q.round(4).tolist())), "source": "valence x arousal"}
+    return {k: result[k] for k in ("valence", "arousal", "quadrant")}
+
+
+def smile_vector(cfg, path: Path, clip: np.ndarray) -> np.ndarray:
+    """The clip's openSMILE functionals as the ``smile`` stage computes them (float32, as it stores them)."""
+    from mer.smile import excerpt, functionals
+
+    return functionals(excerpt(clip, cfg), cfg, path.name).astype(np.float32)
+
+
+class SmileSVMPredictor(Predictor):
+    """The classical baseline: openSMILE functionals of the clip's first ``sssl_max_dur`` seconds → SVM per target.
+    No segment timeline: the features describe the whole excerpt."""
+
+    def __init__(self, bundle: Bundle):
+        super().__init__(bundle)
+        from mer.smile import SmileConfig
+
+        max_dur = bundle.meta["preprocessing"].get("sssl_max_dur")
+        self.smile = SmileConfig(bundle.meta["model"]["feature_set"], self.mel.sample_rate, None if max_dur is None else float(max_dur), self.pad.silence_db)
+        self.svms = bundle.weights["svm"]
+
+    def _check_length(self, path: Path, clip: np.ndarray, duration: float, warnings: list[str]) -> None:
+        pass  # functionals() refuses audio too short to describe
+
+    def _predict(self, path: Path, clip: np.ndarray, duration: float, warnings: list[str]) -> Prediction:
+        x = smile_vector(self.smile, path, clip)
+        song = svm_decisions(self.svms, {t: x for t in self.svms}, path, warnings)
+        table = pd.DataFrame(columns=["start_s", "end_s", "valence", "arousal", *QUADRANTS, "looped"])
+        return Prediction(str(path), self.method, round(duration, 3), song, table, warnings)
+
+
+class FusionPredictor(SSSLPredictor):
+    """One SVM per target over the concatenated song features of the bundle's sources
+    (:mod:`mer.fusion`); the segment timeline is the SSSL segment classifiers'."""
+
+    def __init__(self, bundle: Bundle):
+        model = bundle.meta["model"]
+        if "sssl" not in model["sources"]:
+            raise BundleError(f"{bundle.path}: a fusion without the sssl source has no segment models to predict with")
+        view = Bundle(bundle.path, {**bundle.meta, "model": model["sssl"]}, bundle.weights)
+        super().__init__(view)
+        self.bundle = bundle
+        self.sources, self.columns = model["sources"], model["columns"]
+        if "smile" in self.sources:
+            from mer.smile import SmileConfig
+
+            self.smile = SmileConfig(model["feature_set"], self.mel.sample_rate, self.max_dur, self.pad.silence_db)
+        self.mel_stats = model.get("mel_stats")
+        self._cache: dict[str, np.ndarray] = {}
+
+    def _predict(self, path: Path, clip: np.ndarray, duration: float, warnings: list[str]) -> Prediction:
+        self._cache = {}
+        if "smile" in self.sources:
+            self._cache["smile"] = smile_vector(self.smile, path, clip)
+        return super()._predict(path, clip, duration, warnings)
+
+    def _song_features(self, target: str, probs: np.ndarray, clip: np.ndarray, frames: np.ndarray) -> np.ndarray:
+        parts = []
+        for source in self.sources:
+            if source == "sssl":
+                parts.append(song_features(probs, np.zeros(len(probs)), self.theta).to_numpy().ravel())
+            elif source == "smile":
+                parts.append(self._cache["smile"].astype(np.float64))
+            else:
+                from mer.mel_svm import frame_statistics
+
+                parts.append(frame_statistics(frames, self.mel_stats))
+        x = np.concatenate(parts)
+        if len(x) != len(self.columns[target]):
+            raise BundleError(f"{self.bundle.path}: {len(x)} features for the {target} SVM, which was trained on {len(self.columns[target])}")
+        return x
 
 
 def predictor(bundle: Bundle) -> Predictor:
     """The predictor of ``bundle``'s method; a bundle whose weights do not fit its settings is a :class:`BundleError`."""
     try:
-        return {"two_stage": TwoStagePredictor, "sssl": SSSLPredictor}[bundle.method](bundle)
+        kinds = {"two_stage": TwoStagePredictor, "sssl": SSSLPredictor, "smile_svm": SmileSVMPredictor, "fusion": FusionPredictor}
+        return kinds[bundle.method](bundle)
     except (KeyError, RuntimeError, TypeError) as exc:
         raise BundleError(f"{bundle.path} is incompatible with this mer ({first_line(exc)}); re-create it with `dvc repro export`") from None

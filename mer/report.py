@@ -19,7 +19,9 @@ from typing import Any
 
 # (method key, name in the table, metrics file)
 METHODS = [
+    ("smile_svm", "classical baseline: openSMILE functionals + SVM", "metrics/smile_svm.json"),
     ("mel_svm", "floor: log-mel statistics + SVM", "metrics/mel_svm.json"),
+    ("fusion", "fusion: one SVM over several methods' song features", "metrics/fusion.json"),
     ("two_stage", "two-stage: autoencoder + BiLSTM (seed 000)", "metrics/two_stage.json"),
     ("baseline", "CNN + BiLSTM baseline (seed 000 §4.4)", "metrics/baseline.json"),
     ("sssl", "SSSL + SVM (seed 001)", "metrics/sssl.json"),

@@ -1,17 +1,23 @@
-"""Stage `export`: final two-stage and SSSL models on every song → self-contained bundles in models/."""
+"""Stage `export`: final two-stage, SSSL, classical-baseline and fusion models on every song → self-contained bundles in models/."""
 
 import json
 import time
 from functools import partial
 from pathlib import Path
 
+import pandas as pd
+
 from mer import bundle, presets, tracking
-from mer.export import preprocessing, train_sssl, train_two_stage
+from mer.export import preprocessing, train_song_svms, train_sssl, train_two_stage
+from mer.fusion import block_sizes, check_sources, column_weights, concat
 from mer.data import registry
 from mer.frontend import mel_config, pad_config
-from mer.io import atomic_dir, write_json
+from mer.io import atomic_dir, read_csv, write_json
+from mer.mel_svm import song_statistics
+from mer.smile import load_features
+from mer.song_svm import song_labels
 from mer.project import repo_root
-from mer.sssl_svm import SSSLSegments, targets_for
+from mer.sssl_svm import N_CLASSES, SSSLSegments, targets_for
 from mer.stage import run_stage
 from mer.training.modules import MaskConfig
 from mer.two_stage import Segments
@@ -33,12 +39,14 @@ def main(p, run):
         "preprocessing": preprocessing(pad_config(p), mel_config(p), p.segment.sssl_hop, registry.sssl_max_dur(p)),
     }
     report, seconds = {}, {}
-    with atomic_dir(OUT) as tmp:  # both bundles appear together, or neither
+    with atomic_dir(OUT) as tmp:  # the bundles appear together, or none
         report["two_stage"], seconds["two_stage"] = export_two_stage(p, run, common, tmp / "two_stage")
-        report["sssl"], seconds["sssl"] = export_sssl(p, run, common, labels, tmp / "sssl")
+        (report["sssl"], sssl_parts), seconds["sssl"] = export_sssl(p, run, common, labels, tmp / "sssl")
+        report["smile_svm"], seconds["smile_svm"] = export_smile_svm(p, run, common, labels, tmp / "smile_svm")
+        report["fusion"], seconds["fusion"] = export_fusion(p, run, common, labels, sssl_parts, tmp / "fusion")
     write_json("metrics/export.json", report)
     run.log_metrics({**report, "time": {f"{k}_s": v for k, v in seconds.items()}})
-    print(f"[export] bundles in {OUT}/: two_stage ({seconds['two_stage']:.0f} s), sssl ({seconds['sssl']:.0f} s)")
+    print(f"[export] bundles in {OUT}/: " + ", ".join(f"{k} ({v:.0f} s)" for k, v in seconds.items()))
 
 
 def export_two_stage(p, run, common, out):
@@ -63,14 +71,77 @@ def export_sssl(p, run, common, labels, out):
     svm = {k: p.svm[k] for k in ("theta", "C", "kernel", "train_features", "inner_folds")}
     child = run.child(tracking.run_name("export", "sssl", "all songs"), {"mer.model": "export", "mer.method": "sssl", "mer.fold": "all"})
     child.log_params({"sssl": cfg, "svm": svm})
-    weights, svms, model, trained = train_sssl(sseg, targets, cfg, svm, p.seed, partial(tracking.lightning_loggers, child))
+    weights, svms, model, trained, song_feats = train_sssl(sseg, targets, cfg, svm, p.seed, partial(tracking.lightning_loggers, child))
     songs = int(sseg.index["song"].nunique())
     bundle.save(out, {**common, "method": "sssl", "songs": songs, "model": model, "training": {"sssl": cfg, "svm": svm}}, weights, svms)
     child.log_artifacts(out, "bundle")
     child.end()
     print(f"[export] sssl: {trained}")
+    parts = {"weights": weights, "model": model, "features": song_feats, "segments": sseg, "training": {"sssl": cfg, "svm": svm}}
+    return ({**trained, "songs": songs}, parts), time.perf_counter() - start
+
+
+def export_smile_svm(p, run, common, labels, out):
+    """The classical baseline on every song: openSMILE functionals → calibrated SVM per target."""
+    start = time.perf_counter()
+    features, songs, feature_set = load_features("data/smile")
+    cfg = {"C": p.smile_svm.C, "kernel": p.smile_svm.kernel}
+    child = run.child(tracking.run_name("export", "smile_svm", "all songs"), {"mer.model": "export", "mer.method": "smile_svm", "mer.fold": "all"})
+    child.log_params({"smile": {"feature_set": feature_set}, "smile_svm": cfg})
+    targets = targets_for(labels)
+    svms, trained = train_song_svms(features, {t: song_labels(songs, t) for t in targets}, cfg, p.seed)
+    model = {"feature_set": feature_set, "features": int(features.shape[1]), "targets": {t: N_CLASSES[t] for t in targets}}
+    bundle.save(out, {**common, "method": "smile_svm", "songs": len(features), "model": model, "training": {"smile_svm": cfg}}, {}, svms)
+    child.log_artifacts(out, "bundle")
+    child.end()
+    print(f"[export] smile_svm: {trained}")
+    return {**trained, "songs": len(features)}, time.perf_counter() - start
+
+
+def export_fusion(p, run, common, labels, sssl_parts, out):
+    """The fusion on every song: the sources' song features (SSSL's from the exported segment models) → calibrated SVM per target."""
+    start = time.perf_counter()
+    sources = check_sources(p.fusion.sources)
+    cfg = {"sources": sources, "scale": p.fusion.scale, "C": p.fusion.C, "kernel": p.fusion.kernel}
+    child = run.child(tracking.run_name("export", "fusion", "all songs"), {"mer.model": "export", "mer.method": "fusion", "mer.fold": "all"})
+    child.log_params({"fusion": cfg})
+    fixed, model = {}, {"sources": sources, "scale": cfg["scale"]}
+    if "smile" in sources:
+        fixed["smile"], _, model["feature_set"] = load_features("data/smile")
+    if "mel" in sources:
+        sseg = sssl_parts["segments"]
+        fixed["mel"] = song_statistics(sseg.frames, sseg.index, p.mel_svm.stats)
+        model["mel_stats"] = list(p.mel_svm.stats)
+    targets = targets_for(labels)
+    table = read_csv("data/labels/labels.csv")
+    per_target, weights = {}, {}
+    for target in targets:
+        blocks = {s: fixed[s] if s in fixed else sssl_parts["features"][target] for s in sources}
+        songs = pd.Index([s for s in table["song"] if all(s in b.index for b in blocks.values())], name="song")  # in every source
+        per_target[target] = concat(blocks, songs)
+        weights[target] = column_weights(block_sizes(per_target[target], sources), cfg["scale"])
+    svms, trained = {}, {}
+    for target in targets:
+        y = {target: song_labels(table, target)}
+        s, r = train_song_svms(per_target[target], y, cfg, p.seed, {target: weights[target]})
+        svms.update(s)
+        trained.update(r)
+    model["columns"] = {t: list(per_target[t].columns) for t in targets}
+    model["targets"] = {t: N_CLASSES[t] for t in targets}
+    net_weights = {}
+    if "sssl" in sources:
+        model["sssl"] = sssl_parts["model"]
+        net_weights = sssl_parts["weights"]
+    songs = max(len(f) for f in per_target.values())
+    bundle.save(out, {**common, "method": "fusion", "songs": songs, "model": model, "training": {"fusion": cfg, **sssl_parts["training"]}}, net_weights, svms)
+    child.log_artifacts(out, "bundle")
+    child.end()
+    print(f"[export] fusion: {trained}")
     return {**trained, "songs": songs}, time.perf_counter() - start
 
 
 if __name__ == "__main__":
-    run_stage("export", main, ["dataset", "segment_dur", "preset", "seed", "pad", "logmel", "segment", "mask", "autoencoder", "bilstm", "sssl", "svm"])
+    run_stage("export", main, [
+        "dataset", "segment_dur", "preset", "seed", "pad", "logmel", "segment", "mask", "autoencoder", "bilstm", "sssl", "svm",
+        "smile", "smile_svm", "mel_svm", "fusion",
+    ])

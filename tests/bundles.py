@@ -66,3 +66,41 @@ def sssl_bundle(out: Path, targets=("valence", "arousal", "quadrant"), seed: int
     model = {**VGG_CFG, "targets": {t: k[t] for t in targets}, "theta": 0.5}
     meta = {**common(sssl_max_dur), "method": "sssl", "songs": 16, "model": model}
     return bundle.save(out, meta, weights, svms or fitted)
+
+
+def smile_svm_bundle(out: Path, feature_set: str = "eGeMAPSv02", seed: int = 0, sssl_max_dur: float | None = None) -> Path:
+    """A classical-baseline bundle: SVMs fitted on random vectors of the feature set's length."""
+    import pandas as pd
+
+    from mer.smile import feature_names
+
+    rng = np.random.default_rng(seed)
+    k = {"valence": 2, "arousal": 2, "quadrant": 4}
+    n = len(feature_names(feature_set))
+    x = pd.DataFrame(rng.normal(size=(16, n)))
+    svms = {t: fit_svm(x, np.arange(16) % k[t], probability=True) for t in k}
+    model = {"feature_set": feature_set, "features": n, "targets": k}
+    return bundle.save(out, {**common(sssl_max_dur), "method": "smile_svm", "songs": 16, "model": model}, {}, svms)
+
+
+def fusion_bundle(out: Path, feature_set: str = "eGeMAPSv02", seed: int = 0, sources=("smile", "sssl")) -> Path:
+    """A fusion bundle: small untrained SSSL segment models and SVMs on random fused vectors."""
+    import pandas as pd
+
+    from mer.fusion import column_weights
+    from mer.smile import feature_names
+
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    k = {"valence": 2, "arousal": 2, "quadrant": 4}
+    n_smile = len(feature_names(feature_set))
+    weights, svms, columns = {}, {}, {}
+    for t in k:
+        weights[t] = VGG(k[t], **VGG_CFG).state_dict()
+        sizes = [n_smile if s == "smile" else 7 * k[t] for s in sources]
+        x = pd.DataFrame(rng.normal(size=(16, sum(sizes))))
+        svms[t] = fit_svm(x, np.arange(16) % k[t], probability=True, column_weights=column_weights(sizes, "equal"))
+        columns[t] = [f"c{i}" for i in range(sum(sizes))]
+    sssl = {**VGG_CFG, "targets": k, "theta": 0.5}
+    model = {"sources": list(sources), "scale": "equal", "feature_set": feature_set, "sssl": sssl, "columns": columns, "targets": k}
+    return bundle.save(out, {**common(), "method": "fusion", "songs": 16, "model": model}, weights, svms)

@@ -70,10 +70,12 @@ def make_audio(tmp_path):
 
 @pytest.fixture(scope="session")
 def models(tmp_path_factory):
-    """A folder with small, untrained two-stage and SSSL bundles (``tests/bundles.py``)."""
-    from tests.bundles import sssl_bundle, two_stage_bundle
+    """A folder with small, untrained bundles of every method (``tests/bundles.py``)."""
+    from tests.bundles import fusion_bundle, smile_svm_bundle, sssl_bundle, two_stage_bundle
 
     root = tmp_path_factory.mktemp("models")
     two_stage_bundle(root / "two_stage")
     sssl_bundle(root / "sssl")
+    smile_svm_bundle(root / "smile_svm")
+    fusion_bundle(root / "fusion")
     return root

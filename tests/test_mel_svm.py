@@ -5,7 +5,8 @@ import pandas as pd
 import pytest
 
 from mer.errors import ConfigError
-from mer.mel_svm import fold_scores, song_ranges, song_statistics
+from mer.mel_svm import song_ranges, song_statistics
+from mer.song_svm import fold_scores
 
 N_SONGS, MELS, HOP = 90, 12, 4
 CFG = {"C": 1.0, "kernel": "rbf"}

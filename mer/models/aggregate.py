@@ -54,22 +54,40 @@ class CalibratedSVM:
         return self.calibrated.predict_proba(x)
 
 
-def fit_svm(features: pd.DataFrame, labels: np.ndarray, C: float = 1.0, kernel: str = "rbf", seed: int = 0, probability: bool = False):
+def weigh_columns(x: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Standardised features times per-column weights (a step of the SVM pipeline; module level, so it pickles)."""
+    return x * weights
+
+
+def fit_svm(
+    features: pd.DataFrame, labels: np.ndarray, C: float = 1.0, kernel: str = "rbf", seed: int = 0, probability: bool = False,
+    column_weights: np.ndarray | None = None,
+):
     """An SVC on standardised song features, deciding by its own decision function.
 
+    ``column_weights``: each standardised column is multiplied by its weight before the
+    SVC (the blocks of a fusion, :mod:`mer.fusion`); None: all 1.
     ``probability``: a :class:`CalibratedSVM` — the same SVC (the same decisions) plus
     calibrated class probabilities, for the exported model."""
     labels = np.asarray(labels)
     from sklearn.calibration import CalibratedClassifierCV  # here: prediction needs only song_features
     from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
+    from sklearn.preprocessing import FunctionTransformer, StandardScaler
     from sklearn.svm import SVC
 
-    decision = make_pipeline(StandardScaler(), SVC(C=C, kernel=kernel, random_state=seed)).fit(features.to_numpy(), labels)
+    def steps(svc):
+        if column_weights is None:
+            return make_pipeline(StandardScaler(), svc)
+        weights = np.asarray(column_weights, dtype=np.float64)
+        if weights.shape != (features.shape[1],):
+            raise ValueError(f"{len(weights)} column weights for {features.shape[1]} features")
+        return make_pipeline(StandardScaler(), FunctionTransformer(weigh_columns, kw_args={"weights": weights}), svc)
+
+    decision = steps(SVC(C=C, kernel=kernel, random_state=seed)).fit(features.to_numpy(), labels)
     if not probability:
         return decision
     smallest = int(np.unique(labels, return_counts=True)[1].min())
     if smallest < 2:
         raise DataError(f"calibrated SVM probabilities need at least 2 songs of every class (one class has {smallest})")
     svc = CalibratedClassifierCV(SVC(C=C, kernel=kernel, random_state=seed), method="sigmoid", cv=min(5, smallest), ensemble=False)
-    return CalibratedSVM(decision, make_pipeline(StandardScaler(), svc).fit(features.to_numpy(), labels))
+    return CalibratedSVM(decision, steps(svc).fit(features.to_numpy(), labels))

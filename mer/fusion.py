@@ -1,0 +1,107 @@
+"""Fusion: one song-level SVM over the concatenated song features of several methods.
+
+Beyond the seeds. Each *source* gives a vector per song:
+
+* ``smile`` — the openSMILE functionals of the classical baseline (:mod:`mer.smile`);
+* ``sssl`` — the 7 × K statistics of the SSSL segment classifier's probabilities
+  (seed 001 eq. 11–15, :func:`mer.models.aggregate.song_features`), of the target's
+  own segment model;
+* ``mel`` — the floor's log-mel band statistics (:mod:`mer.mel_svm`).
+
+The vectors are concatenated, standardised on the training songs, and each source's
+block is weighed (``fusion.scale``): ``equal`` gives every source the same expected
+share of the RBF kernel's squared distance (a block of d standardised features is
+multiplied by 1/√d), so 14 SSSL statistics are not drowned by 6373 functionals;
+``features`` weighs every feature alike (a plain concatenation).
+
+No test song's label reaches anything that produces its features, the scaler or the
+SVM: openSMILE and the mel statistics use no labels; a fold's SSSL features come from
+that fold's segment model, trained on the fold's training songs only, and its training
+songs' features either from that same model (``svm.train_features: insample``, seed
+001's rule) or from inner-fold models trained on other training songs (``crossfit``).
+Scoring a training song with the model of the fold where it was a test song ("out of
+fold") is not offered: that model was trained on the current fold's test songs, so
+their labels would shape the training features.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from mer.errors import ConfigError, DataError
+from mer.models.aggregate import song_features
+
+SOURCES = ("smile", "sssl", "mel")
+SCALES = ("equal", "features")
+
+
+def check_sources(sources: Sequence[str]) -> list[str]:
+    sources = list(sources)
+    unknown = [s for s in sources if s not in SOURCES]
+    if not sources or unknown or len(set(sources)) < len(sources):
+        raise ConfigError(f"params.yaml: fusion.sources must be a non-empty list of distinct names from {', '.join(SOURCES)} (got {sources!r})")
+    return sources
+
+
+def column_weights(sizes: Sequence[int], scale: str) -> np.ndarray:
+    """Per-column weights for blocks of ``sizes`` standardised columns (see the module docstring)."""
+    if scale not in SCALES:
+        raise ConfigError(f"params.yaml: fusion.scale must be one of {', '.join(SCALES)} (got {scale!r})")
+    if scale == "features":
+        return np.ones(int(sum(sizes)))
+    return np.concatenate([np.full(n, 1.0 / np.sqrt(n)) for n in sizes])
+
+
+def prefixed(block: pd.DataFrame, source: str) -> pd.DataFrame:
+    return block.add_prefix(f"{source}:")
+
+
+def concat(blocks: dict[str, pd.DataFrame], songs: pd.Index) -> pd.DataFrame:
+    """The sources' blocks side by side, rows ``songs``, columns ``<source>:<name>`` in the order of ``blocks``."""
+    return pd.concat([prefixed(b.loc[songs], s) for s, b in blocks.items()], axis=1)
+
+
+def block_sizes(features: pd.DataFrame, sources: Sequence[str]) -> list[int]:
+    """Columns per source of a :func:`concat` table, in the order of ``sources``."""
+    return [int(features.columns.str.startswith(f"{s}:").sum()) for s in sources]
+
+
+@dataclass
+class SSSLProbabilities:
+    """The ``sssl`` stage's segment probabilities: per target, one array per fold (that fold's model)."""
+
+    index: pd.DataFrame  # data/logmel/sssl.csv: song, fold, ... one row per segment
+    folds: list[int]
+    train_features: str
+    probs: dict[str, np.ndarray]  # target → (folds, segments, K)
+    train_probs: dict[str, np.ndarray]  # the same for training songs (crossfit), else the same arrays
+
+    @classmethod
+    def load(cls, sssl_dir: str | Path, index: pd.DataFrame) -> SSSLProbabilities:
+        sssl_dir = Path(sssl_dir)
+        info = json.loads((sssl_dir / "folds.json").read_text())
+        probs, train = {}, {}
+        for target in info["targets"]:
+            probs[target] = np.load(sssl_dir / f"{target}.npy", mmap_mode="r")
+            crossfit = info["train_features"] == "crossfit"
+            train[target] = np.load(sssl_dir / f"{target}_train.npy", mmap_mode="r") if crossfit else probs[target]
+        return cls(index, list(info["folds"]), info["train_features"], probs, train)
+
+    def features(self, target: str, fold: int, theta: float) -> pd.DataFrame:
+        """Song features of fold ``fold``'s SVM: test songs from the fold's model, training songs by the training-feature rule."""
+        if fold not in self.folds:
+            raise DataError(f"the sssl stage trained no model for fold {fold} (it has folds {self.folds}); run `dvc repro sssl`")
+        if target not in self.probs:
+            raise DataError(f"the sssl stage trained no {target} model; run `dvc repro sssl`")
+        i = self.folds.index(fold)
+        songs = self.index["song"].to_numpy()
+        test = self.index["fold"].to_numpy() == fold
+        train_x = song_features(np.asarray(self.train_probs[target][i])[~test], songs[~test], theta)
+        test_x = song_features(np.asarray(self.probs[target][i])[test], songs[test], theta)
+        return pd.concat([train_x, test_x])

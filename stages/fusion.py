@@ -1,0 +1,71 @@
+"""Stage `fusion`: one song-level SVM over several methods' concatenated song features → metrics/fusion.json."""
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from mer import presets
+from mer.evaluate import write_results
+from mer.folds import fold_ids
+from mer.fusion import SSSLProbabilities, block_sizes, check_sources, column_weights, concat
+from mer.io import read_csv
+from mer.mel_svm import song_statistics
+from mer.rejects import Rejects
+from mer.smile import load_features
+from mer.song_svm import evaluate, song_labels
+from mer.sssl_svm import SSSLSegments, targets_for
+from mer.stage import run_stage
+
+
+def main(p, run):
+    sources = check_sources(p.fusion.sources)
+    cfg = {"sources": sources, "scale": p.fusion.scale, "C": p.fusion.C, "kernel": p.fusion.kernel}
+    cv = presets.resolve(p, "cv")
+    table = read_csv("data/labels/labels.csv").merge(read_csv("data/folds/folds.csv"), on="song")
+    fixed, sssl = {}, None  # fold-independent blocks; the SSSL probabilities
+    if "smile" in sources:
+        fixed["smile"], _, feature_set = load_features("data/smile")
+        cfg["feature_set"] = feature_set
+    if "mel" in sources or "sssl" in sources:
+        seg = SSSLSegments.load("data/logmel")
+        if "mel" in sources:
+            fixed["mel"] = song_statistics(seg.frames, seg.index, p.mel_svm.stats)
+        if "sssl" in sources:
+            sssl = SSSLProbabilities.load("data/sssl", seg.index)
+            cfg["train_features"] = sssl.train_features
+    have = {s: set(b.index) for s, b in fixed.items()}
+    if sssl is not None:
+        have["sssl"] = set(sssl.index["song"])
+    rejects = Rejects("fusion")
+    for song in table["song"]:
+        missing = [s for s in sources if song not in have[s]]
+        if missing:
+            rejects.add(song, f"no_{missing[0]}_features", f"missing from: {', '.join(missing)}")
+    songs = table[~table["song"].isin(rejects.songs())].reset_index(drop=True)
+    index = pd.Index(songs["song"], name="song")
+    folds = fold_ids(songs, cv["max_folds"])
+    targets = targets_for(json.loads(Path("metrics/labels.json").read_text()))
+
+    def features_for(target, fold):
+        blocks = {s: fixed[s] if s in fixed else sssl.features(target, fold, p.svm.theta) for s in sources}
+        return concat(blocks, index)
+
+    print(rejects.summary(len(songs), "songs"))
+    labels = {t: song_labels(songs, t) for t in targets}
+    rows, predictions = [], []
+    for target in targets:  # the SSSL block's width depends on the target's number of classes
+        sizes = block_sizes(features_for(target, folds[0]), sources)
+        print(f"[fusion] {target}: {len(songs)} songs × {sum(sizes)} features ({', '.join(f'{s} {n}' for s, n in zip(sources, sizes))}); folds {folds}")
+        r, pr = evaluate("fusion", [target], folds, songs.set_index("song")["fold"], labels, features_for, cfg, p.seed, run,
+                         column_weights(sizes, cfg["scale"]))
+        rows.append(r)
+        predictions.append(pr)
+    summary = write_results("fusion", pd.concat(rows, ignore_index=True), pd.concat(predictions, ignore_index=True), None,
+                            preset=p.preset, segment_dur=p.segment_dur, sources=sources, scale=cfg["scale"], excluded=rejects.counts())
+    run.log_metrics(summary)
+    print(f"[fusion] {json.dumps({k: v for k, v in summary.items() if isinstance(v, dict)})}")
+
+
+if __name__ == "__main__":
+    run_stage("fusion", main, ["seed", "preset", "cv", "svm", "mel_svm", "smile", "fusion"])
