@@ -2,6 +2,8 @@
 
 ``mer predict PATH... [--model DIR] [--method fusion|smile_svm|sssl|two_stage] [--format table|json|csv] [--plot FILE.png]``
 ``mer compare [--from mlflow|dvc] [--metric accuracy] [--method sssl] [--format md|csv]``
+
+Usage errors (an unknown method, metric or experiment) exit with status 2 and say what is valid.
 """
 
 from __future__ import annotations
@@ -54,8 +56,10 @@ def build_parser() -> argparse.ArgumentParser:
     ))
     c.add_argument("--from", dest="source", choices=("mlflow", "dvc"), default="mlflow",
                    help="mlflow: the pipeline runs of the MLflow store (default); dvc: the workspace, commits and `dvc exp` experiments")
-    c.add_argument("--metric", default="accuracy", help="accuracy (default), f1, accuracy_std, f1_std, roc_auc (tagger) …")
-    c.add_argument("--method", action="append", default=None, help="only this method (repeatable), e.g. sssl")
+    c.add_argument("--metric", default="accuracy",
+                   help="accuracy (default; the tagger shows its ROC-AUC), f1, f1_macro, f1_micro, roc_auc (tagger), each also as _std")
+    c.add_argument("--method", action="append", default=None,
+                   help="only this method (repeatable), e.g. sssl or tagger; an unknown name lists the valid ones")
     c.add_argument("--experiment", action="append", default=None, metavar="NAME",
                    help="MLflow experiment name (repeatable; default: every mer-* experiment)")
     c.add_argument("--tracking-uri", default=None, help="MLflow store (default: $MLFLOW_TRACKING_URI, else mlruns/mlflow.db of this project)")
@@ -189,6 +193,7 @@ def compare_command(args: argparse.Namespace) -> int:
     from mer.errors import MerError
 
     try:
+        compare.check_choices(args.metric, args.method)
         if args.source == "dvc":
             found = compare.from_dvc(revs=args.rev)
         else:

@@ -23,6 +23,27 @@ import pandas as pd
 from mer.errors import MerError
 
 DIMENSIONS = ("valence", "arousal", "quadrant", "joy_sad", "excited_calm", "macro", "micro")
+# --metric: the scores of metrics/summary.json (roc_auc: the tagger's only)
+METRICS = tuple(m for base in ("accuracy", "f1", "f1_macro", "f1_micro", "roc_auc") for m in (base, f"{base}_std"))
+# The tagger's score shown for a metric it lacks, in order of preference (macro/micro ROC-AUC, else F1)
+TAGGER_METRIC = {
+    "accuracy": ("roc_auc", "f1"), "accuracy_std": ("roc_auc_std", "f1_std"),
+    "f1_macro": ("f1",), "f1_micro": ("f1",), "f1_macro_std": ("f1_std",), "f1_micro_std": ("f1_std",),
+}
+CONTEXT = ("dataset", "preset", "folds")  # columns every table has: what the scores were measured on
+CI = ("_ci_low", "_ci_high")
+
+
+def check_choices(metric: str, methods: Iterable[str] | None) -> None:
+    """Raise :class:`MerError` naming the valid metrics / methods for an unknown ``metric`` or method."""
+    from mer.report import METHOD_KEYS
+
+    if metric not in METRICS:
+        raise MerError(f"unknown metric '{metric}'; valid metrics: {', '.join(METRICS)} (roc_auc: the tagger's)")
+    unknown = [m for m in methods or [] if m not in METHOD_KEYS]
+    if unknown:
+        raise MerError(f"unknown method{'s' if len(unknown) > 1 else ''} {', '.join(repr(m) for m in unknown)}; "
+                       f"valid methods: {', '.join(METHOD_KEYS)}")
 
 
 @dataclass
@@ -34,6 +55,20 @@ class Experiment:
     rev: str = ""
     started: float = 0.0  # seconds since the epoch, for ordering
     source: dict[str, str] = field(default_factory=dict)  # e.g. {"mlflow_run": id}
+    context: dict[str, str] = field(default_factory=dict)  # {"dataset": "4q", "preset": "cpu", "folds": "10/10"}
+
+
+def _folds(evaluated: Any, made: Any) -> str:
+    """``2/10``: folds evaluated of the folds made; ``–`` parts where unknown."""
+    def text(v: Any) -> str:
+        return "–" if v is None or v == "" else str(int(float(v)))
+    return f"{text(evaluated)}/{text(made)}"
+
+
+def _evaluated(scores: Mapping[str, float]) -> int | None:
+    """Folds evaluated: the most any method scored (``<method>.folds``), as the report stage counts them."""
+    counts = [v for k, v in scores.items() if k.count(".") == 1 and k.endswith(".folds") and not k.startswith("paired.")]
+    return int(max(counts)) if counts else None
 
 
 def _flat(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -81,10 +116,15 @@ def from_mlflow(tracking_uri: str | None = None, experiments: Iterable[str] | No
         scores = {k: v for k, v in run.data.metrics.items()}
         if not scores and not include_failed:
             continue
+        params, tags = dict(run.data.params), run.data.tags
+        context = {
+            "dataset": params.get("dataset") or tags.get("mer.dataset", "–"), "preset": params.get("preset") or tags.get("mer.preset", "–"),
+            "folds": _folds(_evaluated(scores), params.get("cv.folds")),
+        }
         out.append(Experiment(
-            name=run.data.tags.get("dvc.exp_name", run.info.run_name), params=dict(run.data.params), scores=scores,
-            status=run.info.status, rev=run.data.tags.get("git.rev", "")[:7], started=run.info.start_time / 1000,
-            source={"mlflow_run": run.info.run_id},
+            name=tags.get("dvc.exp_name", run.info.run_name), params=params, scores=scores,
+            status=run.info.status, rev=tags.get("git.rev", "")[:7], started=run.info.start_time / 1000,
+            source={"mlflow_run": run.info.run_id}, context=context,
         ))
     return out
 
@@ -113,9 +153,14 @@ def from_dvc(repo: Path | None = None, revs: Iterable[str] | None = None) -> lis
         except MerError:  # an unknown preset in an old commit: compare what was written
             resolved = _flat(params)
         ts = data.get("timestamp")
+        info, scores = summary.get("run") or {}, _scores(summary)
+        context = {
+            "dataset": str(info.get("dataset") or resolved.get("dataset", "–")), "preset": str(info.get("preset") or resolved.get("preset", "–")),
+            "folds": _folds(info.get("folds_evaluated", _evaluated(scores)), info.get("folds", resolved.get("cv.folds"))),
+        }
         out.append(Experiment(
-            name=name, params={k: str(v) for k, v in resolved.items()}, scores=_scores(summary), rev=str(rev.get("rev", ""))[:7],
-            started=pd.Timestamp(ts).timestamp() if ts else float("inf"), source={"dvc_rev": str(rev.get("rev", ""))},
+            name=name, params={k: str(v) for k, v in resolved.items()}, scores=scores, rev=str(rev.get("rev", ""))[:7],
+            started=pd.Timestamp(ts).timestamp() if ts else float("inf"), source={"dvc_rev": str(rev.get("rev", ""))}, context=context,
         ))
 
     for rev in json.loads(proc.stdout or "[]"):
@@ -145,39 +190,61 @@ def differing(experiments: list[Experiment]) -> list[str]:
     return [k for k in keys if len({e.params.get(k) for e in experiments}) > 1]
 
 
-def table(experiments: list[Experiment], metric: str = "accuracy", methods: Iterable[str] | None = None) -> pd.DataFrame:
-    """One row per experiment and method: the differing params, then ``metric`` per dimension.
+def _by_method(scores: Mapping[str, float], metric: str, wanted: set[str]) -> dict[str, tuple[str, dict[str, float]]]:
+    """``{method: (the metric shown, {dimension: value, dimension_ci_low: ..., dimension_ci_high: ...})}``:
+    ``metric``, or for the tagger its own stand-in (:data:`TAGGER_METRIC`)."""
+    nested: dict[str, dict[str, dict[str, float]]] = {}
+    for key, value in scores.items():
+        parts = key.split(".")
+        if len(parts) == 3 and parts[1] in DIMENSIONS and (not wanted or parts[0] in wanted):
+            nested.setdefault(parts[0], {}).setdefault(parts[1], {})[parts[2]] = value
+    out = {}
+    for method, dims in nested.items():
+        choices = (metric, *(TAGGER_METRIC.get(metric, ()) if method == "tagger" else ()))
+        shown = next((m for m in choices if any(m in v for v in dims.values())), None)
+        if shown is None:
+            continue
+        values = {d: v[shown] for d, v in dims.items() if shown in v}
+        values |= {f"{d}{ci}": v[f"{shown}{ci}"] for d, v in dims.items() if shown in v for ci in CI if f"{shown}{ci}" in v}
+        out[method] = (shown, values)
+    return out
 
-    Columns ``valence``, ``arousal`` … hold ``<method>.<dimension>.<metric>``."""
+
+def table(experiments: list[Experiment], metric: str = "accuracy", methods: Iterable[str] | None = None) -> pd.DataFrame:
+    """One row per experiment and method: its dataset, preset and folds, the differing params, then
+    ``metric`` per dimension.
+
+    Columns ``valence``, ``arousal`` … hold ``<method>.<dimension>.<metric>``, and
+    ``valence_ci_low``, ``valence_ci_high`` … its interval where the run has one. A ``metric``
+    column appears when a row shows another metric than asked for (the tagger's ROC-AUC for accuracy)."""
     wanted = set(methods or [])
-    params = differing(experiments)
+    params = [p for p in differing(experiments) if p not in CONTEXT]
     names = [e.name for e in experiments]
     labels = [n if names.count(n) == 1 else f"{n} @ {_when(e)}" for n, e in zip(names, experiments)]
     labels = [l if labels.count(l) == 1 else f"{l} ({_id(e)})" for l, e in zip(labels, experiments)]
     rows = []
     for e, label in zip(experiments, labels):
-        by_method: dict[str, dict[str, float]] = {}
-        for key, value in e.scores.items():
-            parts = key.split(".")
-            if len(parts) == 3 and parts[2] == metric and parts[1] in DIMENSIONS and (not wanted or parts[0] in wanted):
-                by_method.setdefault(parts[0], {})[parts[1]] = value
+        head = {"experiment": label, **{c: e.context.get(c, "–") for c in CONTEXT}, **{p: e.params.get(p) for p in params}, "status": e.status}
+        by_method = _by_method(e.scores, metric, wanted)
         if not by_method:
-            rows.append({"experiment": label, **{p: e.params.get(p) for p in params}, "status": e.status, "method": None})
-        for method, values in by_method.items():
-            rows.append({"experiment": label, **{p: e.params.get(p) for p in params}, "status": e.status, "method": method, **values})
+            rows.append({**head, "method": None})
+        for method, (shown, values) in by_method.items():
+            rows.append({**head, "method": method, "metric": shown, **values})
     df = pd.DataFrame(rows)
     if df.empty:
         return df
     dims = [d for d in DIMENSIONS if d in df]
+    cis = [f"{d}{ci}" for d in dims for ci in CI if f"{d}{ci}" in df]
     if (df["status"] == "FINISHED").all():
         df = df.drop(columns="status")
-    from mer.report import METHODS  # the order of summary.md
+    if "metric" in df and df["metric"].dropna().eq(metric).all():
+        df = df.drop(columns="metric")
+    from mer.report import METHOD_KEYS  # the order of summary.md
 
-    known = [m for m, _, _ in METHODS]
-    order = {m: i for i, m in enumerate(dict.fromkeys([*known, *sorted(df["method"].dropna())]))}
+    order = {m: i for i, m in enumerate(dict.fromkeys([*METHOD_KEYS, *sorted(df["method"].dropna())]))}
     keys = {"_m": df["method"].map(order), **{f"_{i}": _sortable(df[p]) for i, p in enumerate(params)}}
     df = df.assign(**keys).sort_values(list(keys), kind="stable").drop(columns=list(keys))
-    return df[[c for c in df.columns if c not in dims] + dims].reset_index(drop=True)
+    return df[[c for c in df.columns if c not in dims and c not in cis] + dims + cis].reset_index(drop=True)
 
 
 def _when(e: Experiment) -> str:
@@ -197,6 +264,15 @@ def _sortable(values: pd.Series) -> pd.Series:
     return numeric if numeric.notna().all() else values.astype(str)
 
 
+def _with_interval(value: Any, low: Any, high: Any) -> str:
+    """``62.7 [56.4, 69.0]`` (%), the plain value without an interval, ``–`` without a value."""
+    if pd.isna(value):
+        return "–"
+    if pd.isna(low) or pd.isna(high):
+        return f"{100 * value:.1f}"
+    return f"{100 * value:.1f} [{100 * low:.1f}, {100 * high:.1f}]"
+
+
 def render(df: pd.DataFrame, fmt: str = "md", metric: str = "accuracy") -> str:
     if fmt == "csv":
         return df.to_csv(index=False)
@@ -205,13 +281,19 @@ def render(df: pd.DataFrame, fmt: str = "md", metric: str = "accuracy") -> str:
     shown = df.copy()
     dims = [d for d in DIMENSIONS if d in shown]
     for d in dims:
-        shown[d] = shown[d].map(lambda v: "–" if pd.isna(v) else f"{100 * v:.1f}")
+        low, high = (shown.get(f"{d}{ci}", pd.Series(float("nan"), index=shown.index)) for ci in CI)
+        shown[d] = [_with_interval(v, lo, hi) for v, lo, hi in zip(shown[d], low, high)]
+    shown = shown.drop(columns=[f"{d}{ci}" for d in dims for ci in CI if f"{d}{ci}" in shown])
     shown = shown.fillna("–").astype(str)
     head = "| " + " | ".join(shown.columns) + " |"
     rule = "|" + "".join(" ---: |" if c in dims else " --- |" for c in shown.columns)
     body = ["| " + " | ".join(row) + " |" for row in shown.itertuples(index=False)]
     note = [  # each line fits a 120-column terminal
-        f"{metric} per dimension, % (`<method>.<dimension>.{metric}` of metrics/summary.json);",
-        "other columns: the params that differ between the experiments.",
+        f"{metric} per dimension, % (`<method>.<dimension>.{metric}` of metrics/summary.json), with its 95 % t-interval",
+        "over folds in brackets where the run has one; folds: evaluated/made; other columns: the params that differ.",
     ]
+    if "metric" in shown:
+        note.append("metric: the score a row shows where it lacks the one asked for (the tagger: macro/micro ROC-AUC, else F1).")
+    if "synth" in set(shown["dataset"]):
+        note.append("dataset synth: the embedded synthetic set, a check of the pipeline, not a result on real music.")
     return "\n".join([head, rule, *body, "", *note]) + "\n"

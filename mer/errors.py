@@ -13,6 +13,10 @@ class DataError(MerError):
     """A dataset is missing, malformed, or has too few usable songs."""
 
 
+class FoldMismatchError(DataError):
+    """Two methods' scores of one fold come from different test songs: a paired comparison would be meaningless."""
+
+
 class DownloadError(MerError):
     """A dataset could not be fetched from its official address."""
 

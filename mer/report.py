@@ -9,6 +9,21 @@ Each published figure sits beside this run's score of the same method, with
 F1 averaged as that paper does (see :mod:`mer.evaluate`): binary F1 for seed
 000's PMEmo rows and seed 001's binary rows, micro-F1 (= accuracy) for seed
 000's AllMusic rows, macro-F1 for seed 001's four classes.
+
+Uncertainty (:mod:`mer.stats`), from each method's per-fold scores
+(``metrics/<method>_folds.csv``, repeats averaged within a fold): every score's
+95 % Student-t interval over folds (``<metric>_ci_low``, ``<metric>_ci_high``;
+null with one fold, and for the tagger, which writes no per-fold scores) and
+the number of test songs scored (``<dimension>.test_songs``, summed over the
+folds). Folds, not test songs, are the units resampled: each fold is one
+training and one test set, so the fold-to-fold spread holds the variation a
+different training set brings, which a bootstrap over test songs leaves out.
+Then each method against the classical baseline (:data:`BASELINES`), fold by
+fold on the folds both scored: the mean accuracy difference, its interval, the
+paired t-test and Wilcoxon signed-rank p-values and a verdict (``paired`` in
+``summary.json``). Pairs are checked to hold the same test songs fold by fold
+(``metrics/confusion/<method>_<dimension>.csv``); two methods scored on
+different fold assignments are refused (:class:`mer.errors.FoldMismatchError`).
 """
 
 from __future__ import annotations
@@ -16,6 +31,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from typing import Any
+
+import pandas as pd
+
+from mer import stats
+from mer.errors import DataError, FoldMismatchError
+from mer.io import read_csv
 
 # (method key, name in the table, metrics file)
 METHODS = [
@@ -28,6 +49,12 @@ METHODS = [
     ("chroma_bilstm", "chroma + HPSS BiLSTM (seed 002)", "metrics/chroma_bilstm.json"),
     ("tagger", "spectrogram CNN tagger (seed 003)", "metrics/tagger.json"),
 ]
+# Methods whose stages are being added; their files (metrics/<key>.json, <key>_folds.csv) are read when present.
+EXTRA_METHODS = ("smile_svm", "fusion")
+METHOD_KEYS = tuple(dict.fromkeys([*(key for key, _, _ in METHODS), *EXTRA_METHODS]))  # every method name
+# The classical baseline the paired comparisons are against: the first whose per-fold scores exist.
+BASELINES = ("smile_svm", "mel_svm")
+PAIRED_METRIC = "accuracy"
 PAIRS = ("joy_sad", "excited_calm")
 TARGETS = ("valence", "arousal", "quadrant")
 # (target, metric): binary F1 for valence and arousal, macro-F1 for the 4 quadrants
@@ -90,31 +117,151 @@ PUBLISHED: dict[str, list[dict[str, Any]]] = {
 def collect(root: Path = Path(".")) -> dict[str, dict[str, Any]]:
     """``{method: its metrics JSON}`` for every method whose metrics file exists."""
     out = {}
-    for key, _, path in METHODS:
-        file = root / path
+    paths = {key: f"metrics/{key}.json" for key in METHOD_KEYS} | {key: path for key, _, path in METHODS}
+    for key in METHOD_KEYS:
+        file = root / paths[key]
         if file.exists():
             out[key] = json.loads(file.read_text())
     return out
 
 
-def summary(results: dict[str, dict[str, Any]], run: dict[str, Any]) -> dict[str, Any]:
-    """Means and stds per method and target (fractions, as the methods' own files)."""
-    out: dict[str, Any] = {"run": run}
-    for method, m in results.items():
-        if method == "tagger":  # multi-label: macro/micro F1 and ROC-AUC
-            out[method] = {avg: dict(m[avg]) for avg in ("macro", "micro") if avg in m}
-        else:
-            keys = [k for key in KEYS for k in (key, f"{key}_std")]
-            out[method] = {t: {k: m[t][k] for k in keys if k in m[t]} for t in (*TARGETS, *PAIRS) if t in m}
-        out[method]["folds"] = m.get("folds")
+def fold_rows(root: Path = Path(".")) -> dict[str, pd.DataFrame]:
+    """``{method: its metrics/<method>_folds.csv}`` (one row per dimension, fold and repeat) where the file exists."""
+    return {key: read_csv(file) for key in METHOD_KEYS if (file := root / "metrics" / f"{key}_folds.csv").exists()}
+
+
+def per_fold(rows: pd.DataFrame, dimension: str, metric: str) -> pd.Series:
+    """``metric`` of ``dimension`` per fold (index: fold id), the fold's repeats averaged; folds without it left out."""
+    part = rows[rows["dimension"] == dimension]
+    if metric not in part:
+        return pd.Series(dtype=float)
+    return part.groupby("fold")[metric].mean().dropna()
+
+
+def count_test_songs(rows: pd.DataFrame, dimension: str) -> int | None:
+    """Test songs of ``dimension`` summed over the folds (each song is tested in one fold; repeats share them)."""
+    part = rows[rows["dimension"] == dimension]
+    if "test_songs" not in part or part["test_songs"].isna().all() or part.empty:
+        return None
+    return int(part.groupby("fold")["test_songs"].first().sum())
+
+
+def _round(x: float | None) -> float | None:
+    return None if x is None else round(float(x), 6)
+
+
+def _with_intervals(values: dict[str, Any], metrics: list[str], rows: pd.DataFrame | None, dimension: str) -> dict[str, Any]:
+    """``values`` with ``<metric>_ci_low``/``_ci_high`` after each metric's std (None without per-fold scores)."""
+    out: dict[str, Any] = {}
+    for metric in metrics:
+        out[metric] = values[metric]
+        if f"{metric}_std" in values:
+            out[f"{metric}_std"] = values[f"{metric}_std"]
+        ci = stats.fold_interval(per_fold(rows, dimension, metric)) if rows is not None else None
+        out[f"{metric}_ci_low"] = _round(ci.low) if ci else None
+        out[f"{metric}_ci_high"] = _round(ci.high) if ci else None
     return out
 
 
+def fold_test_songs(root: Path, method: str, dimension: str) -> dict[int, frozenset[str]]:
+    """``{fold: its test songs}`` from the per-song predictions ``metrics/confusion/<method>_<dimension>.csv``."""
+    file = root / "metrics" / "confusion" / f"{method}_{dimension}.csv"
+    if not file.exists():
+        raise DataError(f"{file} is missing: cannot check that {method} was tested on the same songs per fold as the methods it is compared with")
+    table = read_csv(file, usecols=["song", "fold"])
+    return {int(fold): frozenset(group["song"]) for fold, group in table.groupby("fold")}
+
+
+def check_same_folds(root: Path, a: str, b: str, dimension: str, folds: list[int]) -> None:
+    """Raise :class:`FoldMismatchError` unless ``a`` and ``b`` tested the same songs in each of ``folds``."""
+    sets_a, sets_b = fold_test_songs(root, a, dimension), fold_test_songs(root, b, dimension)
+    for fold in folds:
+        songs_a, songs_b = sets_a.get(fold, frozenset()), sets_b.get(fold, frozenset())
+        if songs_a != songs_b:
+            raise FoldMismatchError(
+                f"{a} and {b} come from different fold assignments: their {dimension} test songs of fold {fold} differ "
+                f"({len(songs_a)} in {a}, {len(songs_b)} in {b}, {len(songs_a ^ songs_b)} in only one, e.g. "
+                f"{sorted(songs_a ^ songs_b)[0]}); a paired comparison needs both scored on the same metrics/folds.json — "
+                "re-run them in one pipeline (dvc repro)"
+            )
+
+
+def paired_baseline(folds: dict[str, pd.DataFrame]) -> str | None:
+    """The classical baseline: the first of :data:`BASELINES` with per-fold scores."""
+    return next((key for key in BASELINES if key in folds), None)
+
+
+def paired_comparisons(folds: dict[str, pd.DataFrame], root: Path) -> dict[str, Any]:
+    """``{"against": baseline, method: {dimension: Paired.to_dict()}}``: accuracy, method − baseline,
+    on the folds both scored, for every other method with per-fold scores and each dimension of
+    :data:`TARGETS` both have. Refuses pairs whose folds hold different test songs."""
+    against = paired_baseline(folds)
+    if against is None:
+        return {}
+    out: dict[str, Any] = {"against": against}
+    for method, rows in folds.items():
+        if method == against:
+            continue
+        for dim in TARGETS:
+            mine, theirs = per_fold(rows, dim, PAIRED_METRIC), per_fold(folds[against], dim, PAIRED_METRIC)
+            common = sorted(set(mine.index) & set(theirs.index))
+            if not common:
+                continue
+            check_same_folds(root, method, against, dim, common)
+            result = stats.paired(mine.loc[common].to_numpy(), theirs.loc[common].to_numpy())
+            out.setdefault(method, {})[dim] = result.to_dict()
+    return out
+
+
+def _tagger_test_songs(root: Path) -> int | None:
+    """Test songs the tagger scored, summed over folds (its predictions, one row per test song and fold)."""
+    file = root / "metrics" / "tagger_predictions.csv"
+    return len(read_csv(file, usecols=["song", "fold"])) if file.exists() else None
+
+
+def summary(results: dict[str, dict[str, Any]], run: dict[str, Any], root: Path | None = None) -> dict[str, Any]:
+    """Means and stds per method and target (fractions, as the methods' own files), with each one's
+    95 % t-interval over folds and the test songs, and the paired comparisons with the baseline.
+
+    ``root``: the project whose ``metrics/`` hold the per-fold scores and predictions; None:
+    the methods' JSON files only (no intervals, test songs nor paired comparisons)."""
+    folds = fold_rows(root) if root is not None else {}
+    out: dict[str, Any] = {"run": run}
+    for method, m in results.items():
+        if method == "tagger":  # multi-label: macro/micro F1 and ROC-AUC; no per-fold scores, so no intervals
+            out[method] = {}
+            for avg in ("macro", "micro"):
+                if avg in m:
+                    scores = [s for s in ("f1", "roc_auc") if s in m[avg]]
+                    out[method][avg] = {**_with_intervals(m[avg], scores, None, avg), **m[avg]}
+            out[method]["test_songs"] = _tagger_test_songs(root) if root is not None else None
+        else:
+            rows = folds.get(method)
+            out[method] = {}
+            for t in (*TARGETS, *PAIRS):
+                if t not in m:
+                    continue
+                values = _with_intervals(m[t], [k for k in KEYS if k in m[t]], rows, t)
+                values["test_songs"] = count_test_songs(rows, t) if rows is not None else None
+                out[method][t] = values
+        out[method]["folds"] = m.get("folds")
+    if root is not None:
+        paired = paired_comparisons(folds, root)
+        if paired:
+            out["paired"] = paired
+    return out
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.1f}"
+
+
 def _cell(values: dict[str, Any] | None, metric: str) -> str:
+    """``62.7 [56.4, 69.0]``: the mean and its 95 % t-interval over folds, %; ``62.7 [–]`` without one."""
     if not values or values.get(metric) is None:
         return "–"
-    std = values.get(f"{metric}_std")
-    return f"{100 * values[metric]:.1f} ± {100 * std:.1f}" if std is not None else f"{100 * values[metric]:.1f}"
+    low, high = values.get(f"{metric}_ci_low"), values.get(f"{metric}_ci_high")
+    return f"{_pct(values[metric])} [{_pct(low)}, {_pct(high)}]" if low is not None and high is not None else f"{_pct(values[metric])} [–]"
 
 
 def _ours(summ: dict[str, Any], model: str, target: str, metric: str | None) -> str:
@@ -127,6 +274,68 @@ def published_rows(dataset: str, segment_dur: float) -> list[dict[str, Any]]:
     return [r for r in PUBLISHED.get(dataset, []) if r["segment_dur"] is None or float(r["segment_dur"]) == float(segment_dur)]
 
 
+NOT_METHODS = ("run", "paired")  # the top-level keys of a summary that are not methods
+
+
+def _test_songs_line(summ: dict[str, Any], names: dict[str, str]) -> str:
+    """``Test songs (n, ...): valence 400, arousal 400 ...``; a method with another count is named beside it."""
+    parts = []
+    for target in (*TARGETS, *PAIRS, "tags"):
+        counts = {
+            method: (values.get("test_songs") if target == "tags" else values.get(target, {}).get("test_songs"))
+            for method, values in summ.items()
+            if method not in NOT_METHODS and (method == "tagger") == (target == "tags")
+        }
+        counts = {m: n for m, n in counts.items() if n is not None}
+        if not counts:
+            continue
+        common = max(set(counts.values()), key=list(counts.values()).count)
+        others = [f"{names.get(m, m)}: {n}" for m, n in counts.items() if n != common]
+        label = "tags (tagger)" if target == "tags" else target.replace("_", "–")
+        parts.append(f"{label} {common}" + (f" ({'; '.join(others)})" if others else ""))
+    if not parts:
+        return ""
+    return "Test songs scored (n, summed over the evaluated folds; each song is tested in one fold): " + ", ".join(parts) + "."
+
+
+def _p(p: float | None) -> str:
+    return "–" if p is None else "< 0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def _points(x: float) -> str:
+    return f"{100 * x:+.1f}"
+
+
+def _paired_lines(summ: dict[str, Any], names: dict[str, str]) -> list[str]:
+    """The section "Each method against the classical baseline" (see :func:`paired_comparisons`)."""
+    paired = summ.get("paired") or {}
+    lines = ["", "## Each method against the classical baseline", ""]
+    against = paired.get("against")
+    if against is None:
+        return lines + [f"No per-fold scores of a classical baseline ({' or '.join(BASELINES)}): no paired comparison."]
+    missing = BASELINES[: BASELINES.index(against)]
+    lines += [
+        f"Baseline: `{against}`, {names.get(against, against)}" + (f" (`{'`, `'.join(missing)}` wrote no per-fold scores)" if missing else "")
+        + f". {PAIRED_METRIC.capitalize()}, method − baseline in points: the mean per-fold difference on the folds both scored "
+        "(repeats averaged within a fold; each fold checked to hold the same test songs) and its 95 % t-interval; "
+        "p-values of the paired t-test and of the Wilcoxon signed-rank test. Verdict: better or worse when the "
+        "t-test's p < 0.05 (the sign of the difference), else no difference shown (also where the t-test is undefined: "
+        "one fold, or the same difference on every fold).",
+        "",
+    ]
+    methods = [m for m in paired if m != "against"]
+    if not methods:
+        return lines + ["No other method shares folds and dimensions with it."]
+    lines += ["| method | dimension | folds | difference [95 % CI] | t-test p | Wilcoxon p | verdict |",
+              "| --- | --- | ---: | --- | ---: | ---: | --- |"]
+    for method in methods:
+        for dim, r in paired[method].items():
+            ci = f"[{_points(r['ci_low'])}, {_points(r['ci_high'])}]" if r["ci_low"] is not None else "[–]"
+            diff = "–" if r["diff"] is None else f"{_points(r['diff'])} {ci}"
+            lines.append(f"| {names.get(method, method)} | {dim} | {r['folds']} | {diff} | {_p(r['p_t'])} | {_p(r['p_wilcoxon'])} | {r['verdict']} |")
+    return lines
+
+
 def markdown(summ: dict[str, Any]) -> str:
     run = summ["run"]
     head = "| method | " + " | ".join(f"{t} {'acc.' if m == 'accuracy' else 'F1'}" for t, m in COLUMNS) + " |"
@@ -135,7 +344,9 @@ def markdown(summ: dict[str, Any]) -> str:
         f"# Results: dataset {run['dataset']}, preset {run['preset']}, segment_dur {run['segment_dur']:g} s",
         "",
         (
-            f"Mean ± std over the evaluated folds ({run['folds_evaluated']} of {run['folds']}), %. "
+            f"Mean over the evaluated folds ({run['folds_evaluated']} of {run['folds']}), %, and in brackets its 95 % "
+            "Student-t interval over those folds (`[–]`: none — one fold, or a method without per-fold scores; not clipped "
+            "to 0–100, so an end past them says the folds are too few to pin the score down). "
             "F1: binary (high class positive) for valence and arousal, macro-F1 for quadrants "
             "(`f1` and `f1_macro` in the metrics files, which also hold `f1_micro`)."
         ),
@@ -145,9 +356,12 @@ def markdown(summ: dict[str, Any]) -> str:
     ]
     names = {k: n for k, n, _ in METHODS}
     for method, values in summ.items():
-        if method in ("run", "tagger"):
+        if method in NOT_METHODS or method == "tagger":
             continue
         lines.append(f"| {names.get(method, method)} | " + " | ".join(_cell(values.get(t), m) for t, m in COLUMNS) + " |")
+    songs = _test_songs_line(summ, names)
+    if songs:
+        lines += ["", songs]
     if any(p in summ.get("chroma_bilstm", {}) for p in PAIRS):
         c = summ["chroma_bilstm"]
         lines += ["", "Antonym pairs (seed 002; accuracy against the side most raters chose):", "",
@@ -158,6 +372,7 @@ def markdown(summ: dict[str, Any]) -> str:
         lines += ["", "Multi-label emotion tags (seed 003):", "",
                   "| method | macro F1 | macro ROC-AUC | micro F1 | micro ROC-AUC |", "| --- | --- | --- | --- | --- |",
                   f"| {names['tagger']} | " + " | ".join(_cell(t.get(a), s) for a, s in (("macro", "f1"), ("macro", "roc_auc"), ("micro", "f1"), ("micro", "roc_auc"))) + " |"]
+    lines += _paired_lines(summ, names)
     rows = published_rows(run["dataset"], run["segment_dur"])
     lines += ["", "## Published figures for this dataset", ""]
     if not rows:

@@ -16,7 +16,7 @@ def main(p, run):
     evaluated = max((r.get("folds") or 0) for r in results.values()) if results else 0
     info = {"dataset": p.dataset, "preset": p.preset, "segment_dur": p.segment_dur, "folds": int(folds.get("folds", p.cv.folds)),
             "folds_evaluated": evaluated, "repeats": cv["repeats"]}
-    summ = summary(results, info)
+    summ = summary(results, info, Path("."))
     write_json("metrics/summary.json", summ)
     write_text("metrics/summary.md", markdown(summ))
     scores = {k: v for k, v in summ.items() if k != "run"}  # two_stage.valence.accuracy, ...

@@ -28,11 +28,16 @@ def store(tmp_path_factory):
             with pytest.raises(RuntimeError), tracking.stage_run("sssl", p):
                 raise RuntimeError("out of memory")
             continue
+        # seg-10 was run after intervals came: its summary has them, a tagger ROC-AUC and paired comparisons
+        new = dur == 10
+        ci = {"accuracy_ci_low": acc - 0.1, "accuracy_ci_high": acc + 0.1, "f1_ci_low": None, "f1_ci_high": None} if new else {}
         with tracking.stage_run("report", p) as run:
             run.pipeline().log_metrics({
-                "sssl": {"valence": {"accuracy": acc, "f1": acc - 0.1}, "quadrant": {"accuracy": acc / 2}, "folds": 2},
+                "sssl": {"valence": {"accuracy": acc, "f1": acc - 0.1, **ci}, "quadrant": {"accuracy": acc / 2}, "folds": 2},
                 "two_stage": {"valence": {"accuracy": 1 - acc}, "arousal": {"accuracy": 0.9}},
-                "tagger": {"macro": {"f1": 0.3}},
+                "tagger": {"macro": {"f1": 0.3, **({"roc_auc": 0.85, "roc_auc_ci_low": None} if new else {})}, "folds": 2},
+                **({"paired": {"against": "mel_svm", "sssl": {"valence": {"diff": 0.05, "p_t": None, "p_wilcoxon": float("nan"),
+                                                                      "folds": 2, "verdict": "no difference shown"}}}} if new else {}),
             })
     yield uri
     mp.undo()
@@ -42,7 +47,10 @@ def test_table_of_a_sweep(store):
     found = compare.from_mlflow(store, ["mer-compare"])
     assert sorted(e.name for e in found) == ["seg-10", "seg-3", "seg-5", "seg-5"]  # the failed run has no scores
     df = compare.table(compare.latest(found), methods=["sssl"])
-    assert list(df.columns) == ["experiment", "segment_dur", "method", "valence", "quadrant"]  # only segment_dur differs
+    # what the scores were measured on, then the params that differ (only segment_dur), then the interval where there is one
+    assert list(df.columns) == ["experiment", "dataset", "preset", "folds", "segment_dur", "method", "valence", "quadrant",
+                                "valence_ci_low", "valence_ci_high"]
+    assert df[["dataset", "preset", "folds"]].drop_duplicates().values.tolist() == [["synth", "quick", "2/10"]]
     assert df["segment_dur"].tolist() == ["3", "5", "10"]  # numeric order
     assert df["valence"].tolist() == [0.70, 0.65, 0.80]  # the newest run of seg-5
     assert df["quadrant"].tolist() == [0.35, 0.325, 0.40]
@@ -55,6 +63,30 @@ def test_every_method_and_other_metrics(store):
     assert list(dict.fromkeys(df["method"])) == ["sssl", "tagger"]  # in the order of summary.md
     assert df.loc[df["method"] == "tagger", "macro"].tolist() == [0.3, 0.3, 0.3]
     assert df.loc[df["method"] == "sssl", "valence"].round(3).tolist() == [0.6, 0.55, 0.7]
+    assert "metric" not in df and "valence_ci_low" not in df  # f1's interval is null (one fold): not logged
+
+
+def test_the_tagger_shows_its_own_metric(store):
+    """The tagger has no accuracy: the default table shows its macro ROC-AUC (macro F1 in runs without one)."""
+    df = compare.table(compare.latest(compare.from_mlflow(store, ["mer-compare"])))
+    assert list(dict.fromkeys(df["method"])) == ["two_stage", "sssl", "tagger"]
+    tagger = df[df["method"] == "tagger"]
+    assert tagger[["segment_dur", "metric", "macro"]].values.tolist() == [["3", "f1", 0.3], ["5", "f1", 0.3], ["10", "roc_auc", 0.85]]
+    assert (df.loc[df["method"] != "tagger", "metric"] == "accuracy").all()
+    out = io.StringIO()
+    with redirect_stdout(out):
+        assert main(["compare", "--tracking-uri", store, "--experiment", "mer-compare", "--method", "tagger"]) == 0
+    lines = out.getvalue().splitlines()
+    assert lines[0] == "| experiment | dataset | preset | folds | segment_dur | method | metric | macro |"
+    assert lines[4] == "| seg-10 | synth | quick | 2/10 | 10 | tagger | roc_auc | 85.0 |"  # not an empty row
+    assert any(line.startswith("metric: the score a row shows") for line in lines)
+
+
+def test_null_and_nan_scores_are_not_logged(store):
+    """The report's undefined values (null p-values, NaN) are left out of MLflow; the rest of the summary is logged."""
+    (seg10,) = [e for e in compare.from_mlflow(store, ["mer-compare"]) if e.name == "seg-10"]
+    assert seg10.scores["paired.sssl.valence.diff"] == 0.05 and seg10.scores["paired.sssl.valence.folds"] == 2
+    assert not {"paired.sssl.valence.p_t", "paired.sssl.valence.p_wilcoxon", "sssl.valence.f1_ci_low"} & set(seg10.scores)
 
 
 def test_failed_runs_are_shown_with_their_status_on_request(store):
@@ -71,22 +103,42 @@ def test_cli_prints_markdown_and_csv(store):
     with redirect_stdout(out):
         assert main(["compare", "--tracking-uri", store, "--experiment", "mer-compare", "--method", "sssl"]) == 0
     lines = out.getvalue().splitlines()
-    assert lines[0] == "| experiment | segment_dur | method | valence | quadrant |"
-    assert lines[1] == "| --- | --- | --- | ---: | ---: |"
-    assert lines[2:5] == ["| seg-3 | 3 | sssl | 70.0 | 35.0 |", "| seg-5 | 5 | sssl | 65.0 | 32.5 |", "| seg-10 | 10 | sssl | 80.0 | 40.0 |"]
+    assert lines[0] == "| experiment | dataset | preset | folds | segment_dur | method | valence | quadrant |"
+    assert lines[1] == "| --- | --- | --- | --- | --- | --- | ---: | ---: |"
+    assert lines[2:5] == [  # the interval where the run has one (seg-10), the plain value for older runs
+        "| seg-3 | synth | quick | 2/10 | 3 | sssl | 70.0 | 35.0 |",
+        "| seg-5 | synth | quick | 2/10 | 5 | sssl | 65.0 | 32.5 |",
+        "| seg-10 | synth | quick | 2/10 | 10 | sssl | 80.0 [70.0, 90.0] | 40.0 |",
+    ]
+    assert "dataset synth: the embedded synthetic set, a check of the pipeline, not a result on real music." in lines
     assert max(map(len, lines)) <= 120  # readable in a 120-column terminal, the note included
     out = io.StringIO()
     with redirect_stdout(out):
         assert main(["compare", "--tracking-uri", store, "--experiment", "mer-compare", "--format", "csv", "--method", "two_stage"]) == 0
     head, first = out.getvalue().splitlines()[:2]
-    assert head == "experiment,segment_dur,method,valence,arousal"
-    name, dur, method, valence, arousal = first.split(",")
-    assert (name, dur, method) == ("seg-3", "3", "two_stage") and float(valence) == pytest.approx(0.3) and float(arousal) == 0.9
+    assert head == "experiment,dataset,preset,folds,segment_dur,method,valence,arousal"
+    name, dataset, preset, folds, dur, method, valence, arousal = first.split(",")
+    assert (name, dataset, preset, folds, dur, method) == ("seg-3", "synth", "quick", "2/10", "3", "two_stage")
+    assert float(valence) == pytest.approx(0.3) and float(arousal) == 0.9
 
 
 def test_unknown_experiment_is_a_clear_error(store, capsys):
     assert main(["compare", "--tracking-uri", store, "--experiment", "nope"]) == 2
     assert "no MLflow experiment named nope" in capsys.readouterr().err
+
+
+def test_unknown_method_or_metric_exits_2_with_the_valid_ones(store, capsys):
+    from mer.report import METHODS
+
+    assert main(["compare", "--tracking-uri", store, "--experiment", "mer-compare", "--method", "sssl", "--method", "foo"]) == 2
+    out = capsys.readouterr()
+    assert out.out == "" and "unknown method 'foo'; valid methods: " in out.err
+    valid = out.err.split("valid methods: ")[1].strip().split(", ")
+    assert set(valid) == {m for m, _, _ in METHODS} | {"smile_svm", "fusion"}
+    assert main(["compare", "--tracking-uri", store, "--experiment", "mer-compare", "--metric", "bogus"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown metric 'bogus'; valid metrics: accuracy, accuracy_std, f1, f1_std, f1_macro" in err and "roc_auc" in err
+    assert main(["compare", "--tracking-uri", store, "--experiment", "mer-compare", "--metric", "roc_auc_std"]) == 0
 
 
 def _dvc_rev(rev, name, segment_dur, sssl_valence):
@@ -95,7 +147,8 @@ def _dvc_rev(rev, name, segment_dur, sssl_valence):
 
     params = yaml.safe_load(open("params.yaml"))
     params["segment_dur"] = segment_dur
-    summary = {"run": {"dataset": "synth", "segment_dur": segment_dur}, "sssl": {"valence": {"accuracy": sssl_valence}}}
+    summary = {"run": {"dataset": "synth", "preset": "quick", "segment_dur": segment_dur, "folds": 10, "folds_evaluated": 2},
+               "sssl": {"valence": {"accuracy": sssl_valence}, "folds": 2}}
     return {"rev": rev, "name": name, "data": {"rev": rev, "timestamp": "2026-11-22T00:44:00",
             "params": {"params.yaml": {"data": params}}, "metrics": {"metrics/summary.json": {"data": summary}}}}
 
@@ -123,5 +176,6 @@ def test_from_dvc_shows_the_experiments_of_an_older_commit(monkeypatch):
         assert main(["compare", "--from", "dvc", "--rev", "old", "--method", "sssl", "--format", "csv"]) == 0
     assert seen[-1][-2:] == ["--rev", "old"]
     rows = out.getvalue().splitlines()
-    assert rows[0] == "experiment,segment_dur,method,valence"
-    assert sorted(rows[1:]) == ["old,5,sssl,0.6", "seg-10,10,sssl,0.8", "seg-3,3,sssl,0.7", "workspace,5,sssl,0.6"]
+    assert rows[0] == "experiment,dataset,preset,folds,segment_dur,method,valence"
+    assert sorted(rows[1:]) == ["old,synth,quick,2/10,5,sssl,0.6", "seg-10,synth,quick,2/10,10,sssl,0.8", "seg-3,synth,quick,2/10,3,sssl,0.7",
+                                "workspace,synth,quick,2/10,5,sssl,0.6"]
