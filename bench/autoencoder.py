@@ -66,7 +66,9 @@ def fourq_segments(segment_dur: float, limit: int) -> np.ndarray:
         out = Path(tmp)
         clips, _ = pad_dataset(songs, FOURQ, out, PadConfig(sample_rate=22050))
         labels = songs.assign(valence=0, arousal=0)[["song", "valence", "arousal", "quadrant"]]
-        two, sssl, _ = build(clips, labels, songs[["song"]].assign(fold=0), ann.timeline, sample_rate=22050, segment_dur=segment_dur, clip_dur=30.0, sssl_hop=1.0)
+        two, sssl, _ = build(
+            clips, labels, songs[["song"]].assign(fold=0), ann.timeline, sample_rate=22050, segment_dur=segment_dur, clip_dur=30.0, sssl_hop=1.0
+        )
         logmel_dataset(out, clips, two, sssl.iloc[:0], out, MelConfig(sample_rate=22050, segment_dur=segment_dur))
         return np.load(out / "two_stage.npy")
 

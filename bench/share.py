@@ -122,7 +122,7 @@ def main() -> None:
         beside = run_copies(name, steps, args.copies, args.raw)
         mean = statistics.mean(r["seconds"] for r in beside)
         print(f"{name:12s} {steps} steps, {alone['threads']} threads/process: alone {alone['seconds']:6.1f} s, "
-              f"beside {' / '.join('%.1f' % r['seconds'] for r in beside)} s  →  ratio {mean / alone['seconds']:.2f}×", flush=True)
+              f"beside {' / '.join(format(r['seconds'], '.1f') for r in beside)} s  →  ratio {mean / alone['seconds']:.2f}×", flush=True)
 
 
 if __name__ == "__main__":

@@ -14,9 +14,10 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 import pandas as pd
 
@@ -221,7 +222,7 @@ def table(experiments: list[Experiment], metric: str = "accuracy", methods: Iter
     params = [p for p in differing(experiments) if p not in CONTEXT]
     names = [e.name for e in experiments]
     labels = [n if names.count(n) == 1 else f"{n} @ {_when(e)}" for n, e in zip(names, experiments)]
-    labels = [l if labels.count(l) == 1 else f"{l} ({_id(e)})" for l, e in zip(labels, experiments)]
+    labels = [lab if labels.count(lab) == 1 else f"{lab} ({_id(e)})" for lab, e in zip(labels, experiments)]
     rows = []
     for e, label in zip(experiments, labels):
         head = {"experiment": label, **{c: e.context.get(c, "–") for c in CONTEXT}, **{p: e.params.get(p) for p in params}, "status": e.status}

@@ -39,7 +39,6 @@ from mer.two_stage import (
     train_classifier,
 )
 
-
 Loggers = Callable[[str], list] | None  # model name → Lightning loggers for its fit
 
 

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+
 from mer.errors import ConfigError, DataError
 
 STATISTICS = ("mean", "std", "delta")

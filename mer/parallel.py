@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import sys
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import Callable, Iterable, Iterator, Sequence, TypeVar
+from typing import TypeVar
 
 from tqdm import tqdm
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 import yaml
 
@@ -120,7 +121,8 @@ def validate(p: Params) -> None:
     _require(p.preset in PRESETS, f"unknown preset '{p.preset}'; choose one of {', '.join(PRESETS)}")
     for key in ("repeats", "max_folds"):
         value = p.cv.get(key)
-        _require(value is None or (isinstance(value, int) and not isinstance(value, bool) and value >= 1), f"cv.{key} must be null or an integer >= 1 (got {value!r})")
+        ok = value is None or (isinstance(value, int) and not isinstance(value, bool) and value >= 1)
+        _require(ok, f"cv.{key} must be null or an integer >= 1 (got {value!r})")
     vf = p.cv.get("val_fraction")
     _require(vf is None or (isinstance(vf, (int, float)) and 0 < vf < 1), f"cv.val_fraction must be null or between 0 and 1 (got {vf!r})")
     if "mask" in p:

@@ -34,8 +34,8 @@ from mer.audio import logmel as lm
 from mer.audio.pad import from_pcm16, loop_to, to_pcm16
 from mer.audio.segment import contiguous, overlapping, seconds_to_samples, sssl_samples
 from mer.bundle import Bundle, BundleError, first_line
-from mer.errors import AudioError
 from mer.data.base import AUDIO_EXTENSIONS as DATASET_EXTENSIONS
+from mer.errors import AudioError
 from mer.frontend import MelConfig, PadConfig, prepare_clip
 from mer.labels import QUADRANTS, VA_QUADRANT
 from mer.models.aggregate import song_features

@@ -49,9 +49,7 @@ METHODS = [
     ("chroma_bilstm", "chroma + HPSS BiLSTM (seed 002)", "metrics/chroma_bilstm.json"),
     ("tagger", "spectrogram CNN tagger (seed 003)", "metrics/tagger.json"),
 ]
-# Methods whose stages are being added; their files (metrics/<key>.json, <key>_folds.csv) are read when present.
-EXTRA_METHODS = ("smile_svm", "fusion")
-METHOD_KEYS = tuple(dict.fromkeys([*(key for key, _, _ in METHODS), *EXTRA_METHODS]))  # every method name
+METHOD_KEYS = tuple(key for key, _, _ in METHODS)  # every method name
 # The classical baseline the paired comparisons are against: the first whose per-fold scores exist.
 BASELINES = ("smile_svm", "mel_svm")
 PAIRED_METRIC = "accuracy"
@@ -117,9 +115,8 @@ PUBLISHED: dict[str, list[dict[str, Any]]] = {
 def collect(root: Path = Path(".")) -> dict[str, dict[str, Any]]:
     """``{method: its metrics JSON}`` for every method whose metrics file exists."""
     out = {}
-    paths = {key: f"metrics/{key}.json" for key in METHOD_KEYS} | {key: path for key, _, path in METHODS}
-    for key in METHOD_KEYS:
-        file = root / paths[key]
+    for key, _, path in METHODS:
+        file = root / path
         if file.exists():
             out[key] = json.loads(file.read_text())
     return out
@@ -163,27 +160,40 @@ def _with_intervals(values: dict[str, Any], metrics: list[str], rows: pd.DataFra
     return out
 
 
-def fold_test_songs(root: Path, method: str, dimension: str) -> dict[int, frozenset[str]]:
-    """``{fold: its test songs}`` from the per-song predictions ``metrics/confusion/<method>_<dimension>.csv``."""
+def song_folds(root: Path, method: str, dimension: str) -> dict[str, frozenset[int]]:
+    """``{song: the folds it was tested in}`` from the per-song predictions ``metrics/confusion/<method>_<dimension>.csv``."""
     file = root / "metrics" / "confusion" / f"{method}_{dimension}.csv"
     if not file.exists():
-        raise DataError(f"{file} is missing: cannot check that {method} was tested on the same songs per fold as the methods it is compared with")
-    table = read_csv(file, usecols=["song", "fold"])
-    return {int(fold): frozenset(group["song"]) for fold, group in table.groupby("fold")}
+        raise DataError(f"{file} is missing: cannot check that {method} was tested on the same folds as the methods it is compared with")
+    table = read_csv(file, usecols=["song", "fold"]).drop_duplicates()
+    return {song: frozenset(int(f) for f in group["fold"]) for song, group in table.groupby("song")}
 
 
 def check_same_folds(root: Path, a: str, b: str, dimension: str, folds: list[int]) -> None:
-    """Raise :class:`FoldMismatchError` unless ``a`` and ``b`` tested the same songs in each of ``folds``."""
-    sets_a, sets_b = fold_test_songs(root, a, dimension), fold_test_songs(root, b, dimension)
-    for fold in folds:
-        songs_a, songs_b = sets_a.get(fold, frozenset()), sets_b.get(fold, frozenset())
-        if songs_a != songs_b:
-            raise FoldMismatchError(
-                f"{a} and {b} come from different fold assignments: their {dimension} test songs of fold {fold} differ "
-                f"({len(songs_a)} in {a}, {len(songs_b)} in {b}, {len(songs_a ^ songs_b)} in only one, e.g. "
-                f"{sorted(songs_a ^ songs_b)[0]}); a paired comparison needs both scored on the same metrics/folds.json — "
-                "re-run them in one pipeline (dvc repro)"
-            )
+    """Raise :class:`FoldMismatchError` unless ``a`` and ``b`` come from one fold assignment: every song
+    both tested (in ``folds``) was tested in the same fold by both, and they share most of their songs.
+
+    A song one method excluded (a recorded exclusion of its stage, e.g. one openSMILE could not
+    describe) only leaves that method's fold score on the others: the folds are still the same."""
+    fa, fb = song_folds(root, a, dimension), song_folds(root, b, dimension)
+    keep = set(folds)
+    fa = {s: f & keep for s, f in fa.items() if f & keep}
+    fb = {s: f & keep for s, f in fb.items() if f & keep}
+    common = fa.keys() & fb.keys()
+    moved = sorted(s for s in common if fa[s] != fb[s])
+    if moved:
+        s = moved[0]
+        raise FoldMismatchError(
+            f"{a} and {b} come from different fold assignments: {len(moved)} {dimension} test songs lie in other folds, e.g. "
+            f"{s} in fold {sorted(fa[s])} of {a} and fold {sorted(fb[s])} of {b}; a paired comparison needs both scored on "
+            "the same metrics/folds.json — re-run them in one pipeline (dvc repro)"
+        )
+    union = fa.keys() | fb.keys()
+    if len(common) < 0.5 * len(union):
+        raise FoldMismatchError(
+            f"{a} and {b} share only {len(common)} of {len(union)} {dimension} test songs: they were not scored on one "
+            "dataset and fold assignment — re-run them in one pipeline (dvc repro)"
+        )
 
 
 def paired_baseline(folds: dict[str, pd.DataFrame]) -> str | None:
@@ -371,7 +381,8 @@ def markdown(summ: dict[str, Any]) -> str:
         t = summ["tagger"]
         lines += ["", "Multi-label emotion tags (seed 003):", "",
                   "| method | macro F1 | macro ROC-AUC | micro F1 | micro ROC-AUC |", "| --- | --- | --- | --- | --- |",
-                  f"| {names['tagger']} | " + " | ".join(_cell(t.get(a), s) for a, s in (("macro", "f1"), ("macro", "roc_auc"), ("micro", "f1"), ("micro", "roc_auc"))) + " |"]
+                  f"| {names['tagger']} | "
+                  + " | ".join(_cell(t.get(a), s) for a, s in (("macro", "f1"), ("macro", "roc_auc"), ("micro", "f1"), ("micro", "roc_auc"))) + " |"]
     lines += _paired_lines(summ, names)
     rows = published_rows(run["dataset"], run["segment_dur"])
     lines += ["", "## Published figures for this dataset", ""]

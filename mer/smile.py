@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from functools import lru_cache, partial
+from functools import cache, partial
 from pathlib import Path
 
 import numpy as np
@@ -47,7 +47,7 @@ class SmileConfig:
             raise ConfigError(f"params.yaml: smile.feature_set must be one of {', '.join(FEATURE_SETS)} (got {self.feature_set!r})")
 
 
-@lru_cache(maxsize=None)
+@cache
 def extractor(feature_set: str):
     """One openSMILE extractor per feature set and process (building one parses its configuration)."""
     import opensmile

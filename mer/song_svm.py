@@ -76,6 +76,7 @@ def evaluate(
                 child = run.child(tracking.run_name(model, target, f"fold {fold}"), {"mer.model": model, "mer.dimension": target, "mer.fold": fold})
                 child.log_params({model: {k: v for k, v in cfg.items()}, "fold": fold, "dimension": target})
                 child.log_metrics({target: result})
-                child.log_confusion(pred["actual"].to_numpy(), pred["predicted"].to_numpy(), f"{model} {target} fold {fold}", class_names(target), dimension=target)
+                title = f"{model} {target} fold {fold}"
+                child.log_confusion(pred["actual"].to_numpy(), pred["predicted"].to_numpy(), title, class_names(target), dimension=target)
                 child.end()
     return pd.DataFrame(rows), pd.concat(predictions, ignore_index=True)

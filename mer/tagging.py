@@ -11,6 +11,7 @@ and ROC-AUC) with macro and micro averages (:mod:`mer.tag_metrics`).
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -110,8 +111,8 @@ def cross_validate(
         s["threshold"] = np.round(cut, 4).tolist() if threshold == "tuned" else cut
         folds.append(s)
         child.log_metrics({f"{avg}.{k}": v for avg in ("macro", "micro") for k, v in s[avg].items() if isinstance(v, float)})
-        child.log_figure(lambda: multilabel_confusion_figure(
-            y[test_pos].astype(int), (prob >= np.asarray(cut)).astype(int), list(tags.columns), f"tagger fold {fold}"), "confusion_tags.png")
+        figure = partial(multilabel_confusion_figure, y[test_pos].astype(int), (prob >= np.asarray(cut)).astype(int), list(tags.columns), f"tagger fold {fold}")
+        child.log_figure(figure, "confusion_tags.png")
         child.end()
         table = pd.DataFrame(prob.round(4), columns=[f"p_{t}" for t in tags.columns])
         predictions.append(pd.concat([pd.DataFrame({"song": seg.songs["song"].to_numpy()[test_pos], "fold": fold}), table], axis=1))

@@ -174,7 +174,8 @@ def cross_validate(
                 round_seed = seed + 1000 * fold + 10 * r + d
                 fit_pos, val_pos, test_pos = split(seg.songs, fold, cv["val_fraction"], round_seed, dim)
                 module, result = train_classifier(
-                    inputs, labels, fit_pos, val_pos, make_net, cfg, round_seed, tracking.lightning_loggers(child, prefix=f"repeat{r}" if cv["repeats"] > 1 else "")
+                    inputs, labels, fit_pos, val_pos, make_net, cfg, round_seed,
+                    tracking.lightning_loggers(child, prefix=f"repeat{r}" if cv["repeats"] > 1 else ""),
                 )
                 prob = predict(module.net, inputs, test_pos)
                 pred = (prob > 0.5).astype(np.int64)

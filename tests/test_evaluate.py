@@ -54,7 +54,8 @@ def test_summary_skips_a_metric_a_target_lacks():
 def test_write_results(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     rows = pd.DataFrame(
-        [{"model": "m", "dimension": d, "fold": f, "repeat": 0, "accuracy": 0.5, "f1": 0.5, "epochs": 3, "test_songs": 2} for d in ("valence", "arousal") for f in (0, 1)]
+        [{"model": "m", "dimension": d, "fold": f, "repeat": 0, "accuracy": 0.5, "f1": 0.5, "epochs": 3, "test_songs": 2}
+         for d in ("valence", "arousal") for f in (0, 1)]
     )
     preds = pd.DataFrame(
         {"model": "m", "dimension": ["valence"] * 2 + ["arousal"] * 2, "fold": 0, "repeat": 0, "song": list("abab"),

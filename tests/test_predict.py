@@ -8,9 +8,9 @@ from mer.audio.pad import from_pcm16, loop_to, to_pcm16
 from mer.audio.segment import contiguous
 from mer.errors import AudioError
 from mer.frontend import prepare_clip
-from mer.predict import audio_files, predictor, quadrant_from_va
 from mer.index import build
 from mer.models.aggregate import song_features
+from mer.predict import audio_files, predictor, quadrant_from_va
 from tests.bundles import MEL, PAD, SR, FixedSVM, sssl_bundle, two_stage_bundle
 
 

@@ -75,7 +75,7 @@ def test_published_rows_follow_dataset_and_segment_length():
 def write_method(root, method, accuracy, songs=8, repeats=1, moved=None):
     """``metrics/<method>.json``, ``<method>_folds.csv`` and ``confusion/<method>_<dim>.csv`` as
     :func:`mer.evaluate.write_results` writes them. ``accuracy``: {dimension: per-fold accuracy};
-    repeat r scores it ± 0.05 · (r − mean repeat); ``moved``: a fold whose first test song is another."""
+    repeat r scores it ± 0.05 · (r − mean repeat); ``moved``: a fold whose first test song is one of fold 0's."""
     (root / "metrics/confusion").mkdir(parents=True, exist_ok=True)
     rows, preds = [], []
     for dim, per_fold in accuracy.items():
@@ -85,7 +85,7 @@ def write_method(root, method, accuracy, songs=8, repeats=1, moved=None):
                 rows.append({"model": method, "dimension": dim, "fold": fold, "repeat": r, "accuracy": a, "f1": a - 0.05,
                              "f1_macro": a - 0.1, "f1_micro": a, "test_songs": songs})
                 for i in range(songs):
-                    song = "elsewhere" if (fold, i) == (moved, 0) else f"s{fold:02d}_{i}"
+                    song = "s00_1" if (fold, i) == (moved, 0) else f"s{fold:02d}_{i}"  # a song of fold 0, in another fold
                     preds.append({"dimension": dim, "song": song, "fold": fold, "repeat": r, "actual": "high", "predicted": "high"})
     rows = pd.DataFrame(rows)
     rows.to_csv(root / f"metrics/{method}_folds.csv", index=False)
@@ -149,7 +149,19 @@ def test_methods_on_different_folds_are_refused(tmp_path):
     write_method(tmp_path, "sssl", {"valence": BASE + 0.05, "arousal": BASE}, moved=3)
     with pytest.raises(FoldMismatchError, match="sssl and mel_svm come from different fold assignments") as err:
         summary(collect(tmp_path), RUN, tmp_path)
-    assert "fold 3" in str(err.value) and "elsewhere" in str(err.value)
+    assert "s00_1 in fold [0, 3] of sssl and fold [0] of mel_svm" in str(err.value)
     (tmp_path / "metrics/confusion/sssl_valence.csv").unlink()
     with pytest.raises(DataError, match="sssl_valence.csv is missing"):
+        summary(collect(tmp_path), RUN, tmp_path)
+
+
+def test_a_song_one_method_excluded_still_pairs_but_another_dataset_does_not(tmp_path):
+    write_method(tmp_path, "mel_svm", {"valence": BASE})
+    write_method(tmp_path, "smile_svm", {"valence": BASE + 0.02})
+    file = tmp_path / "metrics/confusion/smile_svm_valence.csv"
+    table = pd.read_csv(file)
+    table[table["song"] != "s04_2"].to_csv(file, index=False)  # a recorded exclusion of the smile stage
+    assert summary(collect(tmp_path), RUN, tmp_path)["paired"]["mel_svm"]["valence"]["folds"] == 10
+    table.assign(song="other_" + table["song"]).to_csv(file, index=False)  # the same folds of another dataset
+    with pytest.raises(FoldMismatchError, match="share only 0 of"):
         summary(collect(tmp_path), RUN, tmp_path)

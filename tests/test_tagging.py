@@ -4,8 +4,8 @@ import pytest
 
 from mer import tracking
 from mer.errors import DataError
-from mer.tagging import cross_validate, dataset_tags, song_probabilities
 from mer.models.tagger import Tagger
+from mer.tagging import cross_validate, dataset_tags, song_probabilities
 from mer.two_stage import Segments
 
 QUICK = {"channels": [4, 8], "kernel": 3, "pools": [[4, 4], [4, 4]], "pool": [1, 2], "dense": [16], "dropout": 0.0, "batch_norm": True,

@@ -145,8 +145,8 @@ def test_curves_are_logged_per_epoch(store, PARAMS):
     import numpy as np
     import torch
 
-    from mer.training.fit import fit
     from mer.training.data import TensorDataModule
+    from mer.training.fit import fit
     from mer.training.modules import LitClassifier
 
     rng = np.random.default_rng(0)

@@ -8,9 +8,9 @@ import pytest
 import torch
 
 from mer import tracking
+from mer.folds import fold_ids
 from mer.models.bilstm import BiLSTMClassifier
 from mer.training.modules import MaskConfig
-from mer.folds import fold_ids
 from mer.two_stage import Segments, cross_validate, encode, split, train_autoencoder, train_classifier
 
 N_SONGS, PER_SONG = 24, 3

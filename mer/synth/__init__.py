@@ -9,10 +9,11 @@ methods). Deterministic for a seed: song ``i`` depends only on ``(seed, i)``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd

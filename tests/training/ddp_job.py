@@ -36,7 +36,8 @@ class Recording(LitClassifier):
         super().validation_step((batch[0][:, 1:], batch[1]), idx)
 
     def on_train_end(self):
-        record = {"pid": os.getpid(), "world": self.trainer.world_size, "backend": torch.distributed.get_backend(), "rows": [self.rows[e] for e in sorted(self.rows)]}
+        rows = [self.rows[e] for e in sorted(self.rows)]
+        record = {"pid": os.getpid(), "world": self.trainer.world_size, "backend": torch.distributed.get_backend(), "rows": rows}
         Path(self.out, f"rank{self.trainer.global_rank}.json").write_text(json.dumps(record))
 
 

@@ -35,7 +35,10 @@ def test_the_project_params_have_the_section_all_null():
     assert dict(p.trainer.to_dict()) == {"accelerator": None, "devices": None, "strategy": None, "precision": None}
 
 
-@pytest.mark.parametrize("key, value", [("devices", 0), ("devices", "two"), ("strategy", 3), ("precision", True), ("accelerators", "cpu"), ("strategy", "ddp"), ("strategy", "fsdp")])
+@pytest.mark.parametrize(
+    "key, value",
+    [("devices", 0), ("devices", "two"), ("strategy", 3), ("precision", True), ("accelerators", "cpu"), ("strategy", "ddp"), ("strategy", "fsdp")],
+)
 def test_bad_trainer_params_are_clear_errors(key, value):
     with pytest.raises(ConfigError, match="trainer"):
         params.load(overrides={f"trainer.{key}": value})

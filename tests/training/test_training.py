@@ -87,7 +87,7 @@ def test_masking_switch():
     for enabled in (True, False):
         module = LitAutoencoder((2, 2, 2), mask=MaskConfig(enabled=enabled))
         seen = []
-        module.model.register_forward_pre_hook(lambda m, args: seen.append(args[0].clone()))
+        module.model.register_forward_pre_hook(lambda m, args, seen=seen: seen.append(args[0].clone()))
         module.training_step(batch, 0)
         assert torch.equal(seen[0], batch[0][:, None]) is (not enabled)
 
