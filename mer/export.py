@@ -19,9 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mer.models.aggregate import fit_svm, song_features
-from mer.models.bilstm import BiLSTMClassifier
-from mer.sssl_svm import (
+from mer.methods.sssl import (
     N_CLASSES,
     SSSLSegments,
     crossfit_probabilities,
@@ -29,8 +27,7 @@ from mer.sssl_svm import (
     target_seed,
     train_segment_model,
 )
-from mer.training.modules import MaskConfig
-from mer.two_stage import (
+from mer.methods.two_stage import (
     DIMENSIONS,
     Segments,
     encode,
@@ -38,6 +35,9 @@ from mer.two_stage import (
     train_autoencoder,
     train_classifier,
 )
+from mer.models.aggregate import fit_svm, song_features
+from mer.models.bilstm import BiLSTMClassifier
+from mer.training.modules import MaskConfig
 
 Loggers = Callable[[str], list] | None  # model name → Lightning loggers for its fit
 

@@ -131,14 +131,14 @@ def validate(p: Params) -> None:
         _require(isinstance(m.T, int) and 0 < m.T < p.logmel.frames, f"mask.T must be an integer in 1..{p.logmel.frames - 1} (got {m.T!r})")
         _require(m.fill in ("mean", "zero"), f"mask.fill must be mean or zero (got {m.fill!r})")
     if "smile" in p:
-        from mer.smile import FEATURE_SETS
+        from mer.methods.smile_svm import FEATURE_SETS
 
         _require(p.smile.feature_set in FEATURE_SETS, f"smile.feature_set must be one of {', '.join(FEATURE_SETS)} (got {p.smile.feature_set!r})")
     for key in ("smile_svm", "fusion", "mel_svm"):
         if key in p:
             _require(_positive(p[key].C), f"{key}.C must be a number > 0 (got {p[key].C!r})")
     if "fusion" in p:
-        from mer.fusion import SCALES, check_sources
+        from mer.methods.fusion import SCALES, check_sources
 
         check_sources(p.fusion.sources)
         _require(p.fusion.scale in SCALES, f"fusion.scale must be one of {', '.join(SCALES)} (got {p.fusion.scale!r})")

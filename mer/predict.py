@@ -248,7 +248,7 @@ def svm_decisions(svms: dict[str, Any], features: dict[str, np.ndarray], path: P
 
 def smile_vector(cfg, path: Path, clip: np.ndarray) -> np.ndarray:
     """The clip's openSMILE functionals as the ``smile`` stage computes them (float32, as it stores them)."""
-    from mer.smile import excerpt, functionals
+    from mer.methods.smile_svm import excerpt, functionals
 
     return functionals(excerpt(clip, cfg), cfg, path.name).astype(np.float32)
 
@@ -259,7 +259,7 @@ class SmileSVMPredictor(Predictor):
 
     def __init__(self, bundle: Bundle):
         super().__init__(bundle)
-        from mer.smile import SmileConfig
+        from mer.methods.smile_svm import SmileConfig
 
         max_dur = bundle.meta["preprocessing"].get("sssl_max_dur")
         self.smile = SmileConfig(bundle.meta["model"]["feature_set"], self.mel.sample_rate, None if max_dur is None else float(max_dur), self.pad.silence_db)
@@ -277,7 +277,7 @@ class SmileSVMPredictor(Predictor):
 
 class FusionPredictor(SSSLPredictor):
     """One SVM per target over the concatenated song features of the bundle's sources
-    (:mod:`mer.fusion`); the segment timeline is the SSSL segment classifiers'."""
+    (:mod:`mer.methods.fusion`); the segment timeline is the SSSL segment classifiers'."""
 
     def __init__(self, bundle: Bundle):
         model = bundle.meta["model"]
@@ -288,7 +288,7 @@ class FusionPredictor(SSSLPredictor):
         self.bundle = bundle
         self.sources, self.columns = model["sources"], model["columns"]
         if "smile" in self.sources:
-            from mer.smile import SmileConfig
+            from mer.methods.smile_svm import SmileConfig
 
             self.smile = SmileConfig(model["feature_set"], self.mel.sample_rate, self.max_dur, self.pad.silence_db)
         self.mel_stats = model.get("mel_stats")
@@ -308,7 +308,7 @@ class FusionPredictor(SSSLPredictor):
             elif source == "smile":
                 parts.append(self._cache["smile"].astype(np.float64))
             else:
-                from mer.mel_svm import frame_statistics
+                from mer.methods.mel_svm import frame_statistics
 
                 parts.append(frame_statistics(frames, self.mel_stats))
         x = np.concatenate(parts)

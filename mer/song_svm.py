@@ -20,8 +20,8 @@ from mer import tracking
 from mer.errors import DataError
 from mer.evaluate import class_names, scores
 from mer.labels import quadrant_index
+from mer.methods.sssl import N_CLASSES
 from mer.models.aggregate import fit_svm
-from mer.sssl_svm import N_CLASSES
 
 
 def song_labels(table: pd.DataFrame, target: str) -> pd.Series:

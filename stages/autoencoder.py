@@ -9,9 +9,9 @@ from mer import presets, tracking
 from mer.evaluate import with_series
 from mer.folds import fold_ids
 from mer.io import atomic_dir, write_csv, write_json
+from mer.methods.two_stage import Segments, train_autoencoder
 from mer.stage import run_stage
 from mer.training.modules import MaskConfig
-from mer.two_stage import Segments, train_autoencoder
 
 OUT = Path("data/models/autoencoder")
 

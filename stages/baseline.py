@@ -4,9 +4,9 @@ from functools import partial
 
 from mer import presets
 from mer.evaluate import write_results
+from mer.methods.two_stage import Segments, cross_validate
 from mer.models.bilstm import CnnBiLSTM
 from mer.stage import run_stage
-from mer.two_stage import Segments, cross_validate
 
 
 def main(p, run):

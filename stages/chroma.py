@@ -5,8 +5,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from mer.audio.chroma_features import FeatureConfig, extract
 from mer.audio.hpss import CONSTANT_NAMES
-from mer.chroma_features import FeatureConfig, extract
 from mer.data import registry
 from mer.io import atomic_dir, read_csv, write_csv, write_json
 from mer.stage import run_stage

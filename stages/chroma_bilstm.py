@@ -5,9 +5,9 @@ from pathlib import Path
 
 from mer import presets
 from mer.antonym import soft_labels
-from mer.chroma_hpss import ChromaData, cross_validate
 from mer.evaluate import write_results
 from mer.io import read_csv
+from mer.methods.chroma_bilstm import ChromaData, cross_validate
 from mer.stage import run_stage
 
 

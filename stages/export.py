@@ -11,16 +11,16 @@ from mer import bundle, presets, tracking
 from mer.data import registry
 from mer.export import preprocessing, train_song_svms, train_sssl, train_two_stage
 from mer.frontend import mel_config, pad_config
-from mer.fusion import block_sizes, check_sources, column_weights, concat
 from mer.io import atomic_dir, read_csv, write_json
-from mer.mel_svm import song_statistics
+from mer.methods.fusion import block_sizes, check_sources, column_weights, concat
+from mer.methods.mel_svm import song_statistics
+from mer.methods.smile_svm import load_features
+from mer.methods.sssl import N_CLASSES, SSSLSegments, targets_for
+from mer.methods.two_stage import Segments
 from mer.project import repo_root
-from mer.smile import load_features
 from mer.song_svm import song_labels
-from mer.sssl_svm import N_CLASSES, SSSLSegments, targets_for
 from mer.stage import run_stage
 from mer.training.modules import MaskConfig
-from mer.two_stage import Segments
 
 OUT = Path("models")
 

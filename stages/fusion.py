@@ -8,13 +8,13 @@ import pandas as pd
 from mer import presets
 from mer.evaluate import write_results
 from mer.folds import fold_ids
-from mer.fusion import SSSLProbabilities, block_sizes, check_sources, column_weights, concat
 from mer.io import read_csv
-from mer.mel_svm import song_statistics
+from mer.methods.fusion import SSSLProbabilities, block_sizes, check_sources, column_weights, concat
+from mer.methods.mel_svm import song_statistics
+from mer.methods.smile_svm import load_features
+from mer.methods.sssl import SSSLSegments, targets_for
 from mer.rejects import Rejects
-from mer.smile import load_features
 from mer.song_svm import evaluate, song_labels
-from mer.sssl_svm import SSSLSegments, targets_for
 from mer.stage import run_stage
 
 

@@ -7,9 +7,9 @@ from pathlib import Path
 from mer import presets
 from mer.evaluate import write_results
 from mer.folds import fold_ids
-from mer.mel_svm import song_statistics
+from mer.methods.mel_svm import song_statistics
+from mer.methods.sssl import SSSLSegments, targets_for
 from mer.song_svm import evaluate, song_labels
-from mer.sssl_svm import SSSLSegments, targets_for
 from mer.stage import run_stage
 
 

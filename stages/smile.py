@@ -9,7 +9,7 @@ import numpy as np
 from mer.data import registry
 from mer.errors import DataError
 from mer.io import atomic_dir, read_csv, write_csv, write_json, write_text
-from mer.smile import SmileConfig, extract, feature_names
+from mer.methods.smile_svm import SmileConfig, extract, feature_names
 from mer.stage import run_stage
 
 OUT = Path("data/smile")

@@ -6,9 +6,9 @@ from pathlib import Path
 from mer import presets
 from mer.evaluate import write_results
 from mer.folds import fold_ids
-from mer.smile import load_features
+from mer.methods.smile_svm import load_features
+from mer.methods.sssl import targets_for
 from mer.song_svm import evaluate, song_labels
-from mer.sssl_svm import targets_for
 from mer.stage import run_stage
 
 

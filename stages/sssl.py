@@ -10,7 +10,7 @@ from mer import presets, tracking
 from mer.evaluate import with_series
 from mer.folds import fold_ids
 from mer.io import atomic_dir, write_csv, write_json
-from mer.sssl_svm import (
+from mer.methods.sssl import (
     N_CLASSES,
     SSSLSegments,
     crossfit_probabilities,

@@ -9,7 +9,7 @@ import pandas as pd
 from mer import tracking
 from mer.evaluate import class_names, write_results
 from mer.io import write_csv
-from mer.sssl_svm import SSSLSegments, svm_scores
+from mer.methods.sssl import SSSLSegments, svm_scores
 from mer.stage import run_stage
 
 TIMELINE_SONGS = 3  # Fig. 2 of seed 001: per-segment probabilities of a few test songs

@@ -6,10 +6,10 @@ from mer import presets
 from mer.errors import ConfigError, DataError
 from mer.evaluate import with_series
 from mer.io import write_csv, write_json
+from mer.methods.tagger import cross_validate, dataset_tags
+from mer.methods.two_stage import Segments
 from mer.stage import run_stage
 from mer.tag_metrics import summarize_folds
-from mer.tagging import cross_validate, dataset_tags
-from mer.two_stage import Segments
 
 
 def main(p, run):

@@ -6,10 +6,10 @@ import torch
 
 from mer import presets
 from mer.evaluate import write_results
+from mer.methods.two_stage import Segments, cross_validate, encode
 from mer.models.autoencoder import ConvEncoder
 from mer.models.bilstm import BiLSTMClassifier
 from mer.stage import run_stage
-from mer.two_stage import Segments, cross_validate, encode
 
 
 def codes_for(fold: int, seg: Segments):

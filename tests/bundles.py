@@ -72,7 +72,7 @@ def smile_svm_bundle(out: Path, feature_set: str = "eGeMAPSv02", seed: int = 0, 
     """A classical-baseline bundle: SVMs fitted on random vectors of the feature set's length."""
     import pandas as pd
 
-    from mer.smile import feature_names
+    from mer.methods.smile_svm import feature_names
 
     rng = np.random.default_rng(seed)
     k = {"valence": 2, "arousal": 2, "quadrant": 4}
@@ -87,8 +87,8 @@ def fusion_bundle(out: Path, feature_set: str = "eGeMAPSv02", seed: int = 0, sou
     """A fusion bundle: small untrained SSSL segment models and SVMs on random fused vectors."""
     import pandas as pd
 
-    from mer.fusion import column_weights
-    from mer.smile import feature_names
+    from mer.methods.fusion import column_weights
+    from mer.methods.smile_svm import feature_names
 
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)

@@ -11,9 +11,9 @@ from mer import bundle, cli
 from mer.audio.pad import from_pcm16, to_pcm16
 from mer.errors import AudioError
 from mer.frontend import prepare_clip
+from mer.methods.smile_svm import SmileConfig, extract
 from mer.models.aggregate import song_features
 from mer.predict import SSSLPredictor, predictor
-from mer.smile import SmileConfig, extract
 from tests.bundles import PAD, SR, fusion_bundle, smile_svm_bundle, sssl_bundle
 
 

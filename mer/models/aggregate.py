@@ -66,7 +66,7 @@ def fit_svm(
     """An SVC on standardised song features, deciding by its own decision function.
 
     ``column_weights``: each standardised column is multiplied by its weight before the
-    SVC (the blocks of a fusion, :mod:`mer.fusion`); None: all 1.
+    SVC (the blocks of a fusion, :mod:`mer.methods.fusion`); None: all 1.
     ``probability``: a :class:`CalibratedSVM` — the same SVC (the same decisions) plus
     calibrated class probabilities, for the exported model."""
     labels = np.asarray(labels)

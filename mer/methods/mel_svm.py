@@ -1,6 +1,6 @@
 """Floor baseline: song-level statistics of the log-mel frames → standardised SVM.
 
-A floor beneath the classical baseline (:mod:`mer.smile`, openSMILE functionals →
+A floor beneath the classical baseline (:mod:`mer.methods.smile_svm`, openSMILE functionals →
 SVM): plain statistics of the same spectrogram the deep methods read, decided by the
 same song-level SVM. Per song and mel band it takes summary statistics of the song's log-mel
 frames — ``mean``, ``std`` and ``delta`` (mean absolute frame-to-frame change) —

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from mer.errors import ConfigError, DataError
-from mer.fusion import SSSLProbabilities, block_sizes, check_sources, column_weights, concat
+from mer.methods.fusion import SSSLProbabilities, block_sizes, check_sources, column_weights, concat
 from mer.song_svm import evaluate
 
 N_SONGS, SEGMENTS, FOLDS = 60, 6, 3

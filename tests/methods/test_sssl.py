@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mer.sssl_svm import SSSLSegments, probabilities, svm_scores, train_segment_model
+from mer.methods.sssl import SSSLSegments, probabilities, svm_scores, train_segment_model
 
 N_SONGS, PER_SONG, WIDTH, MELS = 24, 8, 16, 32
 CFG = {
@@ -63,7 +63,7 @@ def test_self_learning_isolates_the_noisy_segments_and_the_svm_decides_songs(log
 
 
 def test_each_target_gets_its_own_seed():
-    from mer.sssl_svm import N_CLASSES, target_seed
+    from mer.methods.sssl import N_CLASSES, target_seed
 
     seeds = [target_seed(2024 + 1000 * fold, t) for fold in range(10) for t in N_CLASSES]
     assert len(set(seeds)) == len(seeds)  # valence and arousal (both 7 letters) no longer share one

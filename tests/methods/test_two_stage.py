@@ -9,9 +9,9 @@ import torch
 
 from mer import tracking
 from mer.folds import fold_ids
+from mer.methods.two_stage import Segments, cross_validate, encode, split, train_autoencoder, train_classifier
 from mer.models.bilstm import BiLSTMClassifier
 from mer.training.modules import MaskConfig
-from mer.two_stage import Segments, cross_validate, encode, split, train_autoencoder, train_classifier
 
 N_SONGS, PER_SONG = 24, 3
 
@@ -80,7 +80,7 @@ def test_autoencoder_then_bilstm_over_folds(logmel):
 
 def test_autoencoder_trains_on_the_training_folds_segments_only(logmel, monkeypatch):
     """Stage 1 (§3.1) of fold k sees every segment of the other folds' songs and none of fold k's."""
-    import mer.two_stage as ts
+    import mer.methods.two_stage as ts
     from mer.training.fit import FitResult
 
     seg = Segments.load(logmel)

@@ -1,6 +1,6 @@
 """The chroma + HPSS BiLSTM of seed 002 over the shared cross-validation folds.
 
-Its inputs per song are those of :mod:`mer.chroma_features` (the ``chroma`` stage).
+Its inputs per song are those of :mod:`mer.audio.chroma_features` (the ``chroma`` stage).
 Per fold and antonym pair (joy–sad along valence, excited–calm along arousal)
 one model is trained with cross-entropy against the soft antonym labels of
 eq. 1 — the share of raters on each side — where the dataset has per-rater
@@ -24,12 +24,12 @@ from mer.antonym import PAIRS, targets
 from mer.evaluate import class_names, scores
 from mer.folds import fold_ids
 from mer.io import read_csv
+from mer.methods.two_stage import device, split
 from mer.models.chroma_bilstm import ChromaBiLSTM
 from mer.training.data import TensorDataModule, storage_dtype
 from mer.training.fit import FitResult, fit, seed_everything
 from mer.training.infer import batched
 from mer.training.soft import LitSoftClassifier
-from mer.two_stage import device, split
 
 
 def constant_inputs(constant: np.ndarray) -> np.ndarray:

@@ -24,6 +24,7 @@ from mer import tracking
 from mer.errors import DataError
 from mer.evaluate import multilabel_confusion_figure
 from mer.folds import fold_ids
+from mer.methods.two_stage import Segments, device, split
 from mer.models.tagger import Tagger
 from mer.tag_metrics import tag_scores
 from mer.tags import METADATA, Tags, fourq_tags, synthetic_tags
@@ -31,7 +32,6 @@ from mer.training.data import TensorDataModule, storage_dtype
 from mer.training.fit import FitResult, fit, seed_everything
 from mer.training.infer import batched
 from mer.training.soft import LitTagger
-from mer.two_stage import Segments, device, split
 
 NET_KEYS = ("channels", "kernel", "pools", "pool", "dense", "dropout", "batch_norm")
 

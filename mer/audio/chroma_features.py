@@ -3,7 +3,7 @@
 From a ``excerpt_dur``-second excerpt of the unpadded clip (§III.C): 12-bin
 chroma frames (the dynamic input of the BiLSTM) and the energy and tempo of the
 harmonic and of the percussive part (§III.A–B, the 4 constant features). Kept
-apart from the model (:mod:`mer.chroma_hpss`) so that feature extraction does
+apart from the model (:mod:`mer.methods.chroma_bilstm`) so that feature extraction does
 not depend on training code.
 """
 

@@ -3,9 +3,9 @@ import pandas as pd
 
 from mer import tracking
 from mer.antonym import soft_labels
+from mer.audio.chroma_features import FeatureConfig, extract
 from mer.audio.pad import to_pcm16
-from mer.chroma_features import FeatureConfig, extract
-from mer.chroma_hpss import ChromaData, constant_inputs, cross_validate, majority_side
+from mer.methods.chroma_bilstm import ChromaData, constant_inputs, cross_validate, majority_side
 from tests.conftest import tone
 
 SR = 22050
@@ -55,8 +55,8 @@ def test_tiny_cross_validation_learns_from_the_constant_features():
 
 def test_train_pair_builds_the_net_of_the_config(monkeypatch):
     """The preset's frame_pool reaches the net that trains (the cpu preset pools 16 frames)."""
-    import mer.chroma_hpss
-    from mer.chroma_hpss import train_pair
+    import mer.methods.chroma_bilstm
+    from mer.methods.chroma_bilstm import train_pair
     from mer.training.fit import FitResult
 
     seen = {}
@@ -65,7 +65,7 @@ def test_train_pair_builds_the_net_of_the_config(monkeypatch):
         seen["net"] = module.net
         return FitResult(pd.DataFrame(), 0, 0.0, 0)
 
-    monkeypatch.setattr(mer.chroma_hpss, "fit", spy)
+    monkeypatch.setattr(mer.methods.chroma_bilstm, "fit", spy)
     n = 8
     songs = pd.DataFrame({"song": [f"s{i}" for i in range(n)], "valence": [0, 1] * 4, "arousal": [0, 1] * 4, "quadrant": "Q1", "fold": 0})
     data = ChromaData(songs, np.zeros((n, 8, 12), np.float32), np.zeros((n, 4), np.float32))
@@ -80,7 +80,7 @@ def test_extract_runs_the_feature_code_here_before_the_workers_start(tmp_path, m
     """librosa's numba gufuncs are compiled by this process first, not by several workers at once (numba#10128)."""
     import os
 
-    from mer import chroma_features
+    from mer.audio import chroma_features
 
     (tmp_path / "clips").mkdir()
     files = []

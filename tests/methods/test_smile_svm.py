@@ -6,7 +6,7 @@ import pytest
 
 from mer.audio.pad import to_pcm16
 from mer.errors import AudioError, ConfigError
-from mer.smile import FEATURE_SETS, SmileConfig, excerpt, extract, feature_names, functionals
+from mer.methods.smile_svm import FEATURE_SETS, SmileConfig, excerpt, extract, feature_names, functionals
 from mer.song_svm import fold_scores
 
 SR = 16000

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from mer.errors import ConfigError
-from mer.mel_svm import song_ranges, song_statistics
+from mer.methods.mel_svm import song_ranges, song_statistics
 from mer.song_svm import fold_scores
 
 N_SONGS, MELS, HOP = 90, 12, 4

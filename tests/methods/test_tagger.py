@@ -4,9 +4,9 @@ import pytest
 
 from mer import tracking
 from mer.errors import DataError
+from mer.methods.tagger import cross_validate, dataset_tags, song_probabilities
+from mer.methods.two_stage import Segments
 from mer.models.tagger import Tagger
-from mer.tagging import cross_validate, dataset_tags, song_probabilities
-from mer.two_stage import Segments
 
 QUICK = {"channels": [4, 8], "kernel": 3, "pools": [[4, 4], [4, 4]], "pool": [1, 2], "dense": [16], "dropout": 0.0, "batch_norm": True,
          "lr": 1e-2, "batch_size": 16, "max_epochs": 12, "patience": 12}
@@ -53,7 +53,7 @@ def test_synthetic_tags_come_from_the_songs_table(tmp_path):
 
 
 def test_tuned_thresholds_maximise_validation_f1():
-    from mer.tagging import tuned_thresholds
+    from mer.methods.tagger import tuned_thresholds
 
     y = np.array([[1, 0], [1, 0], [0, 0], [0, 1]])
     p = np.array([[0.3, 0.1], [0.2, 0.2], [0.1, 0.05], [0.05, 0.4]])

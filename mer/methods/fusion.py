@@ -2,11 +2,11 @@
 
 Beyond the seeds. Each *source* gives a vector per song:
 
-* ``smile`` — the openSMILE functionals of the classical baseline (:mod:`mer.smile`);
+* ``smile`` — the openSMILE functionals of the classical baseline (:mod:`mer.methods.smile_svm`);
 * ``sssl`` — the 7 × K statistics of the SSSL segment classifier's probabilities
   (seed 001 eq. 11–15, :func:`mer.models.aggregate.song_features`), of the target's
   own segment model;
-* ``mel`` — the floor's log-mel band statistics (:mod:`mer.mel_svm`).
+* ``mel`` — the floor's log-mel band statistics (:mod:`mer.methods.mel_svm`).
 
 The vectors are concatenated, standardised on the training songs, and each source's
 block is weighed (``fusion.scale``): ``equal`` gives every source the same expected
