@@ -35,7 +35,7 @@ from mer.audio.pad import from_pcm16, loop_to, to_pcm16
 from mer.audio.segment import contiguous, overlapping, seconds_to_samples, sssl_samples
 from mer.bundle import Bundle, BundleError, first_line
 from mer.errors import AudioError
-from mer.data.base import AUDIO_EXTENSIONS as DATASET_EXTENSIONS
+from mer.data.base import AUDIO_EXTENSIONS as DATASET_EXTENSIONS, walk_files
 from mer.frontend import MelConfig, PadConfig, prepare_clip
 from mer.labels import QUADRANTS, VA_QUADRANT
 from mer.models.aggregate import song_features
@@ -48,10 +48,11 @@ AUDIO_EXTENSIONS = {*DATASET_EXTENSIONS, ".oga", ".opus", ".aifc", ".au", ".snd"
 
 
 def audio_files(paths: Iterable[str | Path]) -> Iterator[Path]:
-    """Files as given (whatever their extension); folders walked recursively for audio extensions, sorted."""
+    """Files as given (whatever their extension); folders walked recursively for audio extensions, sorted,
+    symbolic links followed (a broken one is yielded, and fails with a message when read)."""
     for p in map(Path, paths):
         if p.is_dir():
-            yield from sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in AUDIO_EXTENSIONS)
+            yield from sorted(f for f in walk_files(p) if f.suffix.lower() in AUDIO_EXTENSIONS)
         else:
             yield p
 

@@ -131,6 +131,17 @@ def test_folders_are_walked_for_audio(tmp_path, make_audio):
     assert found == ["one.wav", "two.flac", "given.txt"]  # explicit files are tried whatever their extension
 
 
+def test_folder_walk_follows_symbolic_links_and_ends_on_a_cycle(tmp_path, make_audio):
+    make_audio("shared/three.wav", 0.1)
+    make_audio("x/one.wav", 0.1)
+    (tmp_path / "x" / "linked").symlink_to(tmp_path / "shared", target_is_directory=True)
+    (tmp_path / "x" / "four.ogg").symlink_to(make_audio("elsewhere/4.ogg", 0.1))
+    (tmp_path / "x" / "loop").symlink_to(tmp_path / "x", target_is_directory=True)  # x/loop/loop/... : entered never
+    (tmp_path / "x" / "gone.wav").symlink_to(tmp_path / "nowhere.wav")  # broken: tried, and reported when read
+    found = [p.relative_to(tmp_path / "x").as_posix() for p in audio_files([tmp_path / "x"])]
+    assert found == ["four.ogg", "gone.wav", "linked/three.wav", "one.wav"]
+
+
 def test_weights_that_do_not_fit_the_settings_are_an_incompatible_bundle(tmp_path):
     import json
 
