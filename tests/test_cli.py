@@ -55,6 +55,23 @@ def test_bad_file_is_reported_and_the_others_go_on(models, make_audio, tmp_path,
     assert [s["file"] for s in json.loads(out)] == [str(good)]
 
 
+def test_unusable_audio_fails_with_its_reason(models, make_audio, tmp_path, capsys):
+    """NaN samples and audio under the bundle's minimum duration: an error line each, counted, no answer."""
+    import numpy as np
+    import soundfile as sf
+
+    nan = tmp_path / "nan.wav"
+    sf.write(nan, np.full(SR, np.nan, np.float32), SR, subtype="FLOAT")
+    blip = tmp_path / "blip.wav"
+    sf.write(blip, (0.5 * np.sin(np.arange(100) / 3)).astype(np.float32), SR)
+    good = make_audio("fine.wav", 4.0, sr=SR)
+    code, out, err = run(capsys, nan, blip, good, "--model", models, "--format", "json")
+    assert code == cli.EXIT_FAILED_FILES and "2 of 3 files failed" in err
+    assert f"error: {nan}: non_finite: nan.wav: 8000 of its 8000 samples are NaN or infinite" in err
+    assert f"error: {blip}: too_short: blip.wav lasts 0.0125 s, under the minimum of 1 s (pad.min_dur)" in err
+    assert [s["file"] for s in json.loads(out)] == [str(good)]
+
+
 def test_short_file_warns(models, make_audio, capsys):
     code, _, err = run(capsys, make_audio("tiny.wav", 1.0, sr=SR), "--model", models)
     assert code == 0 and "warning:" in err and "shorter than one 2-s segment" in err
