@@ -49,15 +49,13 @@ PROB_DECIMALS = 4  # every probability of a Prediction, hence of every output fo
 
 
 def rounded(p: Any) -> Any:
-    """Probabilities as reported: rounded to :data:`PROB_DECIMALS` in float64 (a float32 rounded in
-    float32 prints as 0.9057999849319458); a dict or list is rounded value by value, strings kept."""
+    """Probabilities as reported: floats rounded to :data:`PROB_DECIMALS` in float64 (a float32 rounded
+    in float32 prints as 0.9057999849319458); dicts and lists value by value; anything else as it is."""
     if isinstance(p, dict):
         return {k: rounded(v) for k, v in p.items()}
     if isinstance(p, (list, tuple)):
         return [rounded(v) for v in p]
-    if isinstance(p, (str, bool, type(None))):
-        return p
-    return round(float(p), PROB_DECIMALS)
+    return round(float(p), PROB_DECIMALS) if isinstance(p, (float, np.floating)) else p
 
 
 def audio_files(paths: Iterable[str | Path]) -> Iterator[Path]:
