@@ -1,8 +1,11 @@
 """The ``mer`` command line.
 
-``mer predict PATH... [--model DIR] [--method fusion|smile_svm|sssl|two_stage] [--format table|json|csv] [--plot FILE.png]``
+``mer predict PATH... [--model DIR] [--method fusion|smile_svm|sssl|two_stage] [--format table|md|json|csv] [--plot FILE.png]``
 ``mer compare [--from mlflow|dvc] [--metric accuracy] [--method sssl] [--format md|csv]``
+``mer --version``
 
+``--format`` names one vocabulary: ``table`` (for reading in a terminal), ``md`` (a Markdown
+table), ``json``, ``csv``; each command takes the ones that fit its output.
 Usage errors (an unknown method, metric or experiment) exit with status 2 and say what is valid.
 """
 
@@ -23,6 +26,31 @@ from mer.bundle import DEFAULT_METHOD, METHODS  # noqa: E402
 
 EXIT_FAILED_FILES = 1
 EXIT_USAGE = 2
+PREDICT_FORMATS = ("table", "md", "json", "csv")
+
+
+def version() -> str:
+    """The installed distribution's version; ``mer.__version__`` where mer runs uninstalled."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as dist_version
+
+    try:
+        return dist_version("mer")
+    except PackageNotFoundError:
+        from mer import __version__
+
+        return __version__
+
+
+class _VersionAction(argparse.Action):
+    """``--version``: prints ``mer <version>`` and exits 0 (the version looked up only when asked)."""
+
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS, help=None):
+        super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        print(f"mer {version()}")  # on stdout, as argparse's own version action
+        parser.exit()
 
 
 def default_model_dir() -> Path:
@@ -34,6 +62,7 @@ def default_model_dir() -> Path:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mer", description="Music emotion recognition: valence, arousal and quadrant of music files.")
+    parser.add_argument("--version", action=_VersionAction, help="print mer's version and exit")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("predict", help="predict the emotion of audio files", description=(
         "Song-level high/low valence and arousal with probabilities, the quadrant, and per-segment "
@@ -46,7 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
         "in the README's results (4Q, 10 folds); smile_svm: the classical baseline (openSMILE functionals → SVM); "
         "sssl: SSSL + SVM (seed 001); two_stage: autoencoder + BiLSTM (seed 000)"
     ))
-    p.add_argument("--format", choices=("table", "json", "csv"), default="table", help="output on stdout (default: table)")
+    p.add_argument("--format", choices=PREDICT_FORMATS, default="table",
+                   help="on stdout: table (default: song line and segments per file), md (a Markdown table of the songs), json, csv")
     p.add_argument("--plot", type=Path, default=None, metavar="FILE.png", help="write an emotion timeline per song (seed 001 Fig. 2)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     c = sub.add_parser("compare", help="experiments x methods: headline scores and the params that differ", description=(
@@ -70,45 +100,75 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _p(x: float) -> str:
+    from mer.predict import PROB_DECIMALS
+
+    return f"{x:.{PROB_DECIMALS}f}"
+
+
 def format_table(pred) -> str:
     s = pred.song
     q = s["quadrant"]
+    segments = "  segments:"
+    if pred.segment_reading:  # another reading than the song's: say so where the two could be compared
+        segments = f"  segments: {pred.segment_reading}; they need not agree with the song line"
     lines = [
         f"{pred.file}  ({pred.duration_s:.1f} s, {pred.method})",
-        f"  valence {s['valence']['label']:<4}  P(high) {s['valence']['p_high']:.3f}   "
-        f"arousal {s['arousal']['label']:<4}  P(high) {s['arousal']['p_high']:.3f}   "
-        f"quadrant {q['label']}  (" + ", ".join(f"{k} {v:.2f}" for k, v in q["probabilities"].items()) + ")",
+        f"  valence {s['valence']['label']:<4}  P(high) {_p(s['valence']['p_high'])}   "
+        f"arousal {s['arousal']['label']:<4}  P(high) {_p(s['arousal']['p_high'])}   "
+        f"quadrant {q['label']}  (" + ", ".join(f"{k} {_p(v)}" for k, v in q["probabilities"].items()) + ")",
     ]
     if pred.segments.empty:
         lines.append("  segments: none (this method describes the whole excerpt at once)")
         return "\n".join(lines)
-    lines.append("  segments:")
+    lines.append(segments)
     seg = pred.segments.rename(columns={"valence": "P(V high)", "arousal": "P(A high)"})
-    body = seg.to_string(index=False, float_format=lambda x: f"{x:.3f}")
+    body = seg.to_string(index=False, formatters={c: _p for c in seg.columns if c not in ("start_s", "end_s", "looped")},
+                         float_format=lambda x: f"{x:.3f}")
     lines += ["    " + line for line in body.splitlines()]
     return "\n".join(lines)
 
 
+def format_markdown(preds: list) -> str:
+    """The song answers of every file as one Markdown table (no segments)."""
+    head = ["file", "method", "duration_s", "valence", "P(V high)", "arousal", "P(A high)", "quadrant", "P(Q1)", "P(Q2)", "P(Q3)", "P(Q4)"]
+    rows = []
+    for pred in preds:
+        s = pred.song
+        probs = s["quadrant"]["probabilities"]
+        rows.append([
+            pred.file.replace("|", "\\|"), pred.method, f"{pred.duration_s:.3f}", s["valence"]["label"], _p(s["valence"]["p_high"]),
+            s["arousal"]["label"], _p(s["arousal"]["p_high"]), s["quadrant"]["label"], *(_p(probs[q]) for q in ("Q1", "Q2", "Q3", "Q4")),
+        ])
+    numeric = {"duration_s", "P(V high)", "P(A high)", "P(Q1)", "P(Q2)", "P(Q3)", "P(Q4)"}
+    lines = ["| " + " | ".join(head) + " |", "|" + "".join(" ---: |" if h in numeric else " --- |" for h in head)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
 def csv_rows(pred) -> pd.DataFrame:
-    """One ``song`` row and one ``segment`` row per segment, in one long table."""
+    """One ``song`` row and one ``segment`` row per segment, in one long table; ``segment_reading``
+    (segment rows) says where the segment values are another reading than the song's."""
     s = pred.song
     song = {
         "file": pred.file, "method": pred.method, "level": "song", "start_s": 0.0, "end_s": pred.duration_s,
         "valence": s["valence"]["p_high"], "arousal": s["arousal"]["p_high"], **s["quadrant"]["probabilities"],
         "valence_label": s["valence"]["label"], "arousal_label": s["arousal"]["label"], "quadrant_label": s["quadrant"]["label"],
+        "segment_reading": "",
     }
-    seg = pred.segments.drop(columns=["looped"]).assign(file=pred.file, method=pred.method, level="segment")
+    seg = pred.segments.drop(columns=["looped"]).assign(file=pred.file, method=pred.method, level="segment", segment_reading=pred.segment_reading or "")
     return pd.concat([pd.DataFrame([song]), seg], ignore_index=True)[list(song)]
 
 
-def plot_timelines(preds: list, out: Path) -> None:
-    """Per song: P(high valence), P(high arousal) and the quadrant probabilities over the segments."""
+def timeline_figure(preds: list):
+    """Per song: P(high valence), P(high arousal) and the quadrant probabilities over the segments;
+    each legend to the right of its axes, where it covers no line."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(len(preds), 2, figsize=(11, 2.6 * len(preds)), squeeze=False, sharey=True)
+    fig, axes = plt.subplots(len(preds), 2, figsize=(12, 2.6 * len(preds)), squeeze=False, sharey=True)
     for (ax_va, ax_q), pred in zip(axes, preds):
         seg = pred.segments
         mid = (seg["start_s"] + seg["end_s"]) / 2
@@ -123,9 +183,17 @@ def plot_timelines(preds: list, out: Path) -> None:
             ax.axhline(0.5, color="grey", lw=0.5)
             ax.set_ylim(0, 1)
             ax.set_xlabel("time (s, segment centre)")
-            ax.legend(fontsize=7, loc="upper right")
+            ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
         ax_va.set_ylabel("probability")
-    fig.tight_layout()
+    fig.tight_layout()  # makes room for the legends outside the axes
+    return fig
+
+
+def plot_timelines(preds: list, out: Path) -> None:
+    """:func:`timeline_figure` written to ``out`` (atomically)."""
+    import matplotlib.pyplot as plt
+
+    fig = timeline_figure(preds)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.tmp.png")
     fig.savefig(tmp, dpi=110)
@@ -178,8 +246,10 @@ def predict_command(args: argparse.Namespace) -> int:
     if args.format == "json":
         json.dump([p.to_dict() for p in preds], sys.stdout, indent=1)
         sys.stdout.write("\n")
-    elif args.format == "csv" and preds:
-        pd.concat([csv_rows(p) for p in preds], ignore_index=True).to_csv(sys.stdout, index=False, float_format="%.4f")
+    elif args.format == "md" and preds:
+        sys.stdout.write(format_markdown(preds))
+    elif args.format == "csv" and preds:  # probabilities already rounded (mer.predict.PROB_DECIMALS)
+        pd.concat([csv_rows(p) for p in preds], ignore_index=True).to_csv(sys.stdout, index=False)
     if args.plot and any(not p.segments.empty for p in preds):
         plot_timelines([p for p in preds if not p.segments.empty], args.plot)
         print(f"timeline plot: {args.plot}", file=sys.stderr)

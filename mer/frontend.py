@@ -28,7 +28,7 @@ import pandas as pd
 from mer.audio import logmel as lm
 from mer.audio import warm_up
 from mer.audio.decode import decode
-from mer.audio.pad import check_not_silent, from_pcm16, loop_to, normalize, to_pcm16
+from mer.audio.pad import check_long_enough, check_not_constant, check_not_silent, from_pcm16, loop_to, normalize, to_pcm16
 from mer.errors import AudioError
 from mer.parallel import pmap
 from mer.rejects import Rejects
@@ -43,6 +43,7 @@ class PadConfig:
     normalize: str = "peak"
     silence_db: float = -60.0
     res_type: str = "soxr_hq"
+    min_dur: float = 1.0  # seconds; shorter audio is refused (bundles made before it existed: this default)
 
     @property
     def clip_samples(self) -> int:
@@ -53,13 +54,22 @@ def pad_config(p) -> PadConfig:
     """The pad settings of a params.yaml (``pad`` section; the dataset's rate and level rule unless set)."""
     from mer.data import registry
 
-    return PadConfig(registry.sample_rate(p), float(p["pad"]["clip_dur"]), registry.normalize(p), float(p["pad"]["silence_db"]))
+    pad = p["pad"]
+    return PadConfig(
+        registry.sample_rate(p), float(pad["clip_dur"]), registry.normalize(p), float(pad["silence_db"]),
+        min_dur=float(pad.get("min_dur", PadConfig.min_dur)),
+    )
 
 
 def prepare_clip(path: str | Path, cfg: PadConfig) -> tuple[np.ndarray, dict[str, Any]]:
-    """Decode, mono, resample, reject silence, normalise: the unpadded clip (float32)."""
+    """Decode, mono, resample; refuse non-finite (in :func:`decode`), too short, silent and constant
+    audio (:class:`AudioError`); normalise: the unpadded clip (float32). The pad stage and
+    ``mer predict`` both come through here: one rule for what is excluded and what is refused."""
     dec = decode(path, cfg.sample_rate, cfg.res_type)
-    level = check_not_silent(dec.samples, cfg.silence_db, Path(path).name)
+    name = Path(path).name
+    check_long_enough(dec.duration, cfg.min_dur, name)
+    level = check_not_silent(dec.samples, cfg.silence_db, name)
+    check_not_constant(dec.samples, name)
     clip = normalize(dec.samples, cfg.normalize)
     info = {"duration": round(dec.duration, 4), "source_sr": dec.source_rate, "channels": dec.channels, "peak_db": round(level, 2)}
     return clip, info

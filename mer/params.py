@@ -104,6 +104,8 @@ def validate(p: Params) -> None:
     _require(sr is None or (_positive(sr) and int(sr) == sr), f"pad.sample_rate must be null or a positive integer (got {sr!r})")
     _require(p.pad.normalize in (None, "peak", "fit", "none"), f"pad.normalize must be null, peak, fit or none (got {p.pad.normalize!r})")
     _require(isinstance(p.pad.silence_db, (int, float)) and p.pad.silence_db < 0, "pad.silence_db must be a negative dBFS level")
+    min_dur = p.pad.get("min_dur", 1.0)
+    _require(_positive(min_dur) or (min_dur == 0 and not isinstance(min_dur, bool)), f"pad.min_dur must be a number >= 0 seconds (got {min_dur!r})")
     folds = p.cv.folds
     _require(isinstance(folds, int) and not isinstance(folds, bool) and folds >= 2, f"cv.folds must be an integer >= 2 (got {folds!r})")
     _require(_positive(p.segment.sssl_hop), f"segment.sssl_hop must be > 0 seconds (got {p.segment.sssl_hop!r})")

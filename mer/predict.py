@@ -35,6 +35,7 @@ from mer.audio.pad import from_pcm16, loop_to, to_pcm16
 from mer.audio.segment import contiguous, overlapping, seconds_to_samples, sssl_samples
 from mer.bundle import Bundle, BundleError, first_line
 from mer.data.base import AUDIO_EXTENSIONS as DATASET_EXTENSIONS
+from mer.data.base import walk_files
 from mer.errors import AudioError
 from mer.frontend import MelConfig, PadConfig, prepare_clip
 from mer.labels import QUADRANTS, VA_QUADRANT
@@ -45,13 +46,25 @@ from mer.models.vgg import VGG
 
 # what the dataset loaders take, plus the other formats soundfile / audioread can decode
 AUDIO_EXTENSIONS = {*DATASET_EXTENSIONS, ".oga", ".opus", ".aifc", ".au", ".snd", ".aac", ".wma", ".caf", ".w64"}
+PROB_DECIMALS = 4  # every probability of a Prediction, hence of every output format (table, md, json, csv)
+
+
+def rounded(p: Any) -> Any:
+    """Probabilities as reported: floats rounded to :data:`PROB_DECIMALS` in float64 (a float32 rounded
+    in float32 prints as 0.9057999849319458); dicts and lists value by value; anything else as it is."""
+    if isinstance(p, dict):
+        return {k: rounded(v) for k, v in p.items()}
+    if isinstance(p, (list, tuple)):
+        return [rounded(v) for v in p]
+    return round(float(p), PROB_DECIMALS) if isinstance(p, (float, np.floating)) else p
 
 
 def audio_files(paths: Iterable[str | Path]) -> Iterator[Path]:
-    """Files as given (whatever their extension); folders walked recursively for audio extensions, sorted."""
+    """Files as given (whatever their extension); folders walked recursively for audio extensions, sorted,
+    symbolic links followed (a broken one is yielded, and fails with a message when read)."""
     for p in map(Path, paths):
         if p.is_dir():
-            yield from sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in AUDIO_EXTENSIONS)
+            yield from sorted(f for f in walk_files(p) if f.suffix.lower() in AUDIO_EXTENSIONS)
         else:
             yield p
 
@@ -64,11 +77,19 @@ class Prediction:
     song: dict[str, dict[str, Any]]  # valence/arousal: {label, p_high}; quadrant: {label, probabilities}
     segments: pd.DataFrame  # start_s, end_s, valence, arousal (P(high)), Q1..Q4, looped
     warnings: list[str] = field(default_factory=list)
+    segment_reading: str | None = None  # the predictor's :attr:`Predictor.segment_reading`
+
+    def __post_init__(self) -> None:
+        """Every probability rounded here, once, whichever predictor made it (:func:`rounded`)."""
+        self.song = {k: rounded(v) for k, v in self.song.items()}
+        probs = [c for c in self.segments.columns if c not in ("start_s", "end_s") and pd.api.types.is_float_dtype(self.segments[c])]
+        self.segments = self.segments.astype({c: np.float64 for c in probs})
+        self.segments[probs] = self.segments[probs].round(PROB_DECIMALS)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "file": self.file, "method": self.method, "duration_s": self.duration_s, **self.song,
-            "segments": self.segments.to_dict(orient="records"), "warnings": self.warnings,
+            "segment_reading": self.segment_reading, "segments": self.segments.to_dict(orient="records"), "warnings": self.warnings,
         }
 
 
@@ -79,11 +100,16 @@ def quadrant_from_va(p_valence: np.ndarray, p_arousal: np.ndarray) -> np.ndarray
 
 
 def _binary(p_high: float) -> dict[str, Any]:
-    return {"label": "high" if p_high > 0.5 else "low", "p_high": round(float(p_high), 4)}
+    return {"label": "high" if p_high > 0.5 else "low", "p_high": float(p_high)}
 
 
 class Predictor:
     """Shared preprocessing; subclasses turn a prepared clip into a :class:`Prediction`."""
+
+    #: What the per-segment values are, where they are another reading than the one the song's answer
+    #: comes from, so that the two need not agree (said above the segments of the table output and as
+    #: ``segment_reading`` in JSON and CSV); None where the song's answer is read off the segment values.
+    segment_reading: str | None = None
 
     def __init__(self, bundle: Bundle):
         self.bundle = bundle
@@ -112,7 +138,9 @@ class Predictor:
         warnings: list[str] = []
         self._check_length(Path(path), clip, float(info["duration"]), warnings)
         with torch.inference_mode():
-            return self._predict(Path(path), clip, float(info["duration"]), warnings)
+            pred = self._predict(Path(path), clip, float(info["duration"]), warnings)
+        pred.segment_reading = self.segment_reading
+        return pred
 
     def _check_length(self, path: Path, clip: np.ndarray, duration: float, warnings: list[str]) -> None:
         raise NotImplementedError
@@ -126,6 +154,8 @@ class Predictor:
 
 
 class TwoStagePredictor(Predictor):
+    segment_reading = "the BiLSTM reading each segment alone, not the song's sequence of segments"
+
     def __init__(self, bundle: Bundle):
         super().__init__(bundle)
         model, w = bundle.meta["model"], bundle.weights
@@ -158,17 +188,19 @@ class TwoStagePredictor(Predictor):
         start_s = starts / self.mel.sample_rate
         table = pd.DataFrame({"start_s": start_s.round(3), "end_s": (start_s + self.mel.segment_dur).round(3)})
         for dim in self.classifiers:
-            table[dim] = seg[dim].round(4)
-        table[list(QUADRANTS)] = quadrant_from_va(seg["valence"], seg["arousal"]).round(4)
+            table[dim] = seg[dim]
+        table[list(QUADRANTS)] = quadrant_from_va(seg["valence"], seg["arousal"])
         table["looped"] = table["end_s"] > duration + 1e-6  # holds audio repeated by the pad rule
         quadrant = VA_QUADRANT[(int(song["valence"] > 0.5), int(song["arousal"] > 0.5))]
         q_probs = quadrant_from_va(song["valence"], song["arousal"])
         result = {dim: _binary(p) for dim, p in song.items()}
-        result["quadrant"] = {"label": quadrant, "probabilities": dict(zip(QUADRANTS, q_probs.round(4).tolist())), "source": "valence x arousal"}
+        result["quadrant"] = {"label": quadrant, "probabilities": dict(zip(QUADRANTS, q_probs.tolist())), "source": "valence x arousal"}
         return Prediction(str(path), "two_stage", round(duration, 3), result, table, warnings)
 
 
 class SSSLPredictor(Predictor):
+    segment_reading = "the segment classifier; the song's answer is an SVM over statistics of these"
+
     def __init__(self, bundle: Bundle):
         super().__init__(bundle)
         model, w = bundle.meta["model"], bundle.weights
@@ -213,11 +245,11 @@ class SSSLPredictor(Predictor):
         table = pd.DataFrame({"start_s": start_s.round(3), "end_s": (start_s + self.mel.segment_dur).round(3)})
         for target, p in probs.items():
             if target == "quadrant":
-                table[list(QUADRANTS)] = p.round(4)
+                table[list(QUADRANTS)] = p
             else:
-                table[target] = p[:, 1].round(4)
+                table[target] = p[:, 1]
         if "quadrant" not in probs:
-            table[list(QUADRANTS)] = quadrant_from_va(table["valence"], table["arousal"]).round(4)
+            table[list(QUADRANTS)] = quadrant_from_va(table["valence"], table["arousal"])
         table["looped"] = table["end_s"] > duration + 1e-6
         features = {t: self._song_features(t, p, clip, frames) for t, p in probs.items()}
         return Prediction(str(path), self.method, round(duration, 3), svm_decisions(self.svms, features, path, warnings), table, warnings)
@@ -236,13 +268,13 @@ def svm_decisions(svms: dict[str, Any], features: dict[str, np.ndarray], path: P
         if song_probs[label] < song_probs.max():
             warnings.append(f"{path.name}: {target}: the calibrated probabilities favour another class than the SVM's decision")
         if target == "quadrant":
-            result["quadrant"] = {"label": QUADRANTS[label], "probabilities": dict(zip(QUADRANTS, song_probs.round(4).tolist())), "source": "4-class model"}
+            result["quadrant"] = {"label": QUADRANTS[label], "probabilities": dict(zip(QUADRANTS, song_probs.tolist())), "source": "4-class model"}
         else:
-            result[target] = {"label": ("low", "high")[label], "p_high": round(float(song_probs[1]), 4)}
+            result[target] = {"label": ("low", "high")[label], "p_high": float(song_probs[1])}
     if "quadrant" not in result:
         va = (int(result["valence"]["label"] == "high"), int(result["arousal"]["label"] == "high"))
         q = quadrant_from_va(result["valence"]["p_high"], result["arousal"]["p_high"])
-        result["quadrant"] = {"label": VA_QUADRANT[va], "probabilities": dict(zip(QUADRANTS, q.round(4).tolist())), "source": "valence x arousal"}
+        result["quadrant"] = {"label": VA_QUADRANT[va], "probabilities": dict(zip(QUADRANTS, q.tolist())), "source": "valence x arousal"}
     return {k: result[k] for k in ("valence", "arousal", "quadrant")}
 
 
@@ -278,6 +310,8 @@ class SmileSVMPredictor(Predictor):
 class FusionPredictor(SSSLPredictor):
     """One SVM per target over the concatenated song features of the bundle's sources
     (:mod:`mer.methods.fusion`); the segment timeline is the SSSL segment classifiers'."""
+
+    segment_reading = "the SSSL segment classifier; the song's answer is an SVM over openSMILE functionals and statistics of these"
 
     def __init__(self, bundle: Bundle):
         model = bundle.meta["model"]

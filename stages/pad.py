@@ -1,4 +1,4 @@
-"""Stage `pad`: decode, mono, resample, normalise; 30-s padded and unpadded clips → data/pad."""
+"""Stage `pad`: decode, mono, resample, normalise; 30-s padded and unpadded clips → data/pad (unusable audio: rejects.csv)."""
 
 from pathlib import Path
 
@@ -28,6 +28,7 @@ def main(p, run):
         "sample_rate": cfg.sample_rate,
         "normalize": cfg.normalize,
         "clip_dur": cfg.clip_dur,
+        "min_dur": cfg.min_dur,
         "clips": len(clips),
         "looped": int(clips["looped"].sum()),  # any clip under clip_dur, even by a few milliseconds
         "looped_over_1s": int((clips["duration"] < cfg.clip_dur - 1).sum()),

@@ -1,5 +1,7 @@
 """pad_dataset / logmel_dataset on tiny audio, including bad input."""
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -22,9 +24,12 @@ def release(tmp_path):
     (src / "empty.mp3").write_bytes(b"")
     (src / "corrupt.mp3").write_bytes(b"ID3 not really an mp3" * 20)
     write_audio(src / "tiny.wav", tone(0.5, sr=SR, freq=880), SR)
+    write_audio(src / "blip.wav", tone(1.0, sr=SR)[:100], SR)  # 12.5 ms
+    write_audio(src / "nan.wav", np.full(SR, np.nan, np.float32), SR, subtype="FLOAT")
+    write_audio(src / "dc.wav", np.full(SR, np.nan, np.float32), SR)  # as 16-bit PCM, NaN becomes a constant -1
     songs = pd.DataFrame(
-        {"song": ["long", "short", "silent", "empty", "corrupt", "tiny", "noaudio"],
-         "audio": ["long.wav", "short.wav", "silent.wav", "empty.mp3", "corrupt.mp3", "tiny.wav", ""]}
+        {"song": ["long", "short", "silent", "empty", "corrupt", "tiny", "blip", "nans", "dc", "noaudio"],
+         "audio": ["long.wav", "short.wav", "silent.wav", "empty.mp3", "corrupt.mp3", "tiny.wav", "blip.wav", "nan.wav", "dc.wav", ""]}
     )
     return src, songs
 
@@ -34,10 +39,11 @@ def test_pad_dataset_keeps_good_clips_and_records_the_rest(tmp_path, release, jo
     src, songs = release
     out = tmp_path / f"out{jobs}"
     out.mkdir()
-    cfg = PadConfig(sample_rate=SR, clip_dur=4.0)
+    cfg = PadConfig(sample_rate=SR, clip_dur=4.0, min_dur=0.25)
     clips, rejects = pad_dataset(songs, src, out, cfg, jobs=jobs)
     assert clips["song"].tolist() == ["long", "short", "tiny"]
-    assert rejects.counts() == {"empty": 1, "silent": 1, "undecodable": 1}
+    assert rejects.counts() == {"constant": 1, "empty": 1, "non_finite": 1, "silent": 1, "too_short": 1, "undecodable": 1}
+    assert rejects.frame().set_index("song").loc[["blip", "nans", "dc"], "reason"].tolist() == ["too_short", "non_finite", "constant"]
     padded = np.load(out / "padded.npy")
     assert padded.shape == (3, 4 * SR) and padded.dtype == np.int16
     assert clips["row"].tolist() == [0, 1, 2]  # rows compacted after the rejects
@@ -71,7 +77,7 @@ def test_logmel_dataset_matches_direct_computation(tmp_path, release):
     src, songs = release
     pad_dir = tmp_path / "pad"
     pad_dir.mkdir()
-    clips, _ = pad_dataset(songs, src, pad_dir, PadConfig(sample_rate=SR, clip_dur=4.0), jobs=2)
+    clips, _ = pad_dataset(songs, src, pad_dir, PadConfig(sample_rate=SR, clip_dur=4.0, min_dur=0.25), jobs=2)
     labels = pd.DataFrame({"song": clips["song"], "valence": 1, "arousal": 0, "quadrant": "Q4"})
     folds = pd.DataFrame({"song": clips["song"], "fold": 0})
     timeline = pd.DataFrame(columns=["song", "time", "valence", "arousal"])
@@ -100,6 +106,31 @@ def test_logmel_dataset_matches_direct_computation(tmp_path, release):
     whole = lm.log_mel(clip, SR, 1024, 512)
     base = long["frame_start"].iloc[0]
     np.testing.assert_allclose(frames[base : base + len(whole)], whole, rtol=1e-5, atol=1e-6)
+
+
+def test_pad_stage_records_and_counts_what_it_excludes(tmp_path, release, monkeypatch):
+    """The pad stage: clips under ``pad.min_dur``, non-finite and constant audio are
+    rows of data/pad/rejects.csv with their reason and counts in metrics/pad.json, never clips."""
+    import json
+    import shutil
+    import types
+
+    from stages import pad as pad_stage
+
+    src, songs = release
+    monkeypatch.chdir(tmp_path)
+    shutil.copytree(src, "data/raw/source")
+    songs.to_csv("data/raw/songs.csv", index=False)
+    params = {"dataset": "synth", "pad": {"sample_rate": SR, "clip_dur": 4.0, "normalize": None, "silence_db": -60.0, "min_dur": 0.4}}
+    logged = {}
+    pad_stage.main(params, types.SimpleNamespace(log_metrics=logged.update, log_artifact=lambda path: None))
+    rejects = pd.read_csv("data/pad/rejects.csv").set_index("song")
+    assert rejects.loc[["blip", "nans", "dc"], "reason"].tolist() == ["too_short", "non_finite", "constant"]
+    assert rejects.at["blip", "detail"] == "blip.wav lasts 0.0125 s, under the minimum of 0.4 s (pad.min_dur)"
+    assert pd.read_csv("data/pad/clips.csv")["song"].tolist() == ["long", "short", "tiny"]  # 0.5 s: kept
+    metrics = json.loads(Path("metrics/pad.json").read_text())
+    assert metrics == logged and metrics["min_dur"] == 0.4 and metrics["clips"] == 3
+    assert metrics["excluded"] == {"constant": 1, "empty": 1, "non_finite": 1, "silent": 1, "too_short": 1, "undecodable": 1}
 
 
 @pytest.mark.parametrize("dataset, rule", [("synth", "peak"), ("4q", "peak"), ("pmemo", "fit"), ("deam", "fit")])

@@ -12,7 +12,7 @@ PARAMS = REPO / "params.yaml"
 def test_repository_params_are_valid():
     p = params.load(PARAMS)
     assert p.dataset == "synth" and p.segment_dur > 0
-    assert p.pad.clip_dur == 30.0 and p.cv.folds == 10
+    assert p.pad.clip_dur == 30.0 and p.pad.min_dur == 1.0 and p.cv.folds == 10
     assert p.data.root is None
     assert p.flat("pad")["pad.clip_dur"] == 30.0
 
@@ -29,6 +29,8 @@ def test_repository_params_are_valid():
         ({"cv.folds": 2.5}, "cv.folds must be an integer >= 2"),
         ({"pad.sample_rate": -8000}, "pad.sample_rate"),
         ({"pad.normalize": "rms"}, "pad.normalize"),
+        ({"pad.min_dur": -1}, "pad.min_dur must be a number >= 0 seconds"),
+        ({"pad.min_dur": "1s"}, "pad.min_dur must be a number >= 0 seconds"),
         ({"logmel.dtype": "int8"}, "logmel.dtype"),
         ({"segment.sssl_hop": 0}, "segment.sssl_hop"),
         ({"segment.sssl_max_dur": 3}, "segment.sssl_max_dur must be null, 0 (whole clips) or at least segment_dur"),

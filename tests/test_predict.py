@@ -123,12 +123,63 @@ def test_unreadable_and_silent_files_raise(models, tmp_path, make_audio):
         model.predict(make_audio("quiet.wav", 2.0, sr=SR, amp=0.0))
 
 
+@pytest.mark.parametrize("method", ["two_stage", "sssl"])
+def test_non_finite_constant_and_too_short_audio_are_refused(models, tmp_path, make_audio, method):
+    """What the pad stage excludes (the same :func:`prepare_clip`), prediction refuses with the same reason."""
+    import soundfile as sf
+
+    model = predictor(bundle.load(models, method))
+    nan = tmp_path / "nan.wav"
+    sf.write(nan, np.full(3 * SR, np.nan, np.float32), SR, subtype="FLOAT")
+    dc = tmp_path / "dc.wav"
+    sf.write(dc, np.full(3 * SR, np.nan, np.float32), SR)  # soundfile's default 16-bit PCM: NaN reads back as -1
+    blip = tmp_path / "blip.wav"
+    sf.write(blip, (0.5 * np.sin(np.arange(100) / 3)).astype(np.float32), SR)
+    for path, reason, message in [
+        (nan, "non_finite", "nan.wav: 24000 of its 24000 samples are NaN or infinite"),
+        (dc, "constant", "every sample of dc.wav is -1"),
+        (blip, "too_short", "blip.wav lasts 0.0125 s, under the minimum of 1 s"),
+    ]:
+        with pytest.raises(AudioError, match=message) as err:
+            model.predict(path)
+        assert err.value.reason == reason
+
+
+def test_minimum_duration_is_the_bundles_and_1_s_without_one(tmp_path, make_audio):
+    import json
+
+    out = two_stage_bundle(tmp_path / "two_stage")
+    meta = json.loads((out / "bundle.json").read_text())
+    assert meta["preprocessing"]["pad"]["min_dur"] == PAD.min_dur == 1.0  # the export records it
+    meta["preprocessing"]["pad"]["min_dur"] = 0.25
+    (out / "bundle.json").write_text(json.dumps(meta))
+    half = make_audio("half.wav", 0.5, sr=SR)
+    assert predictor(bundle.load(out)).predict(half).duration_s == 0.5
+    del meta["preprocessing"]["pad"]["min_dur"]  # a bundle made before the minimum existed
+    (out / "bundle.json").write_text(json.dumps(meta))
+    old = predictor(bundle.load(out))
+    assert old.pad.min_dur == 1.0
+    with pytest.raises(AudioError, match="under the minimum of 1 s"):
+        old.predict(half)
+
+
 def test_folders_are_walked_for_audio(tmp_path, make_audio):
     make_audio("x/one.wav", 0.1)
     make_audio("x/sub/two.flac", 0.1)
     (tmp_path / "x" / "notes.txt").write_text("not audio")
     found = [p.name for p in audio_files([tmp_path / "x", tmp_path / "given.txt"])]
     assert found == ["one.wav", "two.flac", "given.txt"]  # explicit files are tried whatever their extension
+
+
+def test_folder_walk_follows_symbolic_links_and_ends_on_a_cycle(tmp_path, make_audio):
+    make_audio("shared/three.wav", 0.1)
+    make_audio("x/one.wav", 0.1)
+    (tmp_path / "x" / "linked").symlink_to(tmp_path / "shared", target_is_directory=True)
+    (tmp_path / "x" / "four.ogg").symlink_to(make_audio("elsewhere/4.ogg", 0.1))
+    (tmp_path / "x" / "loop").symlink_to(tmp_path / "x", target_is_directory=True)  # x/loop/loop/... : entered never
+    (tmp_path / "x" / "gone.wav").symlink_to(tmp_path / "nowhere.wav")  # broken: tried, and reported when read
+    found = [p.relative_to(tmp_path / "x").as_posix() for p in audio_files([tmp_path / "x"])]
+    assert found == ["four.ogg", "gone.wav", "linked/three.wav", "one.wav"]
 
 
 def test_weights_that_do_not_fit_the_settings_are_an_incompatible_bundle(tmp_path):

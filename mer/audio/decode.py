@@ -43,7 +43,8 @@ def _read(path: Path) -> tuple[np.ndarray, int]:
 
 
 def decode(path: str | Path, sample_rate: int, res_type: str = "soxr_hq") -> Decoded:
-    """Mono, resampled audio of ``path``. Raises :class:`AudioError` (undecodable/empty)."""
+    """Mono, resampled audio of ``path``. Raises :class:`AudioError` (missing_file, empty,
+    undecodable, non_finite: a NaN or infinite sample, which no later step could use)."""
     path = Path(path)
     if not path.exists():
         raise AudioError("missing_file", f"{path} does not exist")
@@ -58,7 +59,9 @@ def decode(path: str | Path, sample_rate: int, res_type: str = "soxr_hq") -> Dec
     if data.shape[1] > 1:
         mono /= data.shape[1]
     if not np.isfinite(mono.sum(dtype=np.float64)):  # one pass: any NaN/inf makes the sum non-finite
-        raise AudioError("undecodable", f"{path.name} decodes to non-finite samples")
+        bad = int(np.count_nonzero(~np.isfinite(data)))
+        what = f"{bad} of its {data.size} samples are NaN or infinite" if bad else "its channels overflow float32 when mixed"
+        raise AudioError("non_finite", f"{path.name}: {what}")
     if rate != sample_rate:
         mono = resample(mono, rate, sample_rate, res_type)
     return Decoded(mono, int(sample_rate), rate, data.shape[1])

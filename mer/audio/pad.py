@@ -27,6 +27,20 @@ def check_not_silent(y: np.ndarray, silence_db: float, name: str = "clip") -> fl
     return level
 
 
+def check_long_enough(duration: float, min_dur: float, name: str = "clip") -> None:
+    """Raise ``AudioError('too_short')`` for audio under ``min_dur`` seconds (``pad.min_dur``):
+    looped to ``clip_dur``, a few milliseconds would pass for a song."""
+    if duration < min_dur:
+        raise AudioError("too_short", f"{name} lasts {duration:.4f} s, under the minimum of {min_dur:g} s (pad.min_dur)")
+
+
+def check_not_constant(y: np.ndarray, name: str = "clip") -> None:
+    """Raise ``AudioError('constant')`` when every sample is the same value (a DC level, no sound;
+    e.g. NaN written as 16-bit PCM reads back as a constant -1)."""
+    if y.size and y.min() == y.max():
+        raise AudioError("constant", f"every sample of {name} is {float(y[0]):.4g}: a constant level holds no sound")
+
+
 def normalize(y: np.ndarray, mode: str = "peak") -> np.ndarray:
     """Bring samples into [-1, 1] (§4.2): ``peak`` scales the peak to 1, ``fit``
     only scales clips that exceed 1 (keeping loudness differences), ``none`` clips."""

@@ -13,6 +13,8 @@ turns that layout into one normalised annotation table:
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Mapping
@@ -70,6 +72,28 @@ class Dataset:
     normalize: str = "peak"
     generate: Callable[[Path, Mapping, int], None] | None = None  # synthetic data: made, not fetched
     sssl_max_dur: float | None = None  # seconds of each clip the SSSL segments cover by default; None: all
+
+
+def walk_files(root: Path, max_depth: int | None = None) -> Iterator[Path]:
+    """Everything under ``root`` that is not a folder, folders and names sorted, following symbolic
+    links to folders and files (datasets are often linked in from a shared disk, and ``Path.rglob``
+    and ``os.walk`` do not follow them by default). A link to a folder that holds it (a cycle) is not
+    entered; below ``max_depth`` folders no folder is entered. Broken links are yielded: a reader
+    that cannot open one says so."""
+    root = Path(root)
+    for folder, dirs, files in os.walk(root, followlinks=True):
+        here = Path(folder)
+        if max_depth is not None and len(here.relative_to(root).parts) >= max_depth:
+            dirs[:] = []
+        real = os.path.realpath(here)
+        dirs[:] = sorted(d for d in dirs if not _holds(os.path.realpath(here / d), real))
+        for name in sorted(files):
+            yield here / name
+
+
+def _holds(folder: str, path: str) -> bool:
+    """Whether real path ``folder`` is real path ``path`` or one of the folders above it."""
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
 
 
 def audio_files(folder: Path) -> dict[str, Path]:

@@ -8,12 +8,11 @@ the pipeline reads are copied or extracted (see each dataset's ``parts``).
 from __future__ import annotations
 
 import logging
-import os
 import shutil
 import zipfile
 from pathlib import Path, PurePosixPath
 
-from mer.data.base import Dataset
+from mer.data.base import Dataset, walk_files
 from mer.data.download import download
 from mer.errors import DataError, DownloadError
 
@@ -37,13 +36,8 @@ def _locate(listing: list[PurePosixPath], part: str) -> PurePosixPath | None:
 
 
 def _folder_listing(root: Path) -> list[PurePosixPath]:
-    out = []
-    for folder, dirs, files in os.walk(root):
-        rel = Path(folder).relative_to(root).parts
-        if len(rel) >= MAX_DEPTH:
-            dirs[:] = []
-        out.extend(PurePosixPath(*rel, name) for name in files)
-    return out
+    """Files under ``root`` (symbolic links to folders and files followed), relative to it."""
+    return [PurePosixPath(*path.relative_to(root).parts) for path in walk_files(root, MAX_DEPTH)]
 
 
 def _zip_listing(zf: zipfile.ZipFile) -> list[PurePosixPath]:
@@ -75,10 +69,19 @@ def _copy_folder(ds: Dataset, src: Path, dest: Path) -> None:
     for part, where in plan.items():
         source, target = src / where, dest / part
         target.parent.mkdir(parents=True, exist_ok=True)
-        if source.is_dir():
-            shutil.copytree(source, target, dirs_exist_ok=True)
-        else:
-            shutil.copy2(source, target)
+        try:  # both follow symbolic links: the copy holds the files linked to
+            if source.is_dir():
+                shutil.copytree(source, target, dirs_exist_ok=True)
+            else:
+                shutil.copy2(source, target)
+        except shutil.Error as exc:  # every file copytree could not copy, e.g. broken links
+            failed = exc.args[0]
+            raise DataError(
+                f"data.root {src}: {len(failed)} file(s) of {part} could not be copied (broken symbolic links?), "
+                f"e.g. {failed[0][0]}: {failed[0][2]}"
+            ) from None
+        except OSError as exc:
+            raise DataError(f"data.root {src}: {source} could not be copied (a broken symbolic link?): {exc}") from None
 
 
 def _extract(ds: Dataset, archives: list[Path], dest: Path) -> None:

@@ -64,10 +64,12 @@ def test_missing_file(tmp_path):
     assert err.value.reason == "missing_file"
 
 
-def test_non_finite_samples_are_rejected(tmp_path):
-    y = tone(0.5, sr=8000)
-    y[100] = np.nan
+@pytest.mark.parametrize("value", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("channels", [1, 2])
+def test_non_finite_samples_are_rejected(tmp_path, value, channels):
+    y = tone(0.5, sr=8000, channels=channels)
+    y[100] = value
     path = write_audio(tmp_path / "nan.wav", y, 8000, subtype="FLOAT")
     with pytest.raises(AudioError) as err:
-        decode(path, 8000)
-    assert err.value.reason == "undecodable"
+        decode(path, 22050)  # before resampling, which would spread it
+    assert err.value.reason == "non_finite" and f"nan.wav: {channels} of its {y.size} samples are NaN or infinite" in err.value.detail

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from mer.audio.pad import check_not_silent, from_pcm16, loop_to, normalize, peak_db, to_pcm16
+from mer.audio.pad import check_long_enough, check_not_constant, check_not_silent, from_pcm16, loop_to, normalize, peak_db, to_pcm16
 from mer.errors import AudioError
 
 
@@ -58,3 +58,18 @@ def test_pcm16_round_trip_is_within_half_a_step():
     pcm = to_pcm16(y)
     assert pcm.dtype == np.int16 and pcm.min() == -32767 and pcm.max() == 32767
     assert np.abs(from_pcm16(pcm) - y).max() <= 0.5 / 32767 + 1e-7
+
+
+def test_minimum_duration_is_inclusive():
+    check_long_enough(1.0, 1.0, "x.wav")  # exactly the minimum: kept
+    check_long_enough(0.001, 0.0, "x.wav")  # 0 turns the rule off
+    with pytest.raises(AudioError) as err:
+        check_long_enough(100 / 22050, 1.0, "x.wav")
+    assert err.value.reason == "too_short" and err.value.detail == "x.wav lasts 0.0045 s, under the minimum of 1 s (pad.min_dur)"
+
+
+def test_a_constant_level_is_no_sound():
+    with pytest.raises(AudioError) as err:
+        check_not_constant(np.full(100, -1.0, np.float32), "dc.wav")
+    assert err.value.reason == "constant" and "every sample of dc.wav is -1" in err.value.detail
+    check_not_constant(np.array([0.5, 0.5, 0.4999], np.float32))  # any variation is sound enough

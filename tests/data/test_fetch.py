@@ -223,6 +223,55 @@ def test_fetch_twice_into_same_dest(tmp_path):
     check_fourq(dest, labels)
 
 
+def linked_fourq(tmp_path: Path, *, files: bool = False) -> tuple[Path, dict[str, str]]:
+    """A 4Q release whose Q1..Q4 are symbolic links to folders on a "shared disk" (with ``files``:
+    real folders of links to the clips there), beside a real annotation table."""
+    shared = tmp_path / "shared"
+    labels = make_fourq(shared)
+    root = tmp_path / "linked" / TOP
+    root.mkdir(parents=True)
+    for q in QUADRANTS:
+        if files:
+            (root / q).mkdir()
+            for clip in (shared / q).iterdir():
+                (root / q / clip.name).symlink_to(clip)
+        else:
+            (root / q).symlink_to(shared / q, target_is_directory=True)
+    for name in (fourq.ANNOTATIONS, "panda_dataset_taffc_metadata.csv"):
+        (root / name).write_bytes((shared / name).read_bytes())
+    return root, labels
+
+
+@pytest.mark.parametrize("files", [False, True], ids=["linked_folders", "linked_files"])
+@pytest.mark.parametrize("given", ["release", "parent"])
+def test_root_with_symlinked_folders_and_files(tmp_path, files, given):
+    """Datasets linked in from a shared disk: the links are followed and the copy holds the clips themselves."""
+    root, labels = linked_fourq(tmp_path, files=files)
+    dest = tmp_path / "dest"
+    fetch(FOURQ, dest, root if given == "release" else root.parent, tmp_path / "dl")
+    assert top_level(dest) == FOURQ_TOP
+    check_fourq(dest, labels)
+    assert not any(p.is_symlink() for p in dest.rglob("*"))  # a copy, not links to the shared disk
+
+
+def test_symlink_cycle_in_root_ends(tmp_path):
+    src = tmp_path / TOP
+    labels = make_fourq(src)
+    (src / "extras").mkdir()
+    (src / "extras" / "loop").symlink_to(src, target_is_directory=True)  # extras/loop/extras/loop/... forever
+    dest = tmp_path / "dest"
+    fetch(FOURQ, dest, src, tmp_path / "dl")
+    check_fourq(dest, labels)
+
+
+def test_broken_symlink_in_root_is_named(tmp_path):
+    src = tmp_path / TOP
+    make_fourq(src)
+    (src / "Q2" / "MT0000000099.wav").symlink_to(tmp_path / "gone.wav")
+    with pytest.raises(DataError, match=r"Q2 could not be copied \(broken symbolic links\?\).*MT0000000099.wav"):
+        fetch(FOURQ, tmp_path / "dest", src, tmp_path / "dl")
+
+
 def test_root_is_unpacked_deam_folder(tmp_path):
     src = tmp_path / "DEAM"
     truth = make_deam(src, raters=False)

@@ -121,6 +121,22 @@ def test_wrong_columns_raise_data_error(tmp_path):
         fourq.load(root)
 
 
+def test_quadrant_folders_may_be_symbolic_links(tmp_path):
+    """Q1..Q4 linked in from elsewhere (a shared disk): read as if they were there."""
+    shared = make_release(tmp_path / "shared", {"Q1": [1, 2], "Q2": [3], "Q3": [4], "Q4": [5]}, [])
+    root = tmp_path / "linked"
+    root.mkdir()
+    for q in ("Q1", "Q2", "Q3", "Q4"):
+        (root / q).symlink_to(shared / q, target_is_directory=True)
+    (root / fourq.ANNOTATIONS).write_text("Song,Quadrant\n" + "".join(f"{song(n)},{q}\n" for n, q in [(1, "Q1"), (2, "Q1"), (3, "Q2"), (4, "Q3"), (5, "Q4")]))
+    ann = fourq.load(root)
+    assert dict(zip(ann.songs["song"], ann.songs["audio"])) == {
+        song(1): f"Q1/{song(1)}.wav", song(2): f"Q1/{song(2)}.wav", song(3): f"Q2/{song(3)}.wav", song(4): f"Q3/{song(4)}.wav", song(5): f"Q4/{song(5)}.wav",
+    }
+    assert len(ann.rejects) == 0
+    assert all((root / a).is_file() for a in ann.songs["audio"])
+
+
 # --------------------------------------------------------------------------- reference subset
 
 
