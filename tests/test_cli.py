@@ -106,7 +106,7 @@ def test_a_method_whose_song_answer_is_its_segments_gets_no_segment_note(models,
 
     assert Predictor.segment_reading is None
     monkeypatch.setattr(TwoStagePredictor, "segment_reading", None)
-    _, out, _ = run(capsys, make_audio("song.wav", 5.0, sr=SR), "--model", models)
+    _, out, _ = run(capsys, make_audio("song.wav", 5.0, sr=SR), "--model", models, "--method", "two_stage")
     assert out.splitlines()[2] == "  segments:"
 
 
@@ -126,7 +126,7 @@ def test_markdown_has_one_row_per_song(models, make_audio, tmp_path, capsys):
 
 
 def test_csv_has_song_and_segment_rows(models, make_audio, capsys):
-    code, out, _ = run(capsys, make_audio("a.wav", 5.0, sr=SR), make_audio("b.wav", 3.0, sr=SR), "--model", models, "--format", "csv")
+    code, out, _ = run(capsys, make_audio("a.wav", 5.0, sr=SR), make_audio("b.wav", 3.0, sr=SR), "--model", models, "--method", "two_stage", "--format", "csv")
     assert code == 0
     table = pd.read_csv(io.StringIO(out))
     assert (table["level"] == "song").sum() == 2
@@ -161,7 +161,7 @@ def test_unusable_audio_fails_with_its_reason(models, make_audio, tmp_path, caps
 
 
 def test_short_file_warns(models, make_audio, capsys):
-    code, _, err = run(capsys, make_audio("tiny.wav", 1.0, sr=SR), "--model", models)
+    code, _, err = run(capsys, make_audio("tiny.wav", 1.0, sr=SR), "--model", models, "--method", "two_stage")
     assert code == 0 and "warning:" in err and "shorter than one 2-s segment" in err
 
 
