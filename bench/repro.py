@@ -8,7 +8,7 @@ and caching), ``work`` the stage's own "done in" figure (after its imports),
 ``other`` the difference (start-up imports + DVC).
 
     python bench/repro.py                         # fresh clone, default params (the README's first command)
-    python bench/repro.py --force --keep          # dvc repro -f; keep the clone
+    python bench/repro.py --force --keep          # dvc repro -f (MER_REUSE=0: every model trained); keep the clone
     python bench/repro.py --repo . two_stage      # in place, only up to two_stage
     python bench/repro.py -S cv.max_folds=1 -S synth.n_songs=16
 """
@@ -51,7 +51,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("targets", nargs="*")
     ap.add_argument("--repo", type=Path, default=None, help="run in this checkout instead of a fresh clone")
-    ap.add_argument("--force", "-f", action="store_true", help="dvc repro -f")
+    ap.add_argument("--force", "-f", action="store_true", help="dvc repro -f, with MER_REUSE=0: every model trained again")
     ap.add_argument("--keep", action="store_true", help="keep the temporary clone")
     ap.add_argument("-S", "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help="params override (clone only)")
     args = ap.parse_args()
@@ -67,6 +67,8 @@ def main() -> None:
         if args.overrides:
             raise SystemExit("-S only applies to a fresh clone (use dvc exp run -S in a checkout)")
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}", "PYTHONUNBUFFERED": "1"}
+    if args.force:  # every model trained again, none loaded from the unit store (mer/units.py)
+        env["MER_REUSE"] = "0"
     cmd = [sys.executable, "-m", "dvc", "repro", *(["-f"] if args.force else []), *args.targets]
     print(f"{' '.join(cmd[1:])} in {repo}; MER_JOBS={os.environ.get('MER_JOBS', 'unset')}", flush=True)
     start = time.perf_counter()

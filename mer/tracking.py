@@ -193,6 +193,22 @@ class Run:
         for i in range(0, len(items), 500):
             self.client.log_batch(self.run_id, metrics=items[i : i + 500])
 
+    def log_history(self, history: Any, prefix: str = "") -> None:
+        """A learning curve (``FitResult.history``): each row's metrics at step = its epoch, as
+        :func:`lightning_loggers` logs them live."""
+        if not self.active or history is None:
+            return
+        pre = f"{prefix}." if prefix else ""
+        for row in history.to_dict(orient="records"):
+            self.log_metrics({f"{pre}{k}": v for k, v in row.items() if k != "epoch"}, step=int(row["epoch"]))
+
+    def log_unit(self, history: Any = None, reused: bool = False, prefix: str = "") -> None:
+        """A unit of work's learning curve (:mod:`mer.units`: trained by a worker process, or reused
+        from an earlier run, tagged ``mer.reused``)."""
+        if reused:
+            self.set_tags({"mer.reused": "true"})
+        self.log_history(history, prefix)
+
     def set_tags(self, tags: Mapping[str, Any]) -> None:
         if self.active:
             for k, v in tags.items():

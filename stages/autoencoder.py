@@ -1,5 +1,6 @@
 """Stage `autoencoder`: masked conv-autoencoder pretraining per fold (seed 000 §3.1, §4.4) → data/models/autoencoder."""
 
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
@@ -12,6 +13,7 @@ from mer.io import atomic_dir, write_csv, write_json
 from mer.methods.two_stage import Segments, train_autoencoder
 from mer.stage import run_stage
 from mer.training.modules import MaskConfig
+from mer.units import Units
 
 OUT = Path("data/models/autoencoder")
 
@@ -22,17 +24,29 @@ def main(p, run):
     seg = Segments.load("data/logmel")
     print(f"[autoencoder] preset {p.preset}: {cfg}; mask {mask}")
     curves, folds = [], {}
+    units = Units.for_stage("autoencoder", p)
+
+    def train(fold):
+        module, result = train_autoencoder(seg, fold, cfg, mask, cv, p.seed + 1000 * fold)
+        return {"encoder": module.model.encoder.state_dict(), "result": result}
+
+    plan = {f"fold{fold}": partial(train, fold) for fold in fold_ids(seg.songs, cv["max_folds"])}
+    units.train_missing(plan)  # in parallel; each fold's model stored as it finishes
     with atomic_dir(OUT) as tmp:
         for fold in fold_ids(seg.songs, cv["max_folds"]):
             child = run.child(tracking.run_name("autoencoder", f"fold {fold}"), {"mer.model": "autoencoder", "mer.fold": fold})
             child.log_params({"autoencoder": cfg, "mask": {"enabled": mask.enabled, "F": mask.freq, "T": mask.time, "fill": mask.fill}, "fold": fold})
-            module, result = train_autoencoder(seg, fold, cfg, mask, cv, p.seed + 1000 * fold, tracking.lightning_loggers(child))
-            torch.save({"encoder": module.model.encoder.state_dict(), "channels": list(cfg["channels"])}, tmp / f"fold_{fold}.pt")
+            unit, reused = units.get(f"fold{fold}", plan[f"fold{fold}"])
+            result = unit["result"]
+            child.log_unit(result.history, reused)
+            torch.save({"encoder": unit["encoder"], "channels": list(cfg["channels"])}, tmp / f"fold_{fold}.pt")
             folds[fold] = {"val_huber": round(result.best_score, 6), "best_epoch": result.best_epoch, "epochs": result.epochs}
             curves.append(result.history.assign(fold=fold))
             child.log_metrics({"best": {"val_huber": result.best_score, "epoch": result.best_epoch}, "epochs": result.epochs})
             child.end()
-            print(f"[autoencoder] fold {fold}: best val Huber {result.best_score:.5f} at epoch {result.best_epoch} of {result.epochs}")
+            print(f"[autoencoder] fold {fold}: best val Huber {result.best_score:.5f} at epoch {result.best_epoch} of {result.epochs}"
+                  + (" (reused)" if reused else ""))
+    print(units.summary())
     history = with_series(pd.concat(curves, ignore_index=True))
     write_csv("metrics/autoencoder_curves.csv", history)
     best = pd.DataFrame(folds).T

@@ -7,6 +7,7 @@ from mer.evaluate import write_results
 from mer.methods.two_stage import Segments, cross_validate
 from mer.models.bilstm import CnnBiLSTM
 from mer.stage import run_stage
+from mer.units import Units
 
 
 def main(p, run):
@@ -15,7 +16,9 @@ def main(p, run):
     print(f"[baseline] preset {p.preset}: {cfg}; repeats {cv['repeats']}")
     clips = seg.by_song()  # (songs, segments, 216, 128), the same for every fold
     make_net = partial(CnnBiLSTM, cfg["channels"], cfg["hidden"], cfg["dropout"])
-    results = cross_validate("baseline", seg, lambda fold: clips, make_net, cfg, cv, p.seed, run)
+    units = Units.for_stage("baseline", p)
+    results = cross_validate("baseline", seg, lambda fold: clips, make_net, cfg, cv, p.seed, run, units=units)
+    print(units.summary())
     summary = write_results("baseline", *results, preset=p.preset, segment_dur=p.segment_dur)
     run.log_metrics(summary)
 

@@ -9,6 +9,7 @@ from mer.evaluate import write_results
 from mer.io import read_csv
 from mer.methods.chroma_bilstm import ChromaData, cross_validate
 from mer.stage import run_stage
+from mer.units import Units
 
 
 def main(p, run):
@@ -21,7 +22,9 @@ def main(p, run):
     soft = int((~table["hard"]).sum())
     print(f"[chroma_bilstm] preset {p.preset}: {cfg}; soft antonym labels from raters for {soft} of {len(table)} songs"
           + ("" if soft else " (no per-rater values: hard labels)"))
-    rows, predictions, curves = cross_validate(data, table, cv, cfg, p.seed, run)
+    units = Units.for_stage("chroma_bilstm", p)
+    rows, predictions, curves = cross_validate(data, table, cv, cfg, p.seed, run, units)
+    print(units.summary())
     summary = write_results(
         "chroma_bilstm", rows, predictions, curves, preset=p.preset, labels="soft" if soft == len(table) else ("mixed" if soft else "hard"),
         soft_label_songs=soft,

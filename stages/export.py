@@ -21,6 +21,7 @@ from mer.project import repo_root
 from mer.song_svm import song_labels
 from mer.stage import run_stage
 from mer.training.modules import MaskConfig
+from mer.units import Units
 
 OUT = Path("models")
 
@@ -39,24 +40,48 @@ def main(p, run):
         "preprocessing": preprocessing(pad_config(p), mel_config(p), p.segment.sssl_hop, registry.sssl_max_dur(p)),
     }
     report, seconds = {}, {}
+    units = Units.for_stage("export", p)  # the two-stage and the SSSL models on every song: one unit each, trained side by side
+    plan = {"two_stage": partial(train_two_stage_all, p), "sssl": partial(train_sssl_all, p, labels)}
+    start = time.perf_counter()
+    units.train_missing(plan)
+    print(f"[export] two_stage and sssl models: {time.perf_counter() - start:.0f} s")
     with atomic_dir(OUT) as tmp:  # the bundles appear together, or none
-        report["two_stage"], seconds["two_stage"] = export_two_stage(p, run, common, tmp / "two_stage")
-        (report["sssl"], sssl_parts), seconds["sssl"] = export_sssl(p, run, common, labels, tmp / "sssl")
+        report["two_stage"], seconds["two_stage"] = export_two_stage(p, run, common, tmp / "two_stage", units.get("two_stage", plan["two_stage"]))
+        (report["sssl"], sssl_parts), seconds["sssl"] = export_sssl(p, run, common, labels, tmp / "sssl", units.get("sssl", plan["sssl"]))
         report["smile_svm"], seconds["smile_svm"] = export_smile_svm(p, run, common, labels, tmp / "smile_svm")
         report["fusion"], seconds["fusion"] = export_fusion(p, run, common, labels, sssl_parts, tmp / "fusion")
+    print(units.summary())
     write_json("metrics/export.json", report)
     run.log_metrics({**report, "time": {f"{k}_s": v for k, v in seconds.items()}})
     print(f"[export] bundles in {OUT}/: " + ", ".join(f"{k} ({v:.0f} s)" for k, v in seconds.items()))
 
 
-def export_two_stage(p, run, common, out):
-    start = time.perf_counter()
+def train_two_stage_all(p):
+    """The autoencoder and the BiLSTMs on every song (a unit of this stage)."""
     seg = Segments.load("data/logmel")
     ae, clf, cv = presets.resolve(p, "autoencoder"), presets.resolve(p, "bilstm"), presets.resolve(p, "cv")
-    mask = MaskConfig(enabled=p.mask.enabled, freq=p.mask.F, time=p.mask.T, fill=p.mask.fill)
+    return train_two_stage(seg, ae, clf, mask_config(p), cv, p.seed)
+
+
+def train_sssl_all(p, labels):
+    """The SSSL segment models and SVMs on every song (a unit of this stage)."""
+    cfg, svm = presets.resolve(p, "sssl"), {k: p.svm[k] for k in ("theta", "C", "kernel", "train_features", "inner_folds")}
+    return train_sssl(SSSLSegments.load("data/logmel"), targets_for(labels), cfg, svm, p.seed)
+
+
+def mask_config(p) -> MaskConfig:
+    return MaskConfig(enabled=p.mask.enabled, freq=p.mask.F, time=p.mask.T, fill=p.mask.fill)
+
+
+def export_two_stage(p, run, common, out, unit):
+    start = time.perf_counter()
+    seg = Segments.load("data/logmel")
+    ae, clf = presets.resolve(p, "autoencoder"), presets.resolve(p, "bilstm")
+    mask = mask_config(p)
     child = run.child(tracking.run_name("export", "two_stage", "all songs"), {"mer.model": "export", "mer.method": "two_stage", "mer.fold": "all"})
     child.log_params({"autoencoder": ae, "bilstm": clf, "mask": {"enabled": mask.enabled, "F": mask.freq, "T": mask.time, "fill": mask.fill}})
-    weights, model, trained = train_two_stage(seg, ae, clf, mask, cv, p.seed, partial(tracking.lightning_loggers, child))
+    (weights, model, trained), reused = unit
+    child.log_unit(reused=reused)
     bundle.save(out, {**common, "method": "two_stage", "songs": len(seg.songs), "model": model, "training": {"autoencoder": ae, "bilstm": clf}}, weights)
     child.log_artifacts(out, "bundle")  # the exported model, as `mer predict --model` reads it
     child.end()
@@ -64,14 +89,15 @@ def export_two_stage(p, run, common, out):
     return {**trained, "songs": len(seg.songs)}, time.perf_counter() - start
 
 
-def export_sssl(p, run, common, labels, out):
+def export_sssl(p, run, common, labels, out, unit):
     start = time.perf_counter()
     sseg = SSSLSegments.load("data/logmel")
-    cfg, targets = presets.resolve(p, "sssl"), targets_for(labels)
+    cfg = presets.resolve(p, "sssl")
     svm = {k: p.svm[k] for k in ("theta", "C", "kernel", "train_features", "inner_folds")}
     child = run.child(tracking.run_name("export", "sssl", "all songs"), {"mer.model": "export", "mer.method": "sssl", "mer.fold": "all"})
     child.log_params({"sssl": cfg, "svm": svm})
-    weights, svms, model, trained, song_feats = train_sssl(sseg, targets, cfg, svm, p.seed, partial(tracking.lightning_loggers, child))
+    (weights, svms, model, trained, song_feats), reused = unit
+    child.log_unit(reused=reused)
     songs = int(sseg.index["song"].nunique())
     bundle.save(out, {**common, "method": "sssl", "songs": songs, "model": model, "training": {"sssl": cfg, "svm": svm}}, weights, svms)
     child.log_artifacts(out, "bundle")

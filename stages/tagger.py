@@ -10,6 +10,7 @@ from mer.methods.tagger import cross_validate, dataset_tags
 from mer.methods.two_stage import Segments
 from mer.stage import run_stage
 from mer.tag_metrics import summarize_folds
+from mer.units import Units
 
 
 def main(p, run):
@@ -27,7 +28,9 @@ def main(p, run):
     if info["missing_songs"]:  # excluded from tagging, counted in the metrics
         keep = ~seg.songs["song"].isin(info["missing_songs"]).to_numpy()
         seg = Segments(seg.songs[keep].reset_index(drop=True), seg.array, seg.rows[keep])
-    folds, predictions, curves = cross_validate(seg, tags.targets, cv, cfg, threshold, p.seed, run)
+    units = Units.for_stage("tagger", p)
+    folds, predictions, curves = cross_validate(seg, tags.targets, cv, cfg, threshold, p.seed, run, units)
+    print(units.summary())
     summary = {**summarize_folds(folds), "tags": info["tags_kept"], "songs_per_tag": info["songs_per_tag"],
                "songs_without_tags": len(info["missing_songs"]), "threshold": threshold, "preset": p.preset, "segment_dur": p.segment_dur}
     write_json("metrics/tagger.json", summary)

@@ -10,6 +10,7 @@ from mer.methods.two_stage import Segments, cross_validate, encode
 from mer.models.autoencoder import ConvEncoder
 from mer.models.bilstm import BiLSTMClassifier
 from mer.stage import run_stage
+from mer.units import Units
 
 
 def codes_for(fold: int, seg: Segments):
@@ -25,7 +26,9 @@ def main(p, run):
     code_size = ConvEncoder(presets.resolve(p, "autoencoder")["channels"]).code_size()
     print(f"[two_stage] preset {p.preset}: {cfg}; repeats {cv['repeats']}")
     make_net = partial(BiLSTMClassifier, code_size, cfg["hidden"], cfg["dropout"])
-    results = cross_validate("two_stage", seg, partial(codes_for, seg=seg), make_net, cfg, cv, p.seed, run, section="bilstm")
+    units = Units.for_stage("two_stage", p)
+    results = cross_validate("two_stage", seg, partial(codes_for, seg=seg), make_net, cfg, cv, p.seed, run, section="bilstm", units=units)
+    print(units.summary())
     summary = write_results("two_stage", *results, preset=p.preset, segment_dur=p.segment_dur)
     run.log_metrics(summary)
 

@@ -19,7 +19,9 @@ SMALL = {
     "sssl.max_epochs": 2, "sssl.warmup_epochs": 1, "chroma_bilstm.max_epochs": 3, "tagger.max_epochs": 2, "tagger.min_songs": 3,
 }
 FRONT_END = {"download", "pad", "labels", "folds", "segment", "logmel"}
-MODELS = {"autoencoder", "two_stage", "baseline", "sssl", "svm", "mel_svm", "chroma", "chroma_bilstm", "tagger", "export", "report"}
+MODELS = {
+    "autoencoder", "two_stage", "baseline", "sssl", "svm", "mel_svm", "smile", "smile_svm", "fusion", "chroma", "chroma_bilstm", "tagger", "export", "report",
+}
 
 
 def repo_files() -> list[str]:
@@ -55,9 +57,10 @@ def env(tracking: bool) -> dict:
     return e
 
 
-def dvc(repo: Path, *args: str, tracking: bool = False, stdout_only: bool = False) -> str:
-    proc = subprocess.run([sys.executable, "-m", "dvc", *args], cwd=repo, env=env(tracking), capture_output=True, text=True)
-    assert proc.returncode == 0, f"dvc {' '.join(args)} failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}"
+def dvc(repo: Path, *args: str, tracking: bool = False, stdout_only: bool = False, extra_env: dict | None = None, fails: bool = False) -> str:
+    """Run dvc in ``repo``; its output. ``fails``: the command must fail (else: must succeed)."""
+    proc = subprocess.run([sys.executable, "-m", "dvc", *args], cwd=repo, env={**env(tracking), **(extra_env or {})}, capture_output=True, text=True)
+    assert (proc.returncode != 0) == fails, f"dvc {' '.join(args)} exited {proc.returncode}:\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}"
     return proc.stdout if stdout_only else proc.stdout + proc.stderr
 
 

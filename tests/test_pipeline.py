@@ -314,7 +314,7 @@ def test_two_runs_give_identical_metrics_and_arrays(small_repo):
     dvc(repo, "exp", "run", "-S", "segment_dur=2")  # back to the first configuration
     before = metrics(repo)
     arrays = {p: np.load(repo / p) for p in ("data/logmel/two_stage.npy", "data/logmel/sssl.npy")}
-    out = dvc(repo, "repro", "--force")
+    out = dvc(repo, "repro", "--force", extra_env={"MER_REUSE": "0"})  # every model trained again, none loaded
     assert ran(out) == FRONT_END | MODELS
     assert metrics(repo) == before
     for p, a in arrays.items():
@@ -342,3 +342,65 @@ def test_mer_predict_on_4q_clips(small_repo, tmp_path):
     assert clip.name in proc.stdout and "quadrant Q" in proc.stdout and "P(V high)" in proc.stdout
     assert proc.stdout.count("segments:") == 2
     assert plot.read_bytes()[:4] == b"\x89PNG"
+
+
+def stage_outputs(repo, stage) -> dict[str, bytes]:
+    """The bytes of every file a stage writes (its outs in dvc.yaml, folders walked)."""
+    import yaml
+
+    outs = yaml.safe_load((repo / "dvc.yaml").read_text())["stages"][stage].get("outs", [])
+    paths = [repo / (o if isinstance(o, str) else next(iter(o))) for o in outs]
+    files = [f for p in paths for f in (sorted(p.rglob("*")) if p.is_dir() else [p]) if f.is_file()]
+    return {f.relative_to(repo).as_posix(): f.read_bytes() for f in files}
+
+
+def units_line(out: str, stage: str) -> str:
+    return next(line for line in out.splitlines() if line.startswith(f"[{stage}] units:"))
+
+
+def test_a_killed_training_stage_resumes_and_writes_what_an_uninterrupted_run_writes(small_repo, tmp_path):
+    """SIGKILL after the first finished model (fault injection); the re-run trains only the rest,
+    and every output equals the uninterrupted run's, byte for byte."""
+    repo, _ = small_repo
+    uninterrupted = stage_outputs(repo, "sssl")
+    store = {"MER_UNITS_DIR": str(tmp_path / "units")}  # an empty store: nothing finished before
+    dvc(repo, "repro", "-f", "-s", "sssl", extra_env={**store, "MER_KILL_AFTER_UNITS": "1"}, fails=True)
+    assert len(list((tmp_path / "units" / "sssl").glob("*.pkl"))) == 1
+    out = dvc(repo, "repro", "-f", "-s", "sssl", extra_env=store)
+    assert "units: 2 trained, 1 reused" in units_line(out, "sssl")  # 3 targets × 1 fold; the first was not trained again
+    assert stage_outputs(repo, "sssl") == uninterrupted
+
+
+def test_raising_max_folds_trains_only_the_new_folds(small_repo, tmp_path):
+    import yaml
+
+    repo, _ = small_repo
+    params = repo / "params.yaml"
+    original = params.read_text()
+    two = yaml.safe_load(original)
+    two["cv"]["max_folds"] = 2
+    try:
+        store = {"MER_UNITS_DIR": str(tmp_path / "units")}
+        out = dvc(repo, "repro", "-f", "-s", "chroma_bilstm", extra_env=store)  # max_folds 1: 2 pairs × fold 0
+        assert "units: 2 trained, 0 reused" in units_line(out, "chroma_bilstm")
+        params.write_text(yaml.safe_dump(two, sort_keys=False))
+        out = dvc(repo, "repro", "-s", "chroma_bilstm", extra_env=store)
+        assert "units: 2 trained, 2 reused" in units_line(out, "chroma_bilstm")  # only fold 1's models
+        grown = stage_outputs(repo, "chroma_bilstm")
+        out = dvc(repo, "repro", "-f", "-s", "chroma_bilstm", extra_env={"MER_UNITS_DIR": str(tmp_path / "fresh")})
+        assert "units: 4 trained, 0 reused" in units_line(out, "chroma_bilstm")
+        assert stage_outputs(repo, "chroma_bilstm") == grown  # a fresh 2-fold run writes the same
+    finally:
+        params.write_text(original)
+        dvc(repo, "repro", "-s", "chroma_bilstm")  # back to the module's workspace (its units are in the repository's store)
+
+
+def test_results_do_not_depend_on_the_number_of_workers(small_repo, tmp_path):
+    """Each unit trains with one thread, from its own seed: 1 or 2 worker processes write the same bytes."""
+    repo, _ = small_repo
+    outputs = []
+    for jobs in ("1", "2"):
+        out = dvc(repo, "repro", "-f", "-s", "sssl", extra_env={"MER_JOBS": jobs, "MER_UNITS_DIR": str(tmp_path / jobs)})
+        assert "units: 3 trained, 0 reused" in units_line(out, "sssl")
+        outputs.append(stage_outputs(repo, "sssl"))
+    assert outputs[0] == outputs[1]

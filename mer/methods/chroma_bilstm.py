@@ -12,6 +12,7 @@ accuracy and F1 against the labels every other method uses.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ from mer.training.data import TensorDataModule, storage_dtype
 from mer.training.fit import FitResult, fit, seed_everything
 from mer.training.infer import batched
 from mer.training.soft import LitSoftClassifier
+from mer.units import Units
 
 
 def constant_inputs(constant: np.ndarray) -> np.ndarray:
@@ -83,21 +85,38 @@ def predict(net: ChromaBiLSTM, data: ChromaData, positions: np.ndarray, batch_si
 
 
 def cross_validate(
-    data: ChromaData, labels: pd.DataFrame, cv: dict[str, Any], cfg: dict[str, Any], seed: int, run: tracking.Run
+    data: ChromaData, labels: pd.DataFrame, cv: dict[str, Any], cfg: dict[str, Any], seed: int, run: tracking.Run,
+    units: Units | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Per fold and pair: train, then score the test songs as the pair and as binary V/A.
 
-    ``labels``: the soft-label table of :func:`mer.antonym.soft_labels`, row i ↔ song i."""
+    ``labels``: the soft-label table of :func:`mer.antonym.soft_labels`, row i ↔ song i.
+    ``units``: the stage's stored units (:mod:`mer.units`), one per pair and fold."""
     rows, predictions, curves = [], [], []
-    for fold in fold_ids(data.songs, cv["max_folds"]):
+    folds = fold_ids(data.songs, cv["max_folds"])
+
+    def pair_of(fold: int, d: int, pair: str, dim: str):
+        round_seed = seed + 1000 * fold + d
+        soft, hard = targets(labels, pair), data.songs[dim].to_numpy().astype(np.int64)
+        return round_seed, soft, hard, *split(data.songs, fold, cv["val_fraction"], round_seed, dim)
+
+    def train(fold: int, d: int, pair: str, dim: str) -> dict[str, Any]:
+        round_seed, soft, hard, fit_pos, val_pos, test_pos = pair_of(fold, d, pair, dim)
+        module, result = train_pair(data, soft, hard, fit_pos, val_pos, cfg, round_seed)
+        return {"prob": predict(module.net, data, test_pos), "result": result}
+
+    plan = {f"{pair}-fold{fold}": partial(train, fold, d, pair, dim) for fold in folds for d, (pair, dim) in enumerate(PAIRS.items())}
+    if units is not None:
+        units.train_missing(plan)  # in parallel; each (pair, fold) model stored as it finishes
+    for fold in folds:
         for d, (pair, dim) in enumerate(PAIRS.items()):
             child = run.child(tracking.run_name("chroma_bilstm", pair, f"fold {fold}"), {"mer.model": "chroma_bilstm", "mer.dimension": pair, "mer.fold": fold})
             child.log_params({"chroma_bilstm": cfg, "fold": fold, "dimension": pair})
-            round_seed = seed + 1000 * fold + d
-            soft, hard = targets(labels, pair), data.songs[dim].to_numpy().astype(np.int64)
-            fit_pos, val_pos, test_pos = split(data.songs, fold, cv["val_fraction"], round_seed, dim)
-            module, result = train_pair(data, soft, hard, fit_pos, val_pos, cfg, round_seed, tracking.lightning_loggers(child))
-            prob = predict(module.net, data, test_pos)
+            _, soft, hard, _, _, test_pos = pair_of(fold, d, pair, dim)
+            key = f"{pair}-fold{fold}"
+            unit, reused = units.get(key, plan[key]) if units is not None else (plan[key](), False)
+            prob, result = unit["prob"], unit["result"]
+            child.log_unit(result.history, reused)
             pred = (prob > 0.5).astype(np.int64)
             song_ids = data.songs["song"].to_numpy()[test_pos]
             for name, actual in ((pair, majority_side(soft, hard)[test_pos]), (dim, hard[test_pos])):

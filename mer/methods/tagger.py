@@ -32,6 +32,7 @@ from mer.training.data import TensorDataModule, storage_dtype
 from mer.training.fit import FitResult, fit, seed_everything
 from mer.training.infer import batched
 from mer.training.soft import LitTagger
+from mer.units import Units
 
 NET_KEYS = ("channels", "kernel", "pools", "pool", "dense", "dropout", "batch_norm")
 
@@ -92,21 +93,36 @@ def tuned_thresholds(y_val: np.ndarray, p_val: np.ndarray, default: float = 0.5)
 
 
 def cross_validate(
-    seg: Segments, tags: pd.DataFrame, cv: dict[str, Any], cfg: dict[str, Any], threshold: float | str, seed: int, run: tracking.Run
+    seg: Segments, tags: pd.DataFrame, cv: dict[str, Any], cfg: dict[str, Any], threshold: float | str, seed: int, run: tracking.Run,
+    units: Units | None = None,
 ) -> tuple[list[dict], pd.DataFrame, pd.DataFrame]:
     """Per fold: train, score the test songs. Returns per-fold scores, test predictions, curves.
 
     ``threshold``: a probability, or ``"tuned"`` for per-tag cuts chosen on the fold's validation songs."""
     y = tags.loc[seg.songs["song"].astype(str)].to_numpy().astype(np.float32)
     folds, predictions, curves = [], [], []
-    for fold in fold_ids(seg.songs, cv["max_folds"]):
+    fold_list = fold_ids(seg.songs, cv["max_folds"])
+
+    def positions(fold: int):
+        fold_seed = seed + 1000 * fold
+        return fold_seed, *split(seg.songs, fold, cv["val_fraction"], fold_seed, "quadrant")
+
+    def train(fold: int) -> dict[str, Any]:
+        fold_seed, fit_pos, val_pos, test_pos = positions(fold)
+        module, result = train_tagger(seg, y, fit_pos, val_pos, cfg, fold_seed)
+        return {"prob": song_probabilities(module.net, seg, test_pos), "val_prob": song_probabilities(module.net, seg, val_pos), "result": result}
+
+    plan = {f"fold{fold}": partial(train, fold) for fold in fold_list}
+    if units is not None:
+        units.train_missing(plan)  # in parallel; each fold's model stored as it finishes
+    for fold in fold_list:
         child = run.child(tracking.run_name("tagger", f"fold {fold}"), {"mer.model": "tagger", "mer.fold": fold})
         child.log_params({"tagger": cfg, "fold": fold, "tags": len(tags.columns)})
-        fold_seed = seed + 1000 * fold
-        fit_pos, val_pos, test_pos = split(seg.songs, fold, cv["val_fraction"], fold_seed, "quadrant")
-        module, result = train_tagger(seg, y, fit_pos, val_pos, cfg, fold_seed, tracking.lightning_loggers(child))
-        prob = song_probabilities(module.net, seg, test_pos)
-        cut = tuned_thresholds(y[val_pos], song_probabilities(module.net, seg, val_pos)) if threshold == "tuned" else float(threshold)
+        _, _, val_pos, test_pos = positions(fold)
+        unit, reused = units.get(f"fold{fold}", plan[f"fold{fold}"]) if units is not None else (plan[f"fold{fold}"](), False)
+        prob, result = unit["prob"], unit["result"]
+        child.log_unit(result.history, reused)
+        cut = tuned_thresholds(y[val_pos], unit["val_prob"]) if threshold == "tuned" else float(threshold)
         s = tag_scores(y[test_pos], prob, list(tags.columns), cut)
         s["threshold"] = np.round(cut, 4).tolist() if threshold == "tuned" else cut
         folds.append(s)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ from mer.io import read_csv
 from mer.training.data import TensorDataModule, storage_dtype, validation_split
 from mer.training.fit import FitResult, fit, seed_everything
 from mer.training.modules import LitAutoencoder, LitClassifier, MaskConfig
+from mer.units import Units
 
 DIMENSIONS = ("valence", "arousal")
 
@@ -157,27 +159,45 @@ def cross_validate(
     seed: int,
     run: tracking.Run,
     section: str | None = None,
+    units: Units | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Train and test one classifier per fold × dimension × repeat.
 
     Returns per-round scores, per-song test predictions and per-epoch learning
     curves. Each (dimension, fold) is one nested MLflow run, its settings logged
-    under their params.yaml section (``section``, default ``model``)."""
+    under their params.yaml section (``section``, default ``model``). ``units``: the
+    stage's stored units (:mod:`mer.units`); each round is one, loaded when stored."""
     rows, predictions, curves = [], [], []
-    for fold in fold_ids(seg.songs, cv["max_folds"]):
+    folds = fold_ids(seg.songs, cv["max_folds"])
+
+    def round_of(fold: int, d: int, dim: str, r: int):
+        round_seed = seed + 1000 * fold + 10 * r + d
+        return round_seed, *split(seg.songs, fold, cv["val_fraction"], round_seed, dim)
+
+    def train(fold: int, d: int, dim: str, r: int) -> dict[str, Any]:
+        round_seed, fit_pos, val_pos, test_pos = round_of(fold, d, dim, r)
         inputs = inputs_for(fold)
+        labels = seg.songs[dim].to_numpy().astype(np.int64)
+        module, result = train_classifier(inputs, labels, fit_pos, val_pos, make_net, cfg, round_seed)
+        return {"prob": predict(module.net, inputs, test_pos), "result": result}
+
+    plan = {
+        f"{dim}-fold{fold}-round{r}": partial(train, fold, d, dim, r)
+        for fold in folds for d, dim in enumerate(DIMENSIONS) for r in range(cv["repeats"])
+    }
+    if units is not None:
+        units.train_missing(plan)  # in parallel; each round's model stored as it finishes
+    for fold in folds:
         for d, dim in enumerate(DIMENSIONS):
             child = run.child(tracking.run_name(model, dim, f"fold {fold}"), {"mer.model": model, "mer.dimension": dim, "mer.fold": fold})
             child.log_params({section or model: cfg, "fold": fold, "dimension": dim})
             labels = seg.songs[dim].to_numpy().astype(np.int64)
             for r in range(cv["repeats"]):
-                round_seed = seed + 1000 * fold + 10 * r + d
-                fit_pos, val_pos, test_pos = split(seg.songs, fold, cv["val_fraction"], round_seed, dim)
-                module, result = train_classifier(
-                    inputs, labels, fit_pos, val_pos, make_net, cfg, round_seed,
-                    tracking.lightning_loggers(child, prefix=f"repeat{r}" if cv["repeats"] > 1 else ""),
-                )
-                prob = predict(module.net, inputs, test_pos)
+                _, _, _, test_pos = round_of(fold, d, dim, r)
+                key = f"{dim}-fold{fold}-round{r}"
+                unit, reused = units.get(key, plan[key]) if units is not None else (plan[key](), False)
+                prob, result = unit["prob"], unit["result"]
+                child.log_unit(result.history, reused, f"repeat{r}" if cv["repeats"] > 1 else "")
                 pred = (prob > 0.5).astype(np.int64)
                 s = scores(labels[test_pos], pred)
                 rows.append({"model": model, "dimension": dim, "fold": fold, "repeat": r, **s, "epochs": result.epochs, "test_songs": len(test_pos)})
