@@ -19,7 +19,7 @@ SMALL = {
     "sssl.max_epochs": 2, "sssl.warmup_epochs": 1, "chroma_bilstm.max_epochs": 3, "tagger.max_epochs": 2, "tagger.min_songs": 3,
 }
 FRONT_END = {"download", "pad", "labels", "folds", "segment", "logmel"}
-MODELS = {"autoencoder", "two_stage", "baseline", "sssl", "svm", "mel_svm", "chroma", "chroma_bilstm", "tagger", "export", "report"}
+MODELS = {"autoencoder", "two_stage", "baseline", "sssl", "svm", "mel_svm", "chroma", "chroma_bilstm", "tagger", "export", "plots", "report"}
 
 
 def repo_files() -> list[str]:
