@@ -20,7 +20,8 @@ SMALL = {
 }
 FRONT_END = {"download", "pad", "labels", "folds", "segment", "logmel"}
 MODELS = {
-    "autoencoder", "two_stage", "baseline", "sssl", "svm", "mel_svm", "smile", "smile_svm", "fusion", "chroma", "chroma_bilstm", "tagger", "export", "report",
+    "autoencoder", "two_stage", "baseline", "sssl", "svm", "mel_svm", "smile", "smile_svm", "fusion",
+    "chroma", "chroma_bilstm", "tagger", "export", "plots", "report",
 }
 
 
