@@ -2,7 +2,7 @@
 
 A bundle is a folder ``models/<method>/`` holding ``bundle.json`` (format
 version, method, label thresholds, the preprocessing of training, model
-settings, the dataset and git revision it came from) and ``weights.pt`` (torch
+settings, the dataset and the fingerprint of what trained it) and ``weights.pt`` (torch
 state dicts) and, where an SVM decides the song (SSSL, the openSMILE baseline, the
 fusion), ``svm.pkl`` (the song-level SVMs, pickled). ``mer predict`` reads
 only this folder: never params.yaml, never the training data.
@@ -10,7 +10,6 @@ only this folder: never params.yaml, never the training data.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import pickle
 from dataclasses import dataclass
@@ -51,7 +50,6 @@ def save(out: str | Path, meta: dict[str, Any], weights: dict[str, Any], svms: d
     meta = {
         "format": FORMAT,
         "version": VERSION,
-        "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         **meta,
         "libraries": {"torch": torch.__version__, **_sklearn_version(svms)},
     }

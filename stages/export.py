@@ -17,7 +17,6 @@ from mer.methods.mel_svm import song_statistics
 from mer.methods.smile_svm import load_features
 from mer.methods.sssl import N_CLASSES, SSSLSegments, targets_for
 from mer.methods.two_stage import Segments
-from mer.project import repo_root
 from mer.song_svm import song_labels
 from mer.stage import run_stage
 from mer.training.modules import MaskConfig
@@ -28,19 +27,20 @@ OUT = Path("models")
 
 def main(p, run):
     labels = json.loads(Path("metrics/labels.json").read_text())
-    rev, dirty = tracking.git_revision(repo_root())
+    units = Units.for_stage("export", p)  # the two-stage and the SSSL models on every song: one unit each, trained side by side
     common = {
         "dataset": p.dataset,
         "segment_dur": p.segment_dur,
         "preset": p.preset,
         "seed": p.seed,
-        "git": {"revision": rev, "dirty": dirty},
+        # what trained it: the export stage's params, code and input data (mer/units.py); no time or git revision, so that
+        # the same inputs give the same bundle bytes (the commit and time are on the MLflow run of the export)
+        "fingerprint": units.fingerprint,
         "thresholds": {"valence": None, "arousal": None, **(labels.get("threshold") or {})},
         "label_source": labels["source"],
         "preprocessing": preprocessing(pad_config(p), mel_config(p), p.segment.sssl_hop, registry.sssl_max_dur(p)),
     }
     report, seconds = {}, {}
-    units = Units.for_stage("export", p)  # the two-stage and the SSSL models on every song: one unit each, trained side by side
     plan = {"two_stage": partial(train_two_stage_all, p), "sssl": partial(train_sssl_all, p, labels)}
     start = time.perf_counter()
     units.train_missing(plan)

@@ -39,7 +39,7 @@ def common(sssl_max_dur: float | None = None) -> dict:
 
     return {
         "dataset": "synth", "segment_dur": MEL.segment_dur, "preset": "quick", "seed": 0,
-        "git": {"revision": "test", "dirty": False}, "thresholds": {"valence": 0.5, "arousal": 0.5},
+        "fingerprint": "test", "thresholds": {"valence": 0.5, "arousal": 0.5},
         "label_source": {"binary": "kmeans", "quadrant": "annotation"}, "preprocessing": preprocessing(PAD, MEL, 1.0, sssl_max_dur),
     }
 

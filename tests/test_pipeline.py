@@ -80,7 +80,7 @@ def test_export_bundles_serve_predictions_with_the_training_inputs(small_repo):
     repo, _ = small_repo
     for method in ("two_stage", "sssl"):
         meta = json.loads((repo / f"models/{method}/bundle.json").read_text())
-        assert meta["songs"] == 16 and meta["dataset"] == "synth" and len(meta["git"]["revision"]) == 40
+        assert meta["songs"] == 16 and meta["dataset"] == "synth" and len(meta["fingerprint"]) == 20 and "created" not in meta
         assert meta["preprocessing"]["logmel"]["segment_dur"] == 2 and set(meta["thresholds"]) == {"valence", "arousal"}
     assert json.loads((repo / "metrics/export.json").read_text())["sssl"]["songs"] == 16
     song = pd.read_csv(repo / "data/raw/songs.csv", dtype={"song": str}).iloc[3]
@@ -152,9 +152,9 @@ def test_stages_of_one_repro_are_grouped_in_mlflow(small_repo):
     models = tags[tags["mer.model"].notna()]
     assert sorted(models.index.map(lambda r: tags.loc[r, "mlflow.runName"])) == sorted([
         "autoencoder · fold 0", *(f"{m} · {d} · fold 0" for m in ("baseline", "two_stage") for d in ("valence", "arousal")),
-        *(f"{m} · {t} · fold 0" for m in ("sssl", "svm", "mel_svm") for t in ("valence", "arousal", "quadrant")),
+        *(f"{m} · {t} · fold 0" for m in ("sssl", "svm", "mel_svm", "smile_svm", "fusion") for t in ("valence", "arousal", "quadrant")),
         *(f"chroma_bilstm · {p} · fold 0" for p in ("joy_sad", "excited_calm")), "tagger · fold 0",
-        "export · two_stage · all songs", "export · sssl · all songs",
+        *(f"export · {m} · all songs" for m in ("two_stage", "sssl", "smile_svm", "fusion")),
     ])
     stage_of = dict(zip(stages.index, stages["mer.stage"]))
     assert all(stage_of[p] == m for p, m in zip(models["mlflow.parentRunId"], models["mer.model"]))
