@@ -10,6 +10,10 @@ sgn 0 and counts half on each side; a missing rating is left out of its dimensio
 
 Where a song has no per-rater values, :func:`hard_shares` turns its binary label
 into a share of 1 or 0 and flags it ``hard`` (``n_raters`` 0).
+
+``chroma_bilstm.labels: hard`` is the ablation of the soft labels: every song's
+target is the side most of its raters chose as 0/1 (:func:`hard_targets`), so
+the same network learns from the same songs without the raters' disagreement.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 PAIRS = {"joy_sad": "valence", "excited_calm": "arousal"}  # pair → dimension; the first emotion is the high side
+LABELS = ("soft", "hard")  # chroma_bilstm.labels: the shares of eq. 1, or the majority side as 0/1
 COLUMNS = ["song", *PAIRS, "n_raters", "hard"]
 
 
@@ -56,6 +61,16 @@ def soft_labels(labels: pd.DataFrame, raters: pd.DataFrame | None, thresholds: M
     soft = rater_shares(raters, thresholds).set_index("song")
     soft = soft.loc[soft.index.isin(hard.index)]
     return pd.concat([soft, hard.drop(index=soft.index)]).loc[hard.index].reset_index()[COLUMNS]
+
+
+def majority_side(soft: np.ndarray, hard: np.ndarray) -> np.ndarray:
+    """The side most raters chose (the hard label on a tie or without raters)."""
+    return np.where(soft[:, 1] > 0.5, 1, np.where(soft[:, 1] < 0.5, 0, hard)).astype(np.int64)
+
+
+def hard_targets(soft: np.ndarray, hard: np.ndarray) -> np.ndarray:
+    """``(songs, 2)`` float32 one-hot targets of :func:`majority_side`: [1, 0] low side, [0, 1] high side."""
+    return np.eye(2, dtype=np.float32)[majority_side(soft, hard)]
 
 
 def targets(table: pd.DataFrame, pair: str) -> np.ndarray:

@@ -2,6 +2,7 @@
 
 ``mer predict PATH... [--model DIR] [--method fusion|smile_svm|sssl|two_stage] [--format table|md|json|csv] [--plot FILE.png]``
 ``mer compare [--from mlflow|dvc] [--metric accuracy] [--method sssl] [--format md|csv]``
+``mer claims check|run|report [--base KEY=VALUE ...] [--dry-run] [--out metrics/claims.md]``
 ``mer --version``
 
 ``--format`` names one vocabulary: ``table`` (for reading in a terminal), ``md`` (a Markdown
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import sys
 from pathlib import Path
 
@@ -97,6 +99,29 @@ def build_parser() -> argparse.ArgumentParser:
                    help="with --from dvc: the experiments of this commit (repeatable; default: HEAD's), as `dvc exp show --rev`")
     c.add_argument("--all", action="store_true", help="every pipeline run, also re-runs and runs without scores (failed)")
     c.add_argument("--format", choices=("md", "csv"), default="md", help="Markdown table (default) or CSV on stdout")
+    k = sub.add_parser("claims", help="the seeds' testable claims (claims.yaml): check, queue their experiments, report", description=(
+        "claims.yaml lists the seeds' claims, each two sides (a method under params overrides) and the expected direction. "
+        "check: validate the file; run: queue the experiments DVC lacks (dvc exp run --queue); report: pair each claim's "
+        "per-fold scores from DVC's experiment records and write metrics/claims.md."
+    ))
+    ksub = k.add_subparsers(dest="action", required=True)
+    for action, text in (
+        ("check", "validate claims.yaml (params keys, values, methods, dimensions, expect) against params.yaml"),
+        ("run", "queue the experiments the claims need that DVC does not hold: dvc exp run --queue -n NAME -S KEY=VALUE ..."),
+        ("report", "find each side's experiment in `dvc exp show`, pair the per-fold scores, write metrics/claims.md"),
+    ):
+        a = ksub.add_parser(action, help=text, description=text)
+        a.add_argument("--file", type=Path, default=None, help="the claims (default: claims.yaml of this project)")
+        a.add_argument("--base", nargs="+", action="extend", default=[], metavar="KEY=VALUE",
+                       help="overrides of every experiment, e.g. dataset=4q data.root=PATH preset=cpu cv.max_folds=10")
+        if action != "check":
+            a.add_argument("--only", action="append", default=None, metavar="ID", help="only this claim (repeatable)")
+            a.add_argument("--rev", action="append", default=None, metavar="COMMIT",
+                           help="also the experiments of this commit (repeatable; default: HEAD's), as `dvc exp show --rev`")
+        if action == "run":
+            a.add_argument("--dry-run", action="store_true", help="print what would be queued, queue nothing")
+        if action == "report":
+            a.add_argument("--out", type=Path, default=None, help="the Markdown report (default: metrics/claims.md of this project)")
     return parser
 
 
@@ -276,12 +301,58 @@ def compare_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def claims_command(args: argparse.Namespace) -> int:
+    from mer import claims
+    from mer.errors import MerError
+    from mer.project import repo_root
+
+    root = repo_root()
+    file, params_path = args.file or root / "claims.yaml", root / "params.yaml"
+    base_text = " --base " + " ".join(shlex.quote(b) for b in args.base) if args.base else ""
+    try:
+        found = claims.load(file)
+        base = claims.parse_overrides(args.base)
+        claims.check(found, params_path, base)
+        if args.action == "check":
+            planned = claims.plan(found, params_path, base, [])
+            print(f"{file.name}: {len(found)} claims, valid; they need {len(planned)} experiments "
+                  f"(`mer claims run{base_text}` queues the missing ones)")
+            return 0
+        found = claims.select(found, args.only)
+        records = claims.list_experiments(root, args.rev)
+        if args.action == "run":
+            planned = claims.plan(found, params_path, base, records)
+            queued = claims.queue(planned.values(), root, dry_run=args.dry_run)
+            if not queued:
+                print(f"every experiment the claims need is present: mer claims report{base_text}")
+            elif args.dry_run:
+                print(f"dry run: {len(queued)} experiments would be queued; nothing was")
+            else:
+                print(f"queued {len(queued)} experiments; start them with:\n  dvc queue start\n"
+                      f"(`dvc queue status` follows them; then mer claims report{base_text})")
+            return 0
+        command = "mer claims report" + base_text + "".join(f" --only {i}" for i in args.only or [])
+        text, outcomes = claims.report(found, params_path, base, records, root, command)
+    except MerError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    from mer.io import write_text
+
+    out = args.out or root / "metrics" / "claims.md"
+    write_text(out, text)
+    counts = {v: sum(o.verdict == v for o in outcomes) for v in (claims.HOLDS, claims.CONTRADICTED, claims.INCONCLUSIVE, claims.NOT_RUN)}
+    print(f"{out}: " + ", ".join(f"{n} {v}" for v, n in counts.items()) + f" (of {len(outcomes)} claim × dimension rows)")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "predict":
         return predict_command(args)
     if args.command == "compare":
         return compare_command(args)
+    if args.command == "claims":
+        return claims_command(args)
     return EXIT_USAGE
 
 

@@ -132,6 +132,14 @@ def validate(p: Params) -> None:
         _require(isinstance(m.F, int) and 0 < m.F < p.logmel.n_mels, f"mask.F must be an integer in 1..{p.logmel.n_mels - 1} (got {m.F!r})")
         _require(isinstance(m.T, int) and 0 < m.T < p.logmel.frames, f"mask.T must be an integer in 1..{p.logmel.frames - 1} (got {m.T!r})")
         _require(m.fill in ("mean", "zero"), f"mask.fill must be mean or zero (got {m.fill!r})")
+    if "sssl" in p:
+        split = p.sssl.get("split")
+        _require(split is None or isinstance(split, bool), f"sssl.split must be null, true or false (got {split!r})")
+    if "chroma_bilstm" in p:
+        from mer.antonym import LABELS
+
+        labels = p.chroma_bilstm.get("labels")
+        _require(labels in LABELS, f"chroma_bilstm.labels must be one of {', '.join(LABELS)} (got {labels!r})")
     if "smile" in p:
         from mer.methods.smile_svm import FEATURE_SETS
 

@@ -165,8 +165,13 @@ def song_folds(root: Path, method: str, dimension: str) -> dict[str, frozenset[i
     file = root / "metrics" / "confusion" / f"{method}_{dimension}.csv"
     if not file.exists():
         raise DataError(f"{file} is missing: cannot check that {method} was tested on the same folds as the methods it is compared with")
-    table = read_csv(file, usecols=["song", "fold"]).drop_duplicates()
-    return {song: frozenset(int(f) for f in group["fold"]) for song, group in table.groupby("song")}
+    return folds_of_songs(read_csv(file, usecols=["song", "fold"]))
+
+
+def folds_of_songs(table: pd.DataFrame) -> dict[str, frozenset[int]]:
+    """``{song: the folds it was tested in}`` of a predictions table (columns ``song``, ``fold``)."""
+    table = table[["song", "fold"]].drop_duplicates()
+    return {str(song): frozenset(int(f) for f in group["fold"]) for song, group in table.groupby("song")}
 
 
 def check_same_folds(root: Path, a: str, b: str, dimension: str, folds: list[int]) -> None:
@@ -175,7 +180,14 @@ def check_same_folds(root: Path, a: str, b: str, dimension: str, folds: list[int
 
     A song one method excluded (a recorded exclusion of its stage, e.g. one openSMILE could not
     describe) only leaves that method's fold score on the others: the folds are still the same."""
-    fa, fb = song_folds(root, a, dimension), song_folds(root, b, dimension)
+    same_fold_assignment(song_folds(root, a, dimension), song_folds(root, b, dimension), a, b, dimension, folds)
+
+
+def same_fold_assignment(
+    fa: dict[str, frozenset[int]], fb: dict[str, frozenset[int]], a: str, b: str, dimension: str, folds: list[int],
+    remedy: str = "re-run them in one pipeline (dvc repro)",
+) -> None:
+    """The test of :func:`check_same_folds` on two ``{song: folds}`` maps (:func:`folds_of_songs`) named ``a`` and ``b``."""
     keep = set(folds)
     fa = {s: f & keep for s, f in fa.items() if f & keep}
     fb = {s: f & keep for s, f in fb.items() if f & keep}
@@ -186,13 +198,13 @@ def check_same_folds(root: Path, a: str, b: str, dimension: str, folds: list[int
         raise FoldMismatchError(
             f"{a} and {b} come from different fold assignments: {len(moved)} {dimension} test songs lie in other folds, e.g. "
             f"{s} in fold {sorted(fa[s])} of {a} and fold {sorted(fb[s])} of {b}; a paired comparison needs both scored on "
-            "the same metrics/folds.json — re-run them in one pipeline (dvc repro)"
+            f"the same metrics/folds.json — {remedy}"
         )
     union = fa.keys() | fb.keys()
     if len(common) < 0.5 * len(union):
         raise FoldMismatchError(
             f"{a} and {b} share only {len(common)} of {len(union)} {dimension} test songs: they were not scored on one "
-            "dataset and fold assignment — re-run them in one pipeline (dvc repro)"
+            f"dataset and fold assignment — {remedy}"
         )
 
 

@@ -1,4 +1,5 @@
-"""Stage `chroma_bilstm`: chroma + HPSS BiLSTM per antonym pair and fold, soft labels of eq. 1 (seed 002)."""
+"""Stage `chroma_bilstm`: chroma + HPSS BiLSTM per antonym pair and fold, soft labels of eq. 1 (seed 002) or, with
+``chroma_bilstm.labels: hard``, the majority side as 0/1."""
 
 import json
 from pathlib import Path
@@ -19,9 +20,10 @@ def main(p, run):
     raters = read_csv("data/raw/raters.csv")
     usable = raters if thresholds and len(raters) else None
     table = soft_labels(data.songs, usable, thresholds or {})
-    soft = int((~table["hard"]).sum())
+    hard = cfg.get("labels", "soft") == "hard"  # the ablation: every song's majority side as 0/1
+    soft = 0 if hard else int((~table["hard"]).sum())
     print(f"[chroma_bilstm] preset {p.preset}: {cfg}; soft antonym labels from raters for {soft} of {len(table)} songs"
-          + ("" if soft else " (no per-rater values: hard labels)"))
+          + (" (chroma_bilstm.labels: hard)" if hard else "" if soft else " (no per-rater values: hard labels)"))
     units = Units.for_stage("chroma_bilstm", p)
     rows, predictions, curves = cross_validate(data, table, cv, cfg, p.seed, run, units)
     print(units.summary())

@@ -44,6 +44,8 @@ def test_repository_params_are_valid():
         ({"mask.F": 128}, "mask.F must be an integer in 1..127"),
         ({"mask.T": 0}, "mask.T must be an integer in 1..215"),
         ({"mask.fill": "noise"}, "mask.fill must be mean or zero"),
+        ({"sssl.split": "no"}, "sssl.split must be null, true or false (got 'no')"),
+        ({"chroma_bilstm.labels": "fuzzy"}, "chroma_bilstm.labels must be one of soft, hard (got 'fuzzy')"),
     ],
 )
 def test_invalid_values_are_named(override, message):

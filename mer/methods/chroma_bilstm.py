@@ -4,7 +4,8 @@ Its inputs per song are those of :mod:`mer.audio.chroma_features` (the ``chroma`
 Per fold and antonym pair (joy–sad along valence, excited–calm along arousal)
 one model is trained with cross-entropy against the soft antonym labels of
 eq. 1 — the share of raters on each side — where the dataset has per-rater
-values, else against hard labels. Scored two ways: the pair's accuracy against
+values, else against hard labels (``chroma_bilstm.labels: hard``: always the
+majority side as 0/1, the soft labels' ablation). Scored two ways: the pair's accuracy against
 the side most raters chose (seed 002 Tables I–II), and binary valence/arousal
 accuracy and F1 against the labels every other method uses.
 """
@@ -21,7 +22,7 @@ import pandas as pd
 import torch
 
 from mer import tracking
-from mer.antonym import PAIRS, targets
+from mer.antonym import PAIRS, hard_targets, majority_side, targets
 from mer.evaluate import class_names, scores
 from mer.folds import fold_ids
 from mer.io import read_csv
@@ -51,11 +52,6 @@ class ChromaData:
     def load(cls, folder: str | Path) -> ChromaData:
         folder = Path(folder)
         return cls(read_csv(folder / "songs.csv"), np.load(folder / "chroma.npy"), constant_inputs(np.load(folder / "constant.npy")))
-
-
-def majority_side(soft: np.ndarray, hard: np.ndarray) -> np.ndarray:
-    """The side most raters chose (the hard label on a tie or without raters)."""
-    return np.where(soft[:, 1] > 0.5, 1, np.where(soft[:, 1] < 0.5, 0, hard)).astype(np.int64)
 
 
 def train_pair(
@@ -98,6 +94,8 @@ def cross_validate(
     def pair_of(fold: int, d: int, pair: str, dim: str):
         round_seed = seed + 1000 * fold + d
         soft, hard = targets(labels, pair), data.songs[dim].to_numpy().astype(np.int64)
+        if cfg.get("labels", "soft") == "hard":  # the ablation: the majority side as 0/1
+            soft = hard_targets(soft, hard)
         return round_seed, soft, hard, *split(data.songs, fold, cv["val_fraction"], round_seed, dim)
 
     def train(fold: int, d: int, pair: str, dim: str) -> dict[str, Any]:

@@ -101,7 +101,8 @@ def train_segment_model(
     seed_everything(seed)
     module = LitSSSL(
         make_net(cfg, k),
-        SSSLConfig(k, cfg["lr"], cfg["warmup_epochs"], cfg["tau"], cfg["temperature"], cfg["alpha"], cfg["lambda_kl"], cfg["self_lr_factor"]),
+        SSSLConfig(k, cfg["lr"], cfg["warmup_epochs"], cfg["tau"], cfg["temperature"], cfg["alpha"], cfg["lambda_kl"], cfg["self_lr_factor"],
+                    cfg.get("split", True)),
         seed,
         truth,
     )

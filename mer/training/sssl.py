@@ -6,6 +6,12 @@ segment's cross-entropy and prediction: a 2-component GMM on the losses splits
 the segments into a clean set X (labels kept) and a noisy set U (labels erased,
 replaced by the sharpened prediction); the epoch then trains on mixup of X ∪ Û
 plus λ × the R-Drop consistency loss on U.
+
+``split`` False (``sssl.split: false``) never splits: every epoch is a warm-up
+epoch, each segment inheriting its song's label under plain cross-entropy — the
+approach seed 001's introduction sets SSSL against, with the same network.
+Where the segments' true classes are known (the synthetic set), each split logs
+how well it separates right from wrong labels (:func:`split_quality`).
 """
 
 from __future__ import annotations
@@ -71,6 +77,34 @@ class SSSLConfig:
     alpha: float = 4.0  # mixup Beta(α, α)
     lambda_kl: float = 1.0  # R-Drop weight; 0 = "proposed*"
     self_lr_factor: float = 1.0  # the learning rate of the self-learning epochs (after warm-up) is lr × this
+    split: bool = True  # False: no clean/noisy split ever, every epoch plain cross-entropy on the inherited labels
+
+
+def split_quality(right: np.ndarray, kept: np.ndarray) -> dict[str, float]:
+    """How well a clean/noisy split finds the segments whose inherited (song) label is wrong.
+
+    ``right``: per segment, the inherited label is its true class; ``kept``: the segment is in
+    the clean set X (else in U). The wrong-labelled segments are what U should hold:
+
+    * ``split_correct``: share of segments on their side (X ⇔ right label);
+    * ``clean_precision``: share of X whose label is right;
+    * ``noisy_precision``: share of U whose label is wrong;
+    * ``noisy_recall`` (= ``noisy_in_u``): share of the wrong-labelled segments put in U;
+    * ``noisy_base_rate``: share of all segments whose label is wrong — the precision of a U
+      drawn at random, against which ``noisy_precision`` is read.
+
+    NaN where a share has no segments to count (an empty X or U, no wrong label)."""
+    right, kept = np.asarray(right, dtype=bool), np.asarray(kept, dtype=bool)
+    wrong = ~right
+
+    def share(values: np.ndarray) -> float:
+        return float(values.mean()) if values.size else float("nan")
+
+    recall = share(~kept[wrong])
+    return {
+        "split_correct": share(kept == right), "noisy_in_u": recall, "clean_precision": share(right[kept]),
+        "noisy_precision": share(wrong[~kept]), "noisy_recall": recall, "noisy_base_rate": share(wrong),
+    }
 
 
 class LitSSSL(pl.LightningModule):
@@ -121,16 +155,11 @@ class LitSSSL(pl.LightningModule):
         entry = {"epoch": self.current_epoch, "clean": int(clean_rows.sum()), "clean_share": float(clean_rows.float().mean())}
         if self.truth is not None:
             right = (labels[rows] == self.truth.to(self.device)[rows]).cpu().numpy()
-            kept = clean_rows.cpu().numpy()
-            entry.update(
-                split_correct=float((kept == right).mean()),  # clean ⇔ the inherited label is the segment's true class
-                noisy_in_u=float((~kept[~right]).mean()) if (~right).any() else float("nan"),
-                clean_precision=float(right[kept].mean()) if kept.any() else float("nan"),
-            )
+            entry.update(split_quality(right, clean_rows.cpu().numpy()))
         return entry
 
     def on_train_epoch_start(self) -> None:
-        if self.current_epoch < self.cfg.warmup_epochs:
+        if not self.cfg.split or self.current_epoch < self.cfg.warmup_epochs:
             return
         dm = self.trainer.datamodule
         entry = self.split(dm.windows, dm.labels, dm.rows)

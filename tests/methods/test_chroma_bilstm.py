@@ -100,3 +100,38 @@ def test_extract_runs_the_feature_code_here_before_the_workers_start(tmp_path, m
     pids = log.read_text().split()
     assert pids[0] == str(os.getpid())  # the warm-up, here
     assert len(pids) == 4 and str(os.getpid()) not in pids[1:]  # then one call per clip, in the workers
+
+
+def test_hard_labels_train_on_the_majority_side(monkeypatch):
+    """chroma_bilstm.labels: hard — the same songs, each target the side most raters chose as 0/1."""
+    import mer.methods.chroma_bilstm as chroma_module
+    from mer.antonym import hard_targets
+    from mer.training.fit import FitResult
+
+    soft = np.array([[0.3, 0.7], [0.5, 0.5], [0.9, 0.1], [0.0, 1.0]], np.float32)
+    np.testing.assert_array_equal(hard_targets(soft, np.array([0, 0, 1, 1])), [[0, 1], [1, 0], [1, 0], [0, 1]])
+
+    seen = []
+
+    def spy(data, soft, hard, fit_pos, val_pos, cfg, seed, loggers=None):
+        seen.append(soft.copy())
+        module = type("M", (), {"net": None})()
+        return module, FitResult(pd.DataFrame(), 1, 0.0, 0)
+
+    monkeypatch.setattr(chroma_module, "train_pair", spy)
+    monkeypatch.setattr(chroma_module, "predict", lambda net, data, positions: np.full(len(positions), 0.9))
+    n = 8
+    songs = pd.DataFrame({"song": [f"s{i}" for i in range(n)], "valence": [0, 1] * 4, "arousal": [1, 0] * 4, "quadrant": "Q1",
+                          "fold": [0, 1] * 4})
+    raters = pd.DataFrame({"song": np.repeat(songs["song"], 4), "valence": np.tile([0.9, 0.9, 0.9, 0.1], n),
+                           "arousal": np.tile([0.1, 0.1, 0.9, 0.9], n)})
+    table = soft_labels(songs, raters, {"valence": 0.5, "arousal": 0.5})
+    data = ChromaData(songs, np.zeros((n, 4, 12), np.float32), np.zeros((n, 4), np.float32))
+    cv = {"max_folds": 1, "val_fraction": 0.25}
+    cross_validate(data, table, cv, {"labels": "soft"}, 0, tracking.Run(None))
+    np.testing.assert_allclose(seen[0][:, 1], 0.75)  # joy_sad: 3 of 4 raters on the joy side
+    np.testing.assert_allclose(seen[1][:, 1], 0.5)  # excited_calm: a tie
+    seen.clear()
+    cross_validate(data, table, cv, {"labels": "hard"}, 0, tracking.Run(None))
+    np.testing.assert_array_equal(seen[0][:, 1], 1.0)  # the majority side
+    np.testing.assert_array_equal(seen[1][:, 1], songs["arousal"])  # a tie: the song's own label

@@ -85,3 +85,44 @@ def test_self_learning_epochs_train_at_lr_times_self_lr_factor(logmel, monkeypat
     cfg = {**CFG, "max_epochs": 4, "warmup_epochs": 2, "self_lr_factor": 0.1}
     train_segment_model(seg, "valence", train, cfg, seed=0)
     assert seen == pytest.approx([1e-2, 1e-2, 1e-3, 1e-3])  # warm-up at lr, self-learning at lr × 0.1
+
+
+def test_split_quality_counts_the_noisy_set_against_the_base_rate():
+    """10 segments, 4 wrong-labelled; U holds 3 of them and 1 right-labelled one."""
+    from mer.training.sssl import split_quality
+
+    right = np.array([0, 0, 0, 0, 1, 1, 1, 1, 1, 1], bool)
+    kept = np.array([0, 0, 0, 1, 0, 1, 1, 1, 1, 1], bool)
+    q = split_quality(right, kept)
+    assert q["noisy_precision"] == pytest.approx(3 / 4)  # U: 4 segments, 3 wrong-labelled
+    assert q["noisy_recall"] == q["noisy_in_u"] == pytest.approx(3 / 4)  # 3 of the 4 wrong-labelled segments in U
+    assert q["noisy_base_rate"] == pytest.approx(4 / 10)
+    assert q["clean_precision"] == pytest.approx(5 / 6)  # X: 6 segments, 5 right
+    assert q["split_correct"] == pytest.approx(8 / 10)
+    every_label_right = split_quality(np.ones(4, bool), np.array([1, 1, 1, 0], bool))
+    assert every_label_right["noisy_base_rate"] == 0 and every_label_right["noisy_precision"] == 0
+    assert np.isnan(every_label_right["noisy_recall"])  # no wrong label to find
+    assert np.isnan(split_quality(right, np.ones(10, bool))["noisy_precision"])  # an empty U
+
+
+def test_the_split_logs_its_noisy_set_quality(logmel):
+    seg = SSSLSegments.load(logmel)
+    truth = seg.truth("valence", {"valence": 0.5, "arousal": 0.5})
+    train = np.flatnonzero(seg.index["fold"].to_numpy() != 0)
+    module, _ = train_segment_model(seg, "valence", train, {**CFG, "max_epochs": 3}, seed=0, truth=truth)
+    last = module.split_log[-1]
+    assert last["noisy_base_rate"] == pytest.approx(0.25)  # every 4th segment carries the other emotion
+    assert last["noisy_recall"] == last["noisy_in_u"]
+    assert 0 <= last["noisy_precision"] <= 1
+
+
+def test_without_the_split_every_epoch_is_plain_cross_entropy(logmel, monkeypatch):
+    """sssl.split false: no clean/noisy split in any epoch — each segment keeps its song's label."""
+    from mer.training.sssl import LitSSSL
+
+    calls = []
+    monkeypatch.setattr(LitSSSL, "sssl_loss", lambda self, *a: calls.append(1))
+    seg = SSSLSegments.load(logmel)
+    train = np.flatnonzero(seg.index["fold"].to_numpy() != 0)
+    module, result = train_segment_model(seg, "valence", train, {**CFG, "max_epochs": 3, "warmup_epochs": 1, "split": False}, seed=0)
+    assert len(result.history) == 3 and module.split_log == [] and module.clean is None and not calls
