@@ -33,7 +33,7 @@ import math
 import os
 import shutil
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mer.data.base import AUDIO_EXTENSIONS, QUADRANTS, Annotations, Dataset, check_labels, finish
+from mer.data.base import AUDIO_EXTENSIONS, QUADRANTS, Annotations, Dataset, check_labels, finish, walk_files
 from mer.errors import ConfigError, DataError
 from mer.rejects import Rejects
 
@@ -249,25 +249,18 @@ def _check_agreement(songs: pd.DataFrame, given: pd.Series, problems: list[list[
 
 def audio_tree(root: Path, skip: Path | None = None) -> dict[str, Path | None]:
     """``{path relative to root: path}`` of every audio file below ``root``, at any depth, following
-    symbolic links (a link back up to a folder being walked is not entered again); hidden files and
-    folders are skipped; None: a symbolic link to nothing. ``skip``: a folder left out (the copy)."""
-    out: dict[str, Path | None] = {}
+    symbolic links (:func:`mer.data.base.walk_files`); hidden files and folders are skipped; None: a
+    symbolic link to nothing. ``skip``: a folder left out (the copy, were it inside ``root``)."""
+    root = Path(root)
     skip_real = os.path.realpath(skip) if skip is not None else None
-
-    def walk(folder: Path, rel: PurePosixPath, ancestors: frozenset[str]) -> Iterator[tuple[str, Path | None]]:
-        for entry in sorted(os.scandir(folder), key=lambda e: e.name):
-            if entry.name.startswith("."):
-                continue
-            path = Path(entry.path)
-            if entry.is_dir():  # follows a symbolic link
-                real = os.path.realpath(path)
-                if real in ancestors or real == skip_real:
-                    continue
-                yield from walk(path, rel / entry.name, ancestors | {real})
-            elif Path(entry.name).suffix.lower() in AUDIO_EXTENSIONS:
-                yield (rel / entry.name).as_posix(), path if entry.is_file() else None
-
-    out.update(walk(root, PurePosixPath(), frozenset({os.path.realpath(root)})))
+    out: dict[str, Path | None] = {}
+    for path in walk_files(root):
+        rel = path.relative_to(root)
+        if any(part.startswith(".") for part in rel.parts) or path.suffix.lower() not in AUDIO_EXTENSIONS:
+            continue
+        if skip_real is not None and os.path.realpath(path.parent).startswith(skip_real.rstrip(os.sep) + os.sep):
+            continue
+        out[rel.as_posix()] = path if path.is_file() else None
     return out
 
 

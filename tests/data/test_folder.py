@@ -166,7 +166,7 @@ def test_unreadable_audio_is_rejected_by_the_pad_stage(tmp_path):
     ann = folder.read_folder(root, root / "labels.csv", None)
     assert list(ann.songs["audio"]) == ["calm/a.wav", "bad.wav"]  # found: decoding is the pad stage's work
     (tmp_path / "pad").mkdir()
-    clips, rejects = pad_dataset(ann.songs, root, tmp_path / "pad", PadConfig(SR, clip_dur=1.0), jobs=1)
+    clips, rejects = pad_dataset(ann.songs, root, tmp_path / "pad", PadConfig(SR, clip_dur=1.0, min_dur=0.0), jobs=1)
     assert list(clips["song"]) == ["calm/a.wav"]
     assert rejects.counts() == {"undecodable": 1} and rejects.frame().at[0, "song"] == "bad.wav"
 
