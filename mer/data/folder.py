@@ -305,7 +305,7 @@ def read_folder(root: Path, labels: Path, scale: tuple[float, float] | list | No
     names = _names(files)
     # rows without a name, then repeated names (first row kept)
     for i in [i for i, s in enumerate(songs["song"]) if s == ""]:
-        rejects.add(f"row {i + 2}", "bad_label", "; ".join(problems[i]))
+        rejects.add(f"line {i + 2}", "bad_label", "; ".join(problems[i]))
     keep = (songs["song"] != "").to_numpy()
     songs, problems = songs.loc[keep].reset_index(drop=True), [p for p, k in zip(problems, keep) if k]
     first = ~songs["song"].duplicated(keep="first").to_numpy()

@@ -142,7 +142,7 @@ def test_every_exclusion_is_counted_with_its_reason(tmp_path):
         "nowhere.wav": "no_audio",
         "calm/a.wav": "duplicate_annotation",
         "a": "duplicate_annotation",
-        "row 9": "bad_label",
+        "line 9": "bad_label",
         "song": "ambiguous_audio",
         "extra/e": "no_annotation",
     }
