@@ -15,6 +15,8 @@ beside the matching score of this project.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
@@ -115,13 +117,21 @@ def multilabel_confusion_figure(y_true: np.ndarray, y_pred: np.ndarray, tags: li
     return fig
 
 
-def write_results(model: str, rows: pd.DataFrame, predictions: pd.DataFrame, curves: pd.DataFrame | None, **info) -> dict:
+SONG_TARGETS = ("valence", "arousal", "quadrant")  # the song-level SVM methods' targets; the quadrant where annotated
+
+
+def write_results(
+    model: str, rows: pd.DataFrame, predictions: pd.DataFrame, curves: pd.DataFrame | None, declared: Sequence[str] = (), **info
+) -> dict:
     """Write a model's results under ``metrics/`` and return its summary.
 
     ``<model>.json`` (mean/std over folds: ``valence.accuracy`` …), ``<model>_folds.csv``
     (one row per fold × dimension × round), ``<model>_curves.csv`` (per-epoch losses) and
     ``confusion/<model>_<dimension>.csv`` (annotated vs predicted per test song, a DVC plot).
     ``f1`` is binary (high = positive) for the binary targets; every target has ``f1_macro`` and ``f1_micro``.
+    ``declared``: the dimensions whose confusion table is a DVC output of the stage; one this dataset
+    has no target for (the quadrant, where none is annotated: PMEmo, DEAM, a continuous folder) is
+    written with its header only, so the stage's outputs exist.
     """
     from mer.io import write_csv, write_json
 
@@ -137,4 +147,7 @@ def write_results(model: str, rows: pd.DataFrame, predictions: pd.DataFrame, cur
         table = group.assign(actual=names[group["actual"]], predicted=names[group["predicted"]])
         columns = [c for c in ("song", "fold", "repeat", "actual", "predicted", "prob_high") if c in table]
         write_csv(f"metrics/confusion/{model}_{dim}.csv", table[columns])
+    for dim in declared:
+        if dim not in set(predictions["dimension"]):
+            write_csv(f"metrics/confusion/{model}_{dim}.csv", pd.DataFrame(columns=["song", "fold", "repeat", "actual", "predicted"]))
     return summary

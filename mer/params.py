@@ -87,12 +87,25 @@ def _positive(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value > 0
 
 
+def _validate_data(p: Params) -> None:
+    """The ``data`` section: the folder dataset needs ``data.root``; ``data.labels`` and ``data.scale`` (read by it only)."""
+    from mer.data import folder
+
+    data = p.get("data") or {}
+    if p.dataset == folder.DATASET.name and not data.get("root"):
+        raise ConfigError(folder.NEEDS_ROOT)
+    labels = data.get("labels", folder.LABELS)
+    _require(isinstance(labels, str) and labels.strip() != "", f"data.labels must be the path of the label CSV, relative to data.root (got {labels!r})")
+    folder.parse_scale(data.get("scale"))
+
+
 def validate(p: Params) -> None:
     """Reject invalid values with a message naming the key, before a stage does any work."""
     from mer.data import registry  # late import: the registry imports dataset modules
 
     names = registry.names()
     _require(p.dataset in names, f"unknown dataset '{p.dataset}'; choose one of {', '.join(names)}")
+    _validate_data(p)
     _require(_positive(p.segment_dur), f"segment_dur must be a number > 0 seconds (got {p.segment_dur!r})")
     _require(isinstance(p.seed, int) and not isinstance(p.seed, bool), f"seed must be an integer (got {p.seed!r})")
     _require(_positive(p.pad.clip_dur), f"pad.clip_dur must be > 0 (got {p.pad.clip_dur!r})")

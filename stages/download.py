@@ -1,4 +1,4 @@
-"""Stage `download`: generate the synthetic default, or fetch a real dataset → data/raw."""
+"""Stage `download`: generate the synthetic default, gather your own folder, or fetch a real dataset → data/raw."""
 
 from pathlib import Path
 
@@ -15,7 +15,9 @@ def main(p, run):
     ds = registry.get(p.dataset)
     root = resolve_user_path(p.data.root) if p.data.root else None
     with atomic_dir(OUT) as tmp:
-        ann = obtain(ds, tmp / "source", root=root, synth_params=p.synth, seed=p.seed, downloads=repo_root() / "data" / "downloads")
+        ann = obtain(
+            ds, tmp / "source", root=root, synth_params=p.synth, seed=p.seed, downloads=repo_root() / "data" / "downloads", data_params=p.data
+        )
         write_csv(tmp / "songs.csv", ann.songs)
         write_csv(tmp / "raters.csv", ann.raters)
         write_csv(tmp / "timeline.csv", ann.timeline)

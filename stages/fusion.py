@@ -6,7 +6,7 @@ from pathlib import Path
 import pandas as pd
 
 from mer import presets
-from mer.evaluate import write_results
+from mer.evaluate import SONG_TARGETS, write_results
 from mer.folds import fold_ids
 from mer.io import read_csv
 from mer.methods.fusion import SSSLProbabilities, block_sizes, check_sources, column_weights, concat
@@ -61,7 +61,7 @@ def main(p, run):
                          column_weights(sizes, cfg["scale"]))
         rows.append(r)
         predictions.append(pr)
-    summary = write_results("fusion", pd.concat(rows, ignore_index=True), pd.concat(predictions, ignore_index=True), None,
+    summary = write_results("fusion", pd.concat(rows, ignore_index=True), pd.concat(predictions, ignore_index=True), None, SONG_TARGETS,
                             preset=p.preset, segment_dur=p.segment_dur, sources=sources, scale=cfg["scale"], excluded=rejects.counts())
     run.log_metrics(summary)
     print(f"[fusion] {json.dumps({k: v for k, v in summary.items() if isinstance(v, dict)})}")

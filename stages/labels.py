@@ -13,8 +13,8 @@ OUT = Path("data/labels")
 def main(p, run):
     ds = registry.get(p.dataset)
     songs = read_csv("data/raw/songs.csv")
-    songs["quadrant"] = songs["quadrant"].fillna("")
-    labels, summary = make_labels(songs, continuous=ds.continuous, seed=p.seed, n_init=p.labels.kmeans_n_init)
+    songs["quadrant"] = songs["quadrant"].astype(object).fillna("")  # all NaN (float) where no song has one
+    labels, summary = make_labels(songs, continuous=ds.labels_continuous(songs), seed=p.seed, n_init=p.labels.kmeans_n_init)
     with atomic_dir(OUT) as tmp:
         write_csv(tmp / "labels.csv", labels)
     summary = {"dataset": ds.name, **summary}

@@ -5,7 +5,7 @@ import time
 from pathlib import Path
 
 from mer import presets
-from mer.evaluate import write_results
+from mer.evaluate import SONG_TARGETS, write_results
 from mer.folds import fold_ids
 from mer.methods.mel_svm import song_statistics
 from mer.methods.sssl import SSSLSegments, targets_for
@@ -25,7 +25,7 @@ def main(p, run):
     print(f"[mel_svm] {len(features)} songs × {features.shape[1]} statistics ({time.perf_counter() - start:.1f} s); targets {targets}; folds {folds}")
     labels = {t: song_labels(songs.reset_index(), t) for t in targets}
     rows, predictions = evaluate("mel_svm", targets, folds, songs["fold"], labels, lambda target, fold: features, cfg, p.seed, run)
-    summary = write_results("mel_svm", rows, predictions, None, preset=p.preset, segment_dur=p.segment_dur, stats=cfg["stats"])
+    summary = write_results("mel_svm", rows, predictions, None, SONG_TARGETS, preset=p.preset, segment_dur=p.segment_dur, stats=cfg["stats"])
     run.log_metrics(summary)
     print(f"[mel_svm] {json.dumps({k: v for k, v in summary.items() if isinstance(v, dict)})}")
 

@@ -4,7 +4,7 @@ import json
 from pathlib import Path
 
 from mer import presets
-from mer.evaluate import write_results
+from mer.evaluate import SONG_TARGETS, write_results
 from mer.folds import fold_ids
 from mer.methods.smile_svm import load_features
 from mer.methods.sssl import targets_for
@@ -22,7 +22,7 @@ def main(p, run):
     labels = {t: song_labels(songs, t) for t in targets}
     song_fold = songs.set_index("song")["fold"]
     rows, predictions = evaluate("smile_svm", targets, folds, song_fold, labels, lambda target, fold: features, cfg, p.seed, run)
-    summary = write_results("smile_svm", rows, predictions, None, preset=p.preset, segment_dur=p.segment_dur, feature_set=feature_set)
+    summary = write_results("smile_svm", rows, predictions, None, SONG_TARGETS, preset=p.preset, segment_dur=p.segment_dur, feature_set=feature_set)
     run.log_metrics(summary)
     print(f"[smile_svm] {json.dumps({k: v for k, v in summary.items() if isinstance(v, dict)})}")
 

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from mer import tracking
-from mer.evaluate import class_names, write_results
+from mer.evaluate import SONG_TARGETS, class_names, write_results
 from mer.io import write_csv
 from mer.methods.sssl import SSSLSegments, svm_scores
 from mer.stage import run_stage
@@ -33,7 +33,7 @@ def main(p, run):
             child.log_confusion(pred["actual"].to_numpy(), pred["predicted"].to_numpy(), f"sssl {target} fold {fold}", class_names(target), dimension=target)
             child.end()
     summary = write_results(
-        "sssl", pd.DataFrame(rows), pd.concat(predictions, ignore_index=True), None,
+        "sssl", pd.DataFrame(rows), pd.concat(predictions, ignore_index=True), None, SONG_TARGETS,
         preset=p.preset, segment_dur=p.segment_dur, train_features=info["train_features"],
     )
     write_csv("metrics/sssl_timelines.csv", timelines(seg, info))

@@ -85,3 +85,16 @@ def test_series_name_one_line_per_dimension_fold_and_repeat():
     sssl = pd.DataFrame({"epoch": [0], "target": ["quadrant"], "fold": [2]})
     assert with_series(sssl)["series"].tolist() == ["quadrant · fold 2"]
     assert with_series(pd.DataFrame({"epoch": [0], "fold": [4]}))["series"].tolist() == ["fold 4"]
+
+
+def test_declared_dimensions_without_a_target_get_an_empty_table(tmp_path, monkeypatch):
+    """A continuous dataset without annotated quadrants (PMEmo, DEAM, a folder): the stage's declared
+    quadrant confusion table still exists, with its header only."""
+    monkeypatch.chdir(tmp_path)
+    rows = pd.DataFrame([{"model": "m", "dimension": "valence", "fold": 0, "repeat": 0, "accuracy": 1.0, "f1": 1.0, "test_songs": 1}])
+    preds = pd.DataFrame({"model": "m", "dimension": ["valence"], "fold": 0, "repeat": 0, "song": ["a"], "actual": [1], "predicted": [1]})
+    write_results("m", rows, preds, None, ("valence", "quadrant"), preset="quick")
+    empty = pd.read_csv(tmp_path / "metrics/confusion/m_quadrant.csv")
+    assert empty.empty and {"song", "fold", "actual", "predicted"} <= set(empty.columns)
+    assert len(pd.read_csv(tmp_path / "metrics/confusion/m_valence.csv")) == 1
+    assert "declared" not in json.loads((tmp_path / "metrics/m.json").read_text())

@@ -20,7 +20,7 @@ def test_repository_params_are_valid():
 @pytest.mark.parametrize(
     "override, message",
     [
-        ({"dataset": "gtzan"}, "unknown dataset 'gtzan'; choose one of synth, 4q, pmemo, deam"),
+        ({"dataset": "gtzan"}, "unknown dataset 'gtzan'; choose one of synth, 4q, pmemo, deam, folder"),
         ({"segment_dur": 0}, "segment_dur must be a number > 0"),
         ({"segment_dur": -3}, "segment_dur must be a number > 0"),
         ({"segment_dur": "five"}, "segment_dur must be a number > 0"),

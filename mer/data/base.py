@@ -64,7 +64,9 @@ class Dataset:
     optional: tuple[str, ...] = ()
     archives: tuple[Archive, ...] = ()
     homepage: str = ""
-    continuous: bool = True  # continuous V/A (thresholded by k-means) rather than quadrants only
+    # continuous V/A (thresholded by k-means) rather than quadrants only; None: decided by the
+    # annotations (the user's own folder: continuous values, or quadrants), see ``labels_continuous``
+    continuous: bool | None = True
     # level rule of the pad stage when ``pad.normalize`` is null (seed 000 §4.2): ``peak`` brings
     # every clip into [-1, 1] ("for AllMusic dataset, we normalize data into the same range");
     # ``fit`` leaves clips already inside [-1, 1] as they are (PMEmo: "no extra normalization is
@@ -72,6 +74,16 @@ class Dataset:
     normalize: str = "peak"
     generate: Callable[[Path, Mapping, int], None] | None = None  # synthetic data: made, not fetched
     sssl_max_dur: float | None = None  # seconds of each clip the SSSL segments cover by default; None: all
+    # the user's own data: gathered from data.root by the ``data`` params (``gather(dest, root, data)``),
+    # not found by a release layout
+    gather: Callable[[Path, Path | None, Mapping], None] | None = None
+
+    def labels_continuous(self, songs: pd.DataFrame) -> bool:
+        """Whether the labels stage thresholds continuous V/A by k-means (else it reads quadrants):
+        the dataset's rule, or where it has none (``continuous=None``) whether every song has values."""
+        if self.continuous is not None:
+            return self.continuous
+        return len(songs) > 0 and bool(pd.to_numeric(songs["valence"], errors="coerce").notna().all())
 
 
 def walk_files(root: Path, max_depth: int | None = None) -> Iterator[Path]:

@@ -162,10 +162,13 @@ def fetch(ds: Dataset, dest: Path, root: str | Path | None, downloads: Path) -> 
     _extract(ds, paths, dest)
 
 
-def obtain(ds: Dataset, dest: Path, *, root: Path | None, synth_params, seed: int, downloads: Path):
-    """Generate (synthetic) or fetch (real) the release into ``dest`` and load its annotations."""
+def obtain(ds: Dataset, dest: Path, *, root: Path | None, synth_params, seed: int, downloads: Path, data_params=None):
+    """Generate (synthetic), gather (the user's own folder, by the ``data`` params) or fetch (real)
+    the release into ``dest`` and load its annotations."""
     if ds.generate is not None:
         ds.generate(dest, synth_params, seed)
+    elif ds.gather is not None:
+        ds.gather(dest, root, data_params or {})
     else:
         fetch(ds, dest, root, downloads)
     try:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from mer.data import deam, fourq, pmemo, synth
+from mer.data import deam, folder, fourq, pmemo, synth
 from mer.data.base import Dataset
 from mer.errors import ConfigError
 
-DATASETS: dict[str, Dataset] = {d.name: d for d in (synth.DATASET, fourq.DATASET, pmemo.DATASET, deam.DATASET)}
+DATASETS: dict[str, Dataset] = {d.name: d for d in (synth.DATASET, fourq.DATASET, pmemo.DATASET, deam.DATASET, folder.DATASET)}
 
 
 def names() -> list[str]:

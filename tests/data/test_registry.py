@@ -8,8 +8,8 @@ from mer.data import registry
 from mer.data.base import Dataset
 from mer.errors import ConfigError, MerError
 
-NAMES = ("synth", "4q", "pmemo", "deam")
-RATES = {"synth": 22050, "4q": 22050, "pmemo": 44100, "deam": 44100}
+NAMES = ("synth", "4q", "pmemo", "deam", "folder")
+RATES = {"synth": 22050, "4q": 22050, "pmemo": 44100, "deam": 44100, "folder": 22050}
 
 
 def test_names():
@@ -62,7 +62,12 @@ def test_layout_and_parts(name):
 
 
 def test_only_4q_is_quadrant_only():
-    assert [n for n in NAMES if not registry.get(n).continuous] == ["4q"]
+    assert [n for n in NAMES if registry.get(n).continuous is False] == ["4q"]
+    assert [n for n in NAMES if registry.get(n).continuous is None] == ["folder"]  # decided by its CSV
+
+
+def test_only_folder_is_gathered():
+    assert [n for n in NAMES if registry.get(n).gather is not None] == ["folder"]
 
 
 def test_only_synth_is_generated():
