@@ -141,6 +141,8 @@ def pad_dataset(songs: pd.DataFrame, source: Path, out: Path, cfg: PadConfig, jo
         rows.append({"song": song, "row": i, "file": f"clips/{i:06d}.npy", "n_samples": n_samples, **info, "looped": n_samples < cfg.clip_samples})
     _close_all()
     clips = pd.DataFrame(rows, columns=CLIP_COLUMNS)
+    if clips.empty:  # every clip rejected: the stage stops with the reasons
+        return clips, rejects
     if len(clips) < len(items):  # rejected songs left empty rows: close the gaps
         full = np.load(out / "padded.npy", mmap_mode="r")
         kept = np.lib.format.open_memmap(out / "padded.kept.npy", mode="w+", dtype=np.int16, shape=(len(clips), cfg.clip_samples))

@@ -2,11 +2,13 @@
 
 from pathlib import Path
 
+import pandas as pd
+
 from mer import presets
 from mer.errors import ConfigError, DataError
 from mer.evaluate import with_series
 from mer.io import write_csv, write_json
-from mer.methods.tagger import cross_validate, dataset_tags
+from mer.methods.tagger import TAGGED, cross_validate, dataset_tags
 from mer.methods.two_stage import Segments
 from mer.stage import run_stage
 from mer.tag_metrics import summarize_folds
@@ -14,6 +16,12 @@ from mer.units import Units
 
 
 def main(p, run):
+    if p.dataset not in TAGGED:  # PMEmo, DEAM, a folder: nothing to tag; the pipeline goes on without this method
+        print(f"[tagger] dataset '{p.dataset}' has no emotion tags (only {', '.join(TAGGED)} have): the tagger is skipped")
+        write_json("metrics/tagger.json", {"skipped": f"dataset '{p.dataset}' has no emotion tags", "tags": 0, "preset": p.preset})
+        write_csv("metrics/tagger_predictions.csv", pd.DataFrame(columns=["song", "fold"]))
+        write_csv("metrics/tagger_curves.csv", pd.DataFrame(columns=["model", "fold", "series", "epoch"]))
+        return
     cv, cfg = presets.resolve(p, "cv"), presets.resolve(p, "tagger")
     seg = Segments.load("data/logmel")
     threshold = p.tagger.threshold

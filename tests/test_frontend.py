@@ -149,3 +149,13 @@ def test_level_rule_follows_the_dataset_unless_set(tmp_path, dataset, rule):
     np.testing.assert_allclose(q, quiet / np.abs(quiet).max() if rule == "peak" else quiet, atol=1e-5)  # PMEmo's level kept
     np.testing.assert_allclose(y, loud / np.abs(loud).max(), atol=1e-5)  # scaled into range by both rules, never clipped
     assert pad_config({**params, "pad": {**params["pad"], "normalize": "none"}}).normalize == "none"  # an explicit value wins
+
+
+def test_pad_dataset_with_every_clip_rejected_returns_the_reasons(tmp_path, release):
+    """No usable clip: an empty index and every reason (the stage then stops with a DataError), no crash."""
+    src, songs = release
+    bad = songs[songs["song"].isin(["silent", "empty", "corrupt"])]
+    out = tmp_path / "out"
+    out.mkdir()
+    clips, rejects = pad_dataset(bad, src, out, PadConfig(sample_rate=SR, clip_dur=4.0), jobs=1)
+    assert clips.empty and rejects.counts() == {"empty": 1, "silent": 1, "undecodable": 1}

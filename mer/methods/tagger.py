@@ -37,6 +37,9 @@ from mer.units import Units
 NET_KEYS = ("channels", "kernel", "pools", "pool", "dense", "dropout", "batch_norm")
 
 
+TAGGED = ("synth", "4q")  # the datasets that carry emotion tags
+
+
 def dataset_tags(dataset: str, raw: Path, songs: pd.Series, min_songs: int) -> Tags:
     """The multi-label targets of ``songs``: 4Q metadata mood tags or synthetic V/A tags."""
     if dataset == "synth":

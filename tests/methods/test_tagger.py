@@ -60,3 +60,19 @@ def test_tuned_thresholds_maximise_validation_f1():
     cut = tuned_thresholds(y, p)
     assert cut[0] == 0.2 and cut[1] == 0.4  # both positives of tag 0 above 0.2, the negatives below
     assert tuned_thresholds(np.zeros((3, 1)), np.full((3, 1), 0.3))[0] == 0.5  # no positives: the default
+
+
+def test_a_dataset_without_tags_skips_the_tagger_and_the_report_leaves_it_out(tmp_path, monkeypatch):
+    """PMEmo, DEAM and a folder carry no emotion tags: the stage writes why and succeeds; no report row."""
+    import json
+
+    from mer.params import Params
+    from mer.report import collect
+    from stages import tagger as stage
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "metrics").mkdir()
+    stage.main(Params({"dataset": "pmemo", "preset": "quick"}), tracking.Run(None))
+    written = json.loads((tmp_path / "metrics/tagger.json").read_text())
+    assert written["skipped"] == "dataset 'pmemo' has no emotion tags" and written["tags"] == 0
+    assert (tmp_path / "metrics/tagger_predictions.csv").exists() and "tagger" not in collect(tmp_path)
