@@ -9,11 +9,8 @@ from mer import presets
 from mer.evaluate import SONG_TARGETS, write_results
 from mer.folds import fold_ids
 from mer.io import read_csv
-from mer.methods.fusion import SSSLProbabilities, block_sizes, check_sources, column_weights, concat
-from mer.methods.mel_svm import song_statistics
-from mer.methods.smile_svm import load_features
-from mer.methods.sssl import SSSLSegments, targets_for
-from mer.rejects import Rejects
+from mer.methods.fusion import Sources, block_sizes, check_sources, column_weights
+from mer.methods.sssl import targets_for
 from mer.song_svm import evaluate, song_labels
 from mer.stage import run_stage
 
@@ -23,33 +20,15 @@ def main(p, run):
     cfg = {"sources": sources, "scale": p.fusion.scale, "C": p.fusion.C, "kernel": p.fusion.kernel}
     cv = presets.resolve(p, "cv")
     table = read_csv("data/labels/labels.csv").merge(read_csv("data/folds/folds.csv"), on="song")
-    fixed, sssl = {}, None  # fold-independent blocks; the SSSL probabilities
-    if "smile" in sources:
-        fixed["smile"], _, feature_set = load_features("data/smile")
-        cfg["feature_set"] = feature_set
-    if "mel" in sources or "sssl" in sources:
-        seg = SSSLSegments.load("data/logmel")
-        if "mel" in sources:
-            fixed["mel"] = song_statistics(seg.frames, seg.index, p.mel_svm.stats)
-        if "sssl" in sources:
-            sssl = SSSLProbabilities.load("data/sssl", seg.index)
-            cfg["train_features"] = sssl.train_features
-    have = {s: set(b.index) for s, b in fixed.items()}
-    if sssl is not None:
-        have["sssl"] = set(sssl.index["song"])
-    rejects = Rejects("fusion")
-    for song in table["song"]:
-        missing = [s for s in sources if song not in have[s]]
-        if missing:
-            rejects.add(song, f"no_{missing[0]}_features", f"missing from: {', '.join(missing)}")
-    songs = table[~table["song"].isin(rejects.songs())].reset_index(drop=True)
+    loaded = Sources.load(sources, p.mel_svm.stats)
+    cfg.update(loaded.info)
+    songs, rejects = loaded.usable(table)
     index = pd.Index(songs["song"], name="song")
     folds = fold_ids(songs, cv["max_folds"])
     targets = targets_for(json.loads(Path("metrics/labels.json").read_text()))
 
     def features_for(target, fold):
-        blocks = {s: fixed[s] if s in fixed else sssl.features(target, fold, p.svm.theta) for s in sources}
-        return concat(blocks, index)
+        return loaded.features(target, fold, p.svm.theta, index)
 
     print(rejects.summary(len(songs), "songs"))
     labels = {t: song_labels(songs, t) for t in targets}

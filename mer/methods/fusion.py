@@ -36,6 +36,7 @@ import pandas as pd
 
 from mer.errors import ConfigError, DataError
 from mer.models.aggregate import song_features
+from mer.rejects import Rejects
 
 SOURCES = ("smile", "sssl", "mel")
 SCALES = ("equal", "features")
@@ -105,3 +106,52 @@ class SSSLProbabilities:
         train_x = song_features(np.asarray(self.train_probs[target][i])[~test], songs[~test], theta)
         test_x = song_features(np.asarray(self.probs[target][i])[test], songs[test], theta)
         return pd.concat([train_x, test_x])
+
+
+@dataclass
+class Sources:
+    """The fusion's sources as the pipeline stored them: fold-independent blocks (``smile``,
+    ``mel``: one row per song) and the SSSL probabilities (one model per fold)."""
+
+    names: list[str]
+    fixed: dict[str, pd.DataFrame]
+    sssl: SSSLProbabilities | None
+    info: dict[str, str]  # the smile feature set; the SSSL training-feature rule
+
+    @classmethod
+    def load(cls, names: Sequence[str], mel_stats: Sequence[str], root: Path = Path(".")) -> Sources:
+        from mer.methods.mel_svm import song_statistics
+        from mer.methods.smile_svm import load_features
+        from mer.methods.sssl import SSSLSegments
+
+        names = check_sources(names)
+        fixed: dict[str, pd.DataFrame] = {}
+        sssl, info = None, {}
+        if "smile" in names:
+            fixed["smile"], _, info["feature_set"] = load_features(root / "data/smile")
+        if "mel" in names or "sssl" in names:
+            seg = SSSLSegments.load(root / "data/logmel")
+            if "mel" in names:
+                fixed["mel"] = song_statistics(seg.frames, seg.index, mel_stats)
+            if "sssl" in names:
+                sssl = SSSLProbabilities.load(root / "data/sssl", seg.index)
+                info["train_features"] = sssl.train_features
+        return cls(names, fixed, sssl, info)
+
+    def songs(self, source: str) -> set[str]:
+        return set(self.sssl.index["song"]) if source == "sssl" else set(self.fixed[source].index)
+
+    def usable(self, table: pd.DataFrame) -> tuple[pd.DataFrame, Rejects]:
+        """The rows of ``table`` (one per song) that every source describes; the others are recorded exclusions."""
+        rejects = Rejects("fusion")
+        have = {s: self.songs(s) for s in self.names}
+        for song in table["song"]:
+            missing = [s for s in self.names if song not in have[s]]
+            if missing:
+                rejects.add(song, f"no_{missing[0]}_features", f"missing from: {', '.join(missing)}")
+        return table[~table["song"].isin(rejects.songs())].reset_index(drop=True), rejects
+
+    def features(self, target: str, fold: int, theta: float, songs: pd.Index) -> pd.DataFrame:
+        """The concatenated features fold ``fold``'s SVM for ``target`` sees, rows ``songs``."""
+        blocks = {s: self.fixed[s] if s in self.fixed else self.sssl.features(target, fold, theta) for s in self.names}
+        return concat(blocks, songs)

@@ -142,3 +142,20 @@ def test_bad_sources_and_scales_are_config_errors():
     with pytest.raises(ConfigError, match="fusion.scale"):
         column_weights([3], "loud")
     np.testing.assert_allclose(column_weights([4, 16], "equal"), [0.5] * 4 + [0.25] * 16)
+
+
+def test_a_song_missing_from_a_source_is_a_recorded_exclusion(tmp_path):
+    from mer.methods.fusion import Sources
+
+    index, rng = segment_index(), np.random.default_rng(5)
+    write_sssl(tmp_path, np.stack([guessing(index, rng) for _ in range(FOLDS)]))
+    sssl = SSSLProbabilities.load(tmp_path, index)
+    fold_of, labels = song_table(index)
+    smile = pd.DataFrame(rng.normal(size=(N_SONGS, 3)), index=fold_of.index).drop(index=["s07"])  # openSMILE excluded s07
+    loaded = Sources(["smile", "sssl"], {"smile": smile}, sssl, {})
+    table = pd.DataFrame({"song": fold_of.index, "fold": fold_of.to_numpy(), "valence": labels.to_numpy()})
+    songs, rejects = loaded.usable(table)
+    assert len(songs) == N_SONGS - 1 and "s07" not in set(songs["song"])
+    assert rejects.counts() == {"no_smile_features": 1} and rejects.rows[0]["song"] == "s07"
+    x = loaded.features("valence", 0, 0.5, pd.Index(songs["song"], name="song"))
+    assert x.shape == (N_SONGS - 1, 3 + 14) and list(x.columns[:3]) == ["smile:0", "smile:1", "smile:2"]
