@@ -54,19 +54,9 @@ import yaml
 
 from mer import stats
 from mer.errors import ConfigError, FoldMismatchError, MerError
+from mer.evaluate import METHOD_DIMENSIONS, METRICS
+from mer.io import flatten
 
-# Methods with per-fold scores and the dimensions of their metrics/<method>_folds.csv
-# (quadrant where the dataset has quadrants; the tagger writes none: its scores are not per fold).
-METHOD_DIMENSIONS = {
-    "two_stage": ("valence", "arousal"),
-    "baseline": ("valence", "arousal"),
-    "sssl": ("valence", "arousal", "quadrant"),
-    "mel_svm": ("valence", "arousal", "quadrant"),
-    "smile_svm": ("valence", "arousal", "quadrant"),
-    "fusion": ("valence", "arousal", "quadrant"),
-    "chroma_bilstm": ("joy_sad", "excited_calm", "valence", "arousal"),
-}
-METRICS = ("accuracy", "f1", "f1_macro", "f1_micro")
 # what the folds are made of: two sides must agree on these (and on the songs of each fold)
 SAME_FOLDS = ("dataset", "data.root", "cv.folds", "seed")
 FIELDS = {"id", "source", "statement", "a", "b", "metric", "dimensions", "expect", "note"}
@@ -108,14 +98,6 @@ class Claim:
         return 1 if self.expect == "a > b" else -1
 
 
-def _flat(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in data.items():
-        if isinstance(value, Mapping):
-            out.update(_flat(value, f"{prefix}{key}."))
-        else:
-            out[f"{prefix}{key}"] = value
-    return out
 
 
 def _side(entry: Any, where: str) -> Side:
@@ -127,7 +109,7 @@ def _side(entry: Any, where: str) -> Side:
     params = entry.get("params") or {}
     if not isinstance(params, Mapping):
         raise ClaimsError(f"{where}.params: must be a mapping of params.yaml keys to values (got {params!r})")
-    return Side(str(entry["method"]), _flat(params))
+    return Side(str(entry["method"]), flatten(params))
 
 
 def parse(entries: Any, name: str = "claims.yaml") -> list[Claim]:
@@ -410,7 +392,7 @@ def plan(claims: Sequence[Claim], params_path: str | Path, base: Mapping[str, An
 
     A side's override whose value params.yaml + base already has is dropped (``segment_dur: 5``
     when that is the value), so the experiment and its name are the same as without it."""
-    reference = _flat(read_params(params_path)) | dict(base)
+    reference = flatten(read_params(params_path)) | dict(base)
     out: dict[str, Planned] = {}
     for claim, name, side in sides(claims):
         own = {k: v for k, v in side.params.items() if _canon(v) != _canon(reference.get(k))}

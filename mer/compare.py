@@ -22,6 +22,7 @@ from typing import Any
 import pandas as pd
 
 from mer.errors import MerError
+from mer.io import flatten
 
 DIMENSIONS = ("valence", "arousal", "quadrant", "joy_sad", "excited_calm", "macro", "micro")
 # --metric: the scores of metrics/summary.json (roc_auc: the tagger's only)
@@ -72,19 +73,11 @@ def _evaluated(scores: Mapping[str, float]) -> int | None:
     return int(max(counts)) if counts else None
 
 
-def _flat(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in data.items():
-        if isinstance(value, Mapping):
-            out.update(_flat(value, f"{prefix}{key}."))
-        else:
-            out[f"{prefix}{key}"] = value
-    return out
 
 
 def _scores(summary: Mapping[str, Any]) -> dict[str, float]:
     return {
-        k: float(v) for k, v in _flat({m: s for m, s in summary.items() if m != "run"}).items()
+        k: float(v) for k, v in flatten({m: s for m, s in summary.items() if m != "run"}).items()
         if isinstance(v, (int, float)) and not isinstance(v, bool)
     }
 
@@ -152,7 +145,7 @@ def from_dvc(repo: Path | None = None, revs: Iterable[str] | None = None) -> lis
         try:
             resolved = tracking.resolved_params(params)
         except MerError:  # an unknown preset in an old commit: compare what was written
-            resolved = _flat(params)
+            resolved = flatten(params)
         ts = data.get("timestamp")
         info, scores = summary.get("run") or {}, _scores(summary)
         context = {

@@ -22,6 +22,18 @@ import pandas as pd
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
 
 METRICS = ("accuracy", "f1", "f1_macro", "f1_micro")
+# The methods whose stages write per-fold scores (metrics/<method>_folds.csv) and per-song predictions
+# (metrics/confusion/<method>_<dimension>.csv), and their dimensions (quadrant where the dataset has quadrants).
+# The tagger writes neither: its scores are not per fold.
+METHOD_DIMENSIONS = {
+    "two_stage": ("valence", "arousal"),
+    "baseline": ("valence", "arousal"),
+    "sssl": ("valence", "arousal", "quadrant"),
+    "mel_svm": ("valence", "arousal", "quadrant"),
+    "smile_svm": ("valence", "arousal", "quadrant"),
+    "fusion": ("valence", "arousal", "quadrant"),
+    "chroma_bilstm": ("joy_sad", "excited_calm", "valence", "arousal"),
+}
 FOLD_COLUMNS = ["model", "dimension", "fold", "repeat", *METRICS, "epochs", "test_songs"]
 
 

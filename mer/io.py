@@ -11,7 +11,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -102,3 +102,14 @@ def write_csv(path: str | os.PathLike, frame: pd.DataFrame) -> None:
 def read_csv(path: str | os.PathLike, **kwargs: Any) -> pd.DataFrame:
     """Read a table written by ``write_csv``; song ids always stay strings."""
     return pd.read_csv(path, dtype={"song": str}, keep_default_na=True, **kwargs)
+
+
+def flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """``{"a": {"b": 1}}`` → ``{"a.b": 1}``: nested mappings (params, metrics) as dotted keys."""
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        if isinstance(value, Mapping):
+            out.update(flatten(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out

@@ -40,7 +40,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
-from mer.evaluate import class_names
+from mer.evaluate import METHOD_DIMENSIONS, class_names
 from mer.io import atomic_dir
 
 log = logging.getLogger(__name__)
@@ -62,16 +62,6 @@ CLASS_COLOURS = {"Q1": "#CC6677", "Q2": "#332288", "Q3": "#44AA99", "Q4": "#9999
 TRAIN, VALIDATION = "-", "--"
 
 DIMENSIONS = ("valence", "arousal", "quadrant", "joy_sad", "excited_calm")
-# the methods whose stages write <method>_folds.csv and confusion/<method>_<dimension>.csv, and those dimensions
-CONFUSION = {
-    "two_stage": ("valence", "arousal"),
-    "baseline": ("valence", "arousal"),
-    "sssl": ("valence", "arousal", "quadrant"),
-    "mel_svm": ("valence", "arousal", "quadrant"),
-    "smile_svm": ("valence", "arousal", "quadrant"),
-    "fusion": ("valence", "arousal", "quadrant"),
-    "chroma_bilstm": ("joy_sad", "excited_calm", "valence", "arousal"),
-}
 
 
 @dataclass(frozen=True)
@@ -109,7 +99,7 @@ def colour(dimension: str | None) -> str:
 def inputs() -> list[str]:
     """Every table the figures read, relative to the project root (the stage's data deps)."""
     paths = [f"metrics/{c.method}_curves.csv" for c in CURVES] + ["metrics/sssl_curves.csv", "metrics/sssl_timelines.csv"]
-    for method, dims in CONFUSION.items():
+    for method, dims in METHOD_DIMENSIONS.items():
         paths.append(f"metrics/{method}_folds.csv")
         paths += [f"metrics/confusion/{method}_{dim}.csv" for dim in dims]
     return paths
@@ -253,7 +243,7 @@ def merge_duplicates(tables: dict[str, pd.DataFrame]) -> dict[str, list[str]]:
 
 def _read_confusion(metrics: Path, method: str) -> dict[str, pd.DataFrame]:
     tables = {}
-    for dim in CONFUSION[method]:
+    for dim in METHOD_DIMENSIONS[method]:
         table = _read(metrics / "confusion" / f"{method}_{dim}.csv")
         if table is not None:
             tables[dim] = table
@@ -393,7 +383,7 @@ def figures(metrics: str | Path = "metrics") -> dict[str, Callable[[], Figure | 
     for spec in CURVES:
         out[f"curves_{spec.method}.png"] = lambda spec=spec: curves(spec)
     out["curves_sssl.png"] = sssl_curves
-    for method in CONFUSION:
+    for method in METHOD_DIMENSIONS:
         out[f"folds_{method}.png"] = lambda method=method: folds(method)
         out[f"confusion_{method}.png"] = lambda method=method: confusion(method)
     out["timelines_sssl.png"] = timelines

@@ -37,6 +37,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from mer.io import flatten
 from mer.project import main_root, repo_root
 
 PARENT_TAG = "mlflow.parentRunId"
@@ -114,15 +115,6 @@ def pipeline_key() -> str:
     return f"proc-{os.getpid()}-{int(time.time())}"
 
 
-def _flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in data.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, Mapping):
-            out.update(_flatten(value, name + "."))
-        else:
-            out[name] = value
-    return out
 
 
 def resolved_params(params: Mapping[str, Any], keys: Sequence[str] | None = None) -> dict[str, Any]:
@@ -150,7 +142,7 @@ def resolved_params(params: Mapping[str, Any], keys: Sequence[str] | None = None
                 from mer.data import registry
 
                 value["sample_rate"] = registry.sample_rate(params)
-        out.update(_flatten({section: value}) if isinstance(value, Mapping) else {section: value})
+        out.update(flatten({section: value}) if isinstance(value, Mapping) else {section: value})
     out = {k: v for k, v in out.items() if v is not None}
     if keys is None:
         return out
@@ -174,7 +166,7 @@ class Run:
             return
         from mlflow.entities import Param
 
-        flat = _flatten(params)
+        flat = flatten(params)
         items = [Param(k, str(v)[:6000]) for k, v in sorted(flat.items())]
         for i in range(0, len(items), 100):
             self.client.log_batch(self.run_id, params=items[i : i + 100])
@@ -187,7 +179,7 @@ class Run:
         now = int(time.time() * 1000)
         items = [
             Metric(k, float(v), now, step or 0)
-            for k, v in sorted(_flatten(metrics).items())
+            for k, v in sorted(flatten(metrics).items())
             if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and k not in PARAM_NAMES
         ]
         for i in range(0, len(items), 500):
