@@ -30,15 +30,17 @@ one DVC stage per (target, fold): hundreds of stages, each paying the start-up.
 
 Parallel: the units a stage still needs are independent, so :meth:`Units.train_missing`
 trains them in worker processes forked from the stage (sharing its memory-mapped
-inputs), as many at a time as ``MER_JOBS`` allows (default: the cores), each with one
-thread: every unit is trained with one thread whatever the number of workers, so the
-results do not depend on it (tested, 1 vs 2 workers). The results come back through the
+inputs), ``MER_JOBS // trainer.threads`` at a time (``MER_JOBS`` default: the cores;
+``trainer.threads`` default: 1), each with ``trainer.threads`` threads: every unit is
+trained with that many threads whatever the number of workers, so the results do not
+depend on it (tested, 1 vs 2 workers). The results come back through the
 store; the stage then logs each unit's MLflow child run — its learning curve (step =
 epoch), scores and confusion images — in its own process, in a fixed order. On a GPU
 node each worker gets one device (``CUDA_VISIBLE_DEVICES``), as many workers as
 devices. Where a process cannot fork (no ``os.fork``), or torch has started CUDA in the
 stage's process (which a forked process cannot use), the units train one after another
-in the stage's process, still with one thread each on the CPU.
+in the stage's process, still with ``trainer.threads`` threads each; so they do when
+``trainer.devices`` spreads each model over several devices (DDP).
 
 Environment: ``MER_REUSE=0`` trains every unit anew (still storing it) — for timing and
 determinism checks; ``MER_UNITS_DIR`` moves the store; ``MER_KILL_AFTER_UNITS=N`` kills
@@ -124,15 +126,15 @@ def fingerprint(stage: str, params: Mapping[str, Any], root: Path | None = None)
 
 
 @contextmanager
-def one_thread() -> Iterator[None]:
-    """torch, BLAS and OpenMP on one thread inside the block (a unit trained in this process)."""
+def threads(n: int) -> Iterator[None]:
+    """torch, BLAS and OpenMP on ``n`` threads inside the block (a unit trained in this process)."""
     import torch
     from threadpoolctl import threadpool_limits
 
     before = torch.get_num_threads()
-    torch.set_num_threads(1)
+    torch.set_num_threads(n)
     try:
-        with threadpool_limits(1):
+        with threadpool_limits(n):
             yield
     finally:
         torch.set_num_threads(before)
@@ -160,9 +162,11 @@ class Units:
     """The stored units of one stage run: :meth:`train_missing` trains what is not stored
     (in parallel); :meth:`get` returns a unit's result."""
 
-    def __init__(self, stage: str, fingerprint: str, folder: Path, reuse: bool = True, kill_after: int | None = None):
+    def __init__(
+        self, stage: str, fingerprint: str, folder: Path, reuse: bool = True, kill_after: int | None = None, threads: int = 1
+    ):
         self.stage, self.fingerprint, self.folder = stage, fingerprint, folder
-        self.reuse, self.kill_after = reuse, kill_after
+        self.reuse, self.kill_after, self.threads = reuse, kill_after, threads
         self.trained: list[str] = []
         self.reused: list[str] = []
         self._fresh: set[str] = set()  # stored by this run (loaded even with reuse off)
@@ -171,7 +175,8 @@ class Units:
     def for_stage(cls, stage: str, params: Mapping[str, Any], root: Path | None = None) -> Units:
         folder = Path(os.environ["MER_UNITS_DIR"]) if os.environ.get("MER_UNITS_DIR") else main_root(root) / "cache" / "units"
         kill = os.environ.get("MER_KILL_AFTER_UNITS")
-        return cls(stage, fingerprint(stage, params, root), folder / stage, os.environ.get("MER_REUSE", "1") != "0", int(kill) if kill else None)
+        n = int((params.get("trainer") or {}).get("threads") or 1)  # trainer.threads (a fingerprinted param)
+        return cls(stage, fingerprint(stage, params, root), folder / stage, os.environ.get("MER_REUSE", "1") != "0", int(kill) if kill else None, n)
 
     def path(self, key: str) -> Path:
         return self.folder / f"{key}.{self.fingerprint}.pkl"
@@ -191,7 +196,7 @@ class Units:
 
     def get(self, key: str, train: Callable[[], R]) -> tuple[R, bool]:
         """``(result, reused)``: unit ``key``'s result — stored by this run, or reused from an
-        earlier one —, else ``train()``'s (with one thread), stored at once."""
+        earlier one —, else ``train()``'s (with ``threads`` threads), stored at once."""
         if self.has(key):
             ok, result = self._load(key)
             if ok:
@@ -199,7 +204,7 @@ class Units:
                 if reused:
                     self.reused.append(key)
                 return result, reused
-        with one_thread():
+        with threads(self.threads):
             result = train()
         self._store(self.path(key), result)
         self._finished(key)
@@ -216,19 +221,22 @@ class Units:
     def train_missing(self, plan: Mapping[str, Callable[[], Any]], jobs: int | None = None) -> None:
         """Train the units of ``plan`` (key → function returning the unit's result) that are not
         stored, in forked worker processes with one thread each, at most ``jobs`` at a time
-        (default ``MER_JOBS``, else the cores). The functions must not log to MLflow (the
+        (default ``MER_JOBS // threads``, ``MER_JOBS`` defaulting to the cores). The functions must not log to MLflow (the
         stage logs each unit from the store afterwards). A worker that fails or dies stops the
         stage with a :class:`~mer.errors.WorkerError` naming its unit; the units already
         stored stay."""
         todo = [key for key in plan if not self.has(key)]
         if not todo:
             return
-        if not _can_fork():
+        from mer.training import trainer
+
+        if not _can_fork() or trainer.current().data_parallel:  # DDP: each model already spans the devices
             for key in todo:
                 self.get(key, plan[key])
             return
         gpus = _gpus()
-        jobs = max(1, min(len(todo), runtime.jobs() if jobs is None else jobs, len(gpus) or len(todo)))
+        jobs = (runtime.jobs() // self.threads if jobs is None else jobs) if not gpus else len(gpus)
+        jobs = max(1, min(len(todo), jobs))
         free = list(range(jobs))  # worker slots; on a GPU node slot k trains on device gpus[k]
         running: dict[int, str] = {}
         slot_of: dict[int, int] = {}
@@ -268,7 +276,7 @@ class Units:
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
             if gpu is not None:
                 os.environ["CUDA_VISIBLE_DEVICES"] = gpu  # before this process starts CUDA: it sees its device only
-            os.environ["MER_JOBS"] = "1"
+            os.environ["MER_JOBS"] = str(self.threads)
             runtime.configure()
             self._store(self.path(key), train())
             code = 0

@@ -145,3 +145,16 @@ def test_a_failing_worker_names_its_unit_and_keeps_the_others(tmp_path):
     with pytest.raises(WorkerError, match="unit fold1 exited with status 1"):
         units.train_missing(plan, jobs=1)
     assert units.path("fold0").is_file() and not units.path("fold1").exists()
+
+
+def test_trainer_threads_sets_each_models_threads_and_the_number_of_workers(tmp_path, monkeypatch):
+    """trainer.threads = 2 with MER_JOBS = 2: one worker at a time, each model with 2 threads."""
+    from functools import partial
+
+    monkeypatch.setenv("MER_JOBS", "2")
+    units = Units("train", "abc", tmp_path, threads=2)
+    plan = {f"fold{f}": partial(where_and_how, f) for f in range(3)}
+    units.train_missing(plan)
+    results = [units.get(k, plan[k])[0] for k in plan]
+    assert all(r["threads"] == 2 for r in results)
+    assert Units("train", "abc", tmp_path / "here", threads=2).get("x", partial(where_and_how, 9))[0]["threads"] == 2  # in this process too

@@ -1,7 +1,10 @@
 """The Lightning ``Trainer`` settings every method's fits share: the ``trainer:`` section of params.yaml.
 
-``accelerator``, ``devices``, ``strategy`` and ``precision`` are passed to
-Lightning as they are (its own names and values: ``gpu``, ``2``,
+``threads`` is the number of CPU threads every model trains with (null: 1): a
+stage trains ``MER_JOBS // threads`` models at once (:mod:`mer.units`), and
+since thread counts change float results, each model gets the same count
+whatever the number of workers. ``accelerator``, ``devices``, ``strategy`` and
+``precision`` are passed to Lightning as they are (its own names and values: ``gpu``, ``2``,
 ``ddp_spawn``, ``bf16-mixed`` …); a null keeps the automatic choice: the GPU
 if there is one, one device, bf16 mixed precision on CUDA and 32-bit elsewhere.
 A stage trains several models one after the other in its own process and then
@@ -19,7 +22,7 @@ from typing import Any
 
 from mer.errors import ConfigError
 
-KEYS = ("accelerator", "devices", "strategy", "precision")
+KEYS = ("accelerator", "devices", "strategy", "precision", "threads")
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,12 @@ class TrainerSettings:
     devices: int | str | list[int] | None = None
     strategy: str | None = None
     precision: str | int | None = None
+    threads: int | None = None  # CPU threads of each model (null: 1); the stage runs MER_JOBS // threads models at once (mer/units.py)
+
+    @property
+    def data_parallel(self) -> bool:
+        """One model over several devices (DDP): the stage's models then train one after another."""
+        return (isinstance(self.devices, int) and self.devices > 1) or isinstance(self.devices, list) and len(self.devices) > 1 or self.devices == "auto"
 
     @classmethod
     def from_params(cls, section: Mapping[str, Any] | None) -> TrainerSettings:
@@ -51,6 +60,9 @@ class TrainerSettings:
         )
         if not ok:
             raise ConfigError(f"params.yaml: trainer.devices must be null, 'auto', a count >= 1 or a list of device indices (got {devices!r})")
+        threads = section.get("threads")
+        if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
+            raise ConfigError(f"params.yaml: trainer.threads must be null or a whole number >= 1 (got {threads!r})")
         precision = section.get("precision")
         if precision is not None and (isinstance(precision, bool) or not isinstance(precision, (str, int))):
             raise ConfigError(f"params.yaml: trainer.precision must be null or a Lightning precision such as '32-true' (got {precision!r})")

@@ -32,12 +32,12 @@ def test_settings_reach_every_fit_through_use():
 
 def test_the_project_params_have_the_section_all_null():
     p = params.load()
-    assert dict(p.trainer.to_dict()) == {"accelerator": None, "devices": None, "strategy": None, "precision": None}
+    assert dict(p.trainer.to_dict()) == {"accelerator": None, "devices": None, "strategy": None, "precision": None, "threads": None}
 
 
 @pytest.mark.parametrize(
     "key, value",
-    [("devices", 0), ("devices", "two"), ("strategy", 3), ("precision", True), ("accelerators", "cpu"), ("strategy", "ddp"), ("strategy", "fsdp")],
+    [("devices", 0), ("devices", "two"), ("strategy", 3), ("precision", True), ("accelerators", "cpu"), ("strategy", "ddp"), ("strategy", "fsdp"), ("threads", 0), ("threads", 1.5)],
 )
 def test_bad_trainer_params_are_clear_errors(key, value):
     with pytest.raises(ConfigError, match="trainer"):
