@@ -37,7 +37,8 @@ def test_the_project_params_have_the_section_all_null():
 
 @pytest.mark.parametrize(
     "key, value",
-    [("devices", 0), ("devices", "two"), ("strategy", 3), ("precision", True), ("accelerators", "cpu"), ("strategy", "ddp"), ("strategy", "fsdp"), ("threads", 0), ("threads", 1.5)],
+    [("devices", 0), ("devices", "two"), ("strategy", 3), ("precision", True), ("accelerators", "cpu"), ("strategy", "ddp"), ("strategy", "fsdp"),
+     ("threads", 0), ("threads", 1.5)],
 )
 def test_bad_trainer_params_are_clear_errors(key, value):
     with pytest.raises(ConfigError, match="trainer"):
