@@ -323,7 +323,8 @@ def test_mer_predict_on_4q_clips(small_repo, tmp_path):
     sf.write(one_second, y[: int(sr)], int(sr))
     plot = tmp_path / "timeline.png"
     proc = subprocess.run(
-        [sys.executable, "-m", "mer.cli", "predict", str(clip), str(corrupt), str(one_second), "--model", str(repo / "models"), "--plot", str(plot)],
+        [sys.executable, "-m", "mer.cli", "predict", str(clip), str(corrupt), str(one_second), "--model", str(repo / "models"), "--method", "two_stage",
+         "--plot", str(plot)],
         cwd=tmp_path, env=env(False), capture_output=True, text=True,
     )
     assert proc.returncode == 1  # one file failed, the others were predicted
@@ -332,6 +333,12 @@ def test_mer_predict_on_4q_clips(small_repo, tmp_path):
     assert clip.name in proc.stdout and "quadrant Q" in proc.stdout and "P(V high)" in proc.stdout
     assert proc.stdout.count("segments:") == 2
     assert plot.read_bytes()[:4] == b"\x89PNG"
+    fusion = subprocess.run(  # the default method: the SSSL path refuses audio shorter than one segment, as training excludes it
+        [sys.executable, "-m", "mer.cli", "predict", str(clip), str(one_second), "--model", str(repo / "models")],
+        cwd=tmp_path, env=env(False), capture_output=True, text=True,
+    )
+    assert fusion.returncode == 1 and "1 of 2 files failed" in fusion.stderr and "shorter than one 2-s segment" in fusion.stderr
+    assert f"{clip.name}  (" in fusion.stdout and ", fusion)" in fusion.stdout and fusion.stderr.startswith("note: this fusion model was trained")
 
 
 def stage_outputs(repo, stage) -> dict[str, bytes]:
