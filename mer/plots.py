@@ -162,20 +162,26 @@ def curves_figure(table: pd.DataFrame, spec: Curves) -> Figure:
                 for column, style in zip(columns, (TRAIN, VALIDATION)):
                     if column in line and line[column].notna().any():
                         ax.plot(line["epoch"], line[column] * scale, ls=style, color=colour(dim), lw=1.2, alpha=0.8, marker=".", ms=4)
-            if j == 0:
-                ax.set_ylabel(label)
-            if i == len(rows) - 1:
-                ax.set_xlabel("epoch")
-            if i == 0:
-                ax.set_title(dim or "reconstruction", color=colour(dim), fontweight="bold")
-            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-            ax.grid(alpha=0.3)
+            _epoch_panel(ax, label if j == 0 else None, i == len(rows) - 1, dim or "reconstruction" if i == 0 else None, dim)
         if len(rows) > 1:
             axes[1, j].set_ylim(0, 102)
     per = "fold and repeat" if "repeat" in table and table["repeat"].nunique() > 1 else "fold"
     fig.suptitle(f"{spec.method}: learning curves (one thin line per {per})", fontsize=11)
     _legend(fig, _styles())
     return fig
+
+
+def _epoch_panel(ax, ylabel: str | None, last_row: bool, title: str | None, dim) -> None:
+    """The frame of one panel of per-epoch lines: its quantity on the first column, ``epoch`` on the
+    last row, the dimension (in its colour) on the first row, whole-number epoch ticks, a light grid."""
+    if ylabel:
+        ax.set_ylabel(ylabel)
+    if last_row:
+        ax.set_xlabel("epoch")
+    if title:
+        ax.set_title(title, color=colour(dim), fontweight="bold")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.grid(alpha=0.3)
 
 
 def sssl_curves_figure(table: pd.DataFrame) -> Figure:
@@ -198,14 +204,7 @@ def sssl_curves_figure(table: pd.DataFrame) -> Figure:
             for _, line in part.groupby(_line_key(part), sort=True):
                 line = line.sort_values("epoch")
                 ax.plot(line["epoch"], line[column] * scale, ls=TRAIN, color=colour(dim), lw=1.2, alpha=0.8, marker=".", ms=4)
-            if j == 0:
-                ax.set_ylabel(label)
-            if i == len(rows) - 1:
-                ax.set_xlabel("epoch")
-            if i == 0:
-                ax.set_title(dim, color=colour(dim), fontweight="bold")
-            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-            ax.grid(alpha=0.3)
+            _epoch_panel(ax, label if j == 0 else None, i == len(rows) - 1, dim if i == 0 else None, dim)
         for i in range(1, len(rows)):
             axes[i, j].set_ylim(0, 102)
     fig.suptitle("sssl: segment classifier per target (one line per fold; training songs only, no validation split)", fontsize=11)
