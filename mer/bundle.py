@@ -4,7 +4,8 @@ A bundle is a folder ``models/<method>/`` holding ``bundle.json`` (format
 version, method, label thresholds, the preprocessing of training, model
 settings, the dataset and the fingerprint of what trained it) and ``weights.pt`` (torch
 state dicts) and, where an SVM decides the song (SSSL, the openSMILE baseline, the
-fusion), ``svm.pkl`` (the song-level SVMs, pickled). ``mer predict`` reads
+fusion), ``svm.pkl`` (the song-level SVMs, pickled in their array form,
+:mod:`mer.models.svm_arrays`, so that prediction needs no sklearn). ``mer predict`` reads
 only this folder: never params.yaml, never the training data.
 """
 
@@ -20,7 +21,7 @@ from mer.errors import MerError
 from mer.io import atomic_dir, write_json
 
 FORMAT = "mer-bundle"
-VERSION = 1
+VERSION = 2  # 2: svm.pkl holds the SVMs' array form (mer.models.svm_arrays); 1 (sklearn objects) still reads
 METHODS = ("fusion", "smile_svm", "sssl", "two_stage")
 DEFAULT_METHOD = "fusion"  # the best on real music in the README's results (4Q, 10 folds)
 WITH_SVMS = ("sssl", "smile_svm", "fusion")  # bundles whose song decision is an SVM (svm.pkl)
@@ -93,8 +94,9 @@ def locate(model: str | Path, method: str | None) -> Path:
     raise BundleError(f"no {method} model bundle at {where} (bundle.json missing); it is made by {MAKER}, or pass --model DIR")
 
 
-def load(model: str | Path, method: str | None = None) -> Bundle:
-    """Read and check a bundle; every problem is a :class:`BundleError` naming the stage that makes bundles."""
+def read_meta(model: str | Path, method: str | None = None) -> tuple[Path, dict[str, Any]]:
+    """A bundle's folder and checked settings (``bundle.json``), without its weights; every problem
+    is a :class:`BundleError` naming the stage that makes bundles."""
     path = locate(model, method)
     try:
         meta = json.loads((path / "bundle.json").read_text())
@@ -106,6 +108,12 @@ def load(model: str | Path, method: str | None = None) -> Bundle:
         raise BundleError(f"{path} has bundle format {meta['version']}, this mer reads up to {VERSION}: update mer, or re-create it with {MAKER}")
     if method and meta.get("method") != method:
         raise BundleError(f"{path} holds a {meta.get('method')} model, not {method}; pass --method {meta.get('method')} or another --model")
+    return path, meta
+
+
+def load(model: str | Path, method: str | None = None) -> Bundle:
+    """Read and check a bundle; every problem is a :class:`BundleError` naming the stage that makes bundles."""
+    path, meta = read_meta(model, method)
     import torch  # here: the command line imports this module for METHODS
 
     try:

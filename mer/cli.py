@@ -241,24 +241,38 @@ def predict_command(args: argparse.Namespace) -> int:
 
     from mer import bundle as bundle_mod
     from mer.errors import MerError
-    from mer.predict import audio_files, predictor
+    from mer.prepare import Ahead, Preparer, audio_files
 
+    model_dir = args.model or default_model_dir()
     try:
-        model = predictor(bundle_mod.load(args.model or default_model_dir(), args.method))
+        path, meta = bundle_mod.read_meta(model_dir, args.method)
+        preparer = Preparer(meta, path)
     except MerError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    note = synthetic_note(model.bundle.meta)
+    note = synthetic_note(meta)
     if note:
         print(note, file=sys.stderr)
     files = list(audio_files(args.paths))
     if not files:
         print("error: no audio files found in " + ", ".join(args.paths), file=sys.stderr)
         return EXIT_USAGE
+    # with openSMILE, the first files are decoded and described now, in a thread, while torch and the networks load
+    ahead = Ahead(preparer, files, depth=2 if preparer.smile is not None else 0)
+    try:
+        from mer.predict import predictor
+
+        model = predictor(bundle_mod.load(model_dir, args.method))
+    except MerError as exc:
+        ahead.close()
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     preds, failed = [], 0
-    for path in tqdm(files, desc="predict", unit="file", disable=args.no_progress, file=sys.stderr):
+    for path, prepared in tqdm(ahead, total=len(files), desc="predict", unit="file", disable=args.no_progress, file=sys.stderr):
         try:
-            pred = model.predict(path)
+            if isinstance(prepared, BaseException):
+                raise prepared
+            pred = model.finish(prepared)
         except (MerError, OSError, ValueError, RuntimeError) as exc:
             failed += 1
             tqdm.write(f"error: {path}: {exc}", file=sys.stderr)

@@ -37,6 +37,7 @@ from mer.methods.two_stage import (
 )
 from mer.models.aggregate import fit_svm, song_features
 from mer.models.bilstm import BiLSTMClassifier
+from mer.models.svm_arrays import NotConvertible, from_sklearn
 from mer.training.modules import MaskConfig
 
 Loggers = Callable[[str], list] | None  # model name → Lightning loggers for its fit
@@ -87,7 +88,7 @@ def train_sssl(
         labels = pd.Series(seg.labels(target), index=songs).groupby(level=0).first().loc[features.index].to_numpy()
         model = fit_svm(features, labels, svm["C"], svm["kernel"], seed, probability=True)
         weights[target] = module.net.cpu().state_dict()
-        svms[target] = model
+        svms[target] = for_prediction(model, features.to_numpy())
         split_log = module.split_log[-1] if module.split_log else {}
         report[target] = {
             "epochs": result.epochs,
@@ -100,6 +101,16 @@ def train_sssl(
     return weights, svms, model, report, song_feats
 
 
+def for_prediction(model, features: np.ndarray):
+    """What a bundle stores of a fitted song-level SVM: its array form (:mod:`mer.models.svm_arrays`,
+    checked against sklearn on the training songs; ``mer predict`` then needs no sklearn), or the
+    sklearn model itself for a kernel the array form does not cover."""
+    try:
+        return from_sklearn(model, features)
+    except NotConvertible:
+        return model
+
+
 def train_song_svms(
     features: pd.DataFrame, labels: dict[str, pd.Series], svm: dict[str, Any], seed: int, column_weights: dict[str, np.ndarray] | None = None
 ) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -110,7 +121,7 @@ def train_song_svms(
         y = y.loc[features.index].to_numpy()
         weights = None if column_weights is None else column_weights[target]
         model = fit_svm(features, y, svm["C"], svm["kernel"], seed, probability=True, column_weights=weights)
-        svms[target] = model
+        svms[target] = for_prediction(model, features.to_numpy())
         report[target] = {"songs": len(features), "svm_train_accuracy": round(float((model.predict(features.to_numpy()) == y).mean()), 6)}
     return svms, report
 

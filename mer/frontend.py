@@ -20,18 +20,20 @@ import os
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from mer.audio import logmel as lm
 from mer.audio import warm_up
 from mer.audio.decode import decode
 from mer.audio.pad import check_long_enough, check_not_constant, check_not_silent, from_pcm16, loop_to, normalize, to_pcm16
 from mer.errors import AudioError
 from mer.parallel import pmap
 from mer.rejects import Rejects
+
+if TYPE_CHECKING:
+    from mer.audio import logmel as lm
 
 CLIP_COLUMNS = ["song", "row", "file", "n_samples", "duration", "source_sr", "channels", "peak_db", "looped"]
 
@@ -172,11 +174,15 @@ class MelConfig:
         return int(round(self.segment_dur * self.sample_rate))
 
     def stft(self) -> lm.StftParams:
+        from mer.audio import logmel as lm  # here, as below: decoding and padding need no torch (mer.prepare)
+
         return lm.two_stage_stft(self.sample_rate, self.segment_dur, self.frames)
 
 
 def mel_bases(cfg: MelConfig) -> dict[str, Any]:
     """The mel filterbanks both paths use, by ``n_fft`` (saved in model bundles: see :func:`mer.audio.logmel.use_mel_basis`)."""
+    from mer.audio import logmel as lm
+
     return {str(n_fft): lm.mel_basis(cfg.sample_rate, n_fft, cfg.n_mels) for n_fft in sorted({cfg.stft().n_fft, cfg.sssl_n_fft})}
 
 
@@ -190,6 +196,8 @@ def mel_config(p) -> MelConfig:
 
 def _mel_worker(item: tuple, pad_dir: Path, out: Path, offsets: tuple[int, int], cfg: MelConfig) -> None:
     """One song: its two-stage segments and the frames of its whole unpadded clip, written in place."""
+    from mer.audio import logmel as lm
+
     clip_row, clip_file, two_first, two_starts, frame_first, n_frames = item
     dtype = np.dtype(cfg.dtype)
     padded = from_pcm16(_array(pad_dir / "padded.npy")[clip_row])
@@ -208,6 +216,8 @@ def logmel_dataset(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Write ``two_stage.npy`` and ``sssl.npy``; return both segment indexes with array positions
     (``row`` of each two-stage segment; ``frame_start``/``n_frames`` of each SSSL window)."""
+    from mer.audio import logmel as lm
+
     order = {s: k for k, s in enumerate(clips["song"])}
     two_stage = two_stage.sort_values("song", key=lambda c: c.map(order), kind="stable").reset_index(drop=True)
     two_stage["row"] = np.arange(len(two_stage))

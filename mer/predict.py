@@ -21,7 +21,6 @@ of the valence and arousal probabilities (independence assumed).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,21 +30,18 @@ import pandas as pd
 import torch
 
 from mer.audio import logmel as lm
-from mer.audio.pad import from_pcm16, loop_to, to_pcm16
+from mer.audio.pad import loop_to
 from mer.audio.segment import contiguous, overlapping, seconds_to_samples, sssl_samples
 from mer.bundle import Bundle, BundleError, first_line
-from mer.data.base import AUDIO_EXTENSIONS as DATASET_EXTENSIONS
-from mer.data.base import walk_files
 from mer.errors import AudioError
-from mer.frontend import MelConfig, PadConfig, prepare_clip
+from mer.frontend import MelConfig, PadConfig
 from mer.labels import QUADRANTS, VA_QUADRANT
 from mer.models.aggregate import song_features
 from mer.models.autoencoder import ConvEncoder
 from mer.models.bilstm import BiLSTMClassifier
 from mer.models.vgg import VGG
+from mer.prepare import AUDIO_EXTENSIONS, Prepared, Preparer, audio_files  # noqa: F401 - AUDIO_EXTENSIONS, audio_files: part of this module's API
 
-# what the dataset loaders take, plus the other formats soundfile / audioread can decode
-AUDIO_EXTENSIONS = {*DATASET_EXTENSIONS, ".oga", ".opus", ".aifc", ".au", ".snd", ".aac", ".wma", ".caf", ".w64"}
 PROB_DECIMALS = 4  # every probability of a Prediction, hence of every output format (table, md, json, csv)
 
 
@@ -57,16 +53,6 @@ def rounded(p: Any) -> Any:
     if isinstance(p, (list, tuple)):
         return [rounded(v) for v in p]
     return round(float(p), PROB_DECIMALS) if isinstance(p, (float, np.floating)) else p
-
-
-def audio_files(paths: Iterable[str | Path]) -> Iterator[Path]:
-    """Files as given (whatever their extension); folders walked recursively for audio extensions, sorted,
-    symbolic links followed (a broken one is yielded, and fails with a message when read)."""
-    for p in map(Path, paths):
-        if p.is_dir():
-            yield from sorted(f for f in walk_files(p) if f.suffix.lower() in AUDIO_EXTENSIONS)
-        else:
-            yield p
 
 
 @dataclass
@@ -126,6 +112,8 @@ class Predictor:
         except ValueError as exc:
             raise BundleError(f"{bundle.path}: {exc}; re-create it with `dvc repro export`") from None
         self.seg_len = seconds_to_samples(self.mel.segment_dur, self.mel.sample_rate)
+        self.preparer = Preparer(meta, bundle.path)
+        self._prepared: Prepared | None = None
 
     @property
     def method(self) -> str:
@@ -133,12 +121,16 @@ class Predictor:
 
     def predict(self, path: str | Path) -> Prediction:
         """Raises :class:`mer.errors.AudioError` for an unusable file."""
-        clip, info = prepare_clip(path, self.pad)
-        clip = from_pcm16(to_pcm16(clip))  # the pad stage stores clips as 16-bit PCM: the same rounding
+        return self.finish(self.preparer(path))
+
+    def finish(self, prepared: Prepared) -> Prediction:
+        """The prediction of a file the bundle's :class:`~mer.prepare.Preparer` prepared (the part with the networks)."""
         warnings: list[str] = []
-        self._check_length(Path(path), clip, float(info["duration"]), warnings)
+        path, clip, duration = prepared.path, prepared.clip, prepared.duration
+        self._check_length(path, clip, duration, warnings)
+        self._prepared = prepared
         with torch.inference_mode():
-            pred = self._predict(Path(path), clip, float(info["duration"]), warnings)
+            pred = self._predict(path, clip, duration, warnings)
         pred.segment_reading = self.segment_reading
         return pred
 
@@ -278,30 +270,19 @@ def svm_decisions(svms: dict[str, Any], features: dict[str, np.ndarray], path: P
     return {k: result[k] for k in ("valence", "arousal", "quadrant")}
 
 
-def smile_vector(cfg, path: Path, clip: np.ndarray) -> np.ndarray:
-    """The clip's openSMILE functionals as the ``smile`` stage computes them (float32, as it stores them)."""
-    from mer.methods.smile_svm import excerpt, functionals
-
-    return functionals(excerpt(clip, cfg), cfg, path.name).astype(np.float32)
-
-
 class SmileSVMPredictor(Predictor):
     """The classical baseline: openSMILE functionals of the clip's first ``sssl_max_dur`` seconds → SVM per target.
     No segment timeline: the features describe the whole excerpt."""
 
     def __init__(self, bundle: Bundle):
         super().__init__(bundle)
-        from mer.methods.smile_svm import SmileConfig
-
-        max_dur = bundle.meta["preprocessing"].get("sssl_max_dur")
-        self.smile = SmileConfig(bundle.meta["model"]["feature_set"], self.mel.sample_rate, None if max_dur is None else float(max_dur), self.pad.silence_db)
         self.svms = bundle.weights["svm"]
 
     def _check_length(self, path: Path, clip: np.ndarray, duration: float, warnings: list[str]) -> None:
         pass  # functionals() refuses audio too short to describe
 
     def _predict(self, path: Path, clip: np.ndarray, duration: float, warnings: list[str]) -> Prediction:
-        x = smile_vector(self.smile, path, clip)
+        x = self._prepared.smile  # the Preparer's openSMILE functionals of this clip
         song = svm_decisions(self.svms, {t: x for t in self.svms}, path, warnings)
         table = pd.DataFrame(columns=["start_s", "end_s", "valence", "arousal", *QUADRANTS, "looped"])
         return Prediction(str(path), self.method, round(duration, 3), song, table, warnings)
@@ -321,18 +302,8 @@ class FusionPredictor(SSSLPredictor):
         super().__init__(view)
         self.bundle = bundle
         self.sources, self.columns = model["sources"], model["columns"]
-        if "smile" in self.sources:
-            from mer.methods.smile_svm import SmileConfig
-
-            self.smile = SmileConfig(model["feature_set"], self.mel.sample_rate, self.max_dur, self.pad.silence_db)
+        self.preparer = Preparer(bundle.meta, bundle.path)  # the fusion's settings (its smile source), not the SSSL view's
         self.mel_stats = model.get("mel_stats")
-        self._cache: dict[str, np.ndarray] = {}
-
-    def _predict(self, path: Path, clip: np.ndarray, duration: float, warnings: list[str]) -> Prediction:
-        self._cache = {}
-        if "smile" in self.sources:
-            self._cache["smile"] = smile_vector(self.smile, path, clip)
-        return super()._predict(path, clip, duration, warnings)
 
     def _song_features(self, target: str, probs: np.ndarray, clip: np.ndarray, frames: np.ndarray) -> np.ndarray:
         parts = []
@@ -340,7 +311,7 @@ class FusionPredictor(SSSLPredictor):
             if source == "sssl":
                 parts.append(song_features(probs, np.zeros(len(probs)), self.theta).to_numpy().ravel())
             elif source == "smile":
-                parts.append(self._cache["smile"].astype(np.float64))
+                parts.append(self._prepared.smile.astype(np.float64))  # the Preparer's openSMILE functionals
             else:
                 from mer.methods.mel_svm import frame_statistics
 

@@ -8,6 +8,7 @@ import numpy as np
 import torch
 
 from mer import bundle
+from mer.export import for_prediction
 from mer.frontend import MelConfig, PadConfig
 from mer.models.aggregate import fit_svm, song_features
 from mer.models.autoencoder import ConvEncoder
@@ -62,7 +63,7 @@ def sssl_bundle(out: Path, targets=("valence", "arousal", "quadrant"), seed: int
         weights[t] = VGG(k[t], **VGG_CFG).state_dict()
         probs = rng.dirichlet(np.ones(k[t]), size=80)
         feats = song_features(probs, np.repeat(np.arange(16), 5))
-        fitted[t] = fit_svm(feats, np.arange(16) % k[t], probability=True)
+        fitted[t] = for_prediction(fit_svm(feats, np.arange(16) % k[t], probability=True), feats.to_numpy())  # as export stores it
     model = {**VGG_CFG, "targets": {t: k[t] for t in targets}, "theta": 0.5}
     meta = {**common(sssl_max_dur), "method": "sssl", "songs": 16, "model": model}
     return bundle.save(out, meta, weights, svms or fitted)
@@ -78,7 +79,7 @@ def smile_svm_bundle(out: Path, feature_set: str = "eGeMAPSv02", seed: int = 0, 
     k = {"valence": 2, "arousal": 2, "quadrant": 4}
     n = len(feature_names(feature_set))
     x = pd.DataFrame(rng.normal(size=(16, n)))
-    svms = {t: fit_svm(x, np.arange(16) % k[t], probability=True) for t in k}
+    svms = {t: for_prediction(fit_svm(x, np.arange(16) % k[t], probability=True), x.to_numpy()) for t in k}
     model = {"feature_set": feature_set, "features": n, "targets": k}
     return bundle.save(out, {**common(sssl_max_dur), "method": "smile_svm", "songs": 16, "model": model}, {}, svms)
 
@@ -99,7 +100,7 @@ def fusion_bundle(out: Path, feature_set: str = "eGeMAPSv02", seed: int = 0, sou
         weights[t] = VGG(k[t], **VGG_CFG).state_dict()
         sizes = [n_smile if s == "smile" else 7 * k[t] for s in sources]
         x = pd.DataFrame(rng.normal(size=(16, sum(sizes))))
-        svms[t] = fit_svm(x, np.arange(16) % k[t], probability=True, column_weights=column_weights(sizes, "equal"))
+        svms[t] = for_prediction(fit_svm(x, np.arange(16) % k[t], probability=True, column_weights=column_weights(sizes, "equal")), x.to_numpy())
         columns[t] = [f"c{i}" for i in range(sum(sizes))]
     sssl = {**VGG_CFG, "targets": k, "theta": 0.5}
     model = {"sources": list(sources), "scale": "equal", "feature_set": feature_set, "sssl": sssl, "columns": columns, "targets": k}

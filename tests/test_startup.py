@@ -79,3 +79,14 @@ def test_a_stored_filterbank_of_the_wrong_shape_is_an_incompatible_bundle(models
     monkeypatch.setattr(lm, "_STORED", {})
     with pytest.raises(bundle.BundleError, match="mel filterbank"):
         predictor(bundle.load(bad, "two_stage"))
+
+
+def test_predict_with_the_fusion_loads_neither_sklearn_nor_the_opensmile_front_end(models, make_audio):
+    audio = make_audio("a.wav", 6.0, sr=SR)
+    probe = (
+        "from mer.cli import main\n"
+        f"assert main(['predict', {str(audio)!r}, '--model', {str(models)!r}, '--method', 'fusion', '--format', 'json', '--no-progress']) == 0\n"
+        "import sys\nassert not any(m.split('.')[0] in ('opensmile', 'audinterface', 'audformat') for m in sys.modules), sorted(sys.modules)\n"
+    )
+    got = loaded_after(probe)
+    assert not any(got[m] for m in ("sklearn", *TRAINING)), got

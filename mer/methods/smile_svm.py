@@ -11,8 +11,10 @@ low-level descriptors) of the audio its SSSL segments cover: the unpadded clip a
 Feature sets (``smile.feature_set``): ``ComParE_2016`` (6373 functionals, the
 INTERSPEECH 2016 Computational Paralinguistics set) and ``eGeMAPSv02`` (88, the
 extended Geneva minimalistic set). The ``opensmile`` package ships the library and
-both configurations in its wheel; nothing is fetched at run time. openSMILE is free
-for research and education; commercial use needs a licence from audEERING.
+both configurations in its wheel; nothing is fetched at run time; the project calls the
+library through :mod:`mer.audio.smile_api` (the same configuration, without the package's
+slow-to-import Python front end). openSMILE is free for research and education;
+commercial use needs a licence from audEERING.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import pandas as pd
 
 from mer.audio.pad import check_not_silent, from_pcm16
 from mer.audio.segment import sssl_samples
+from mer.audio.smile_api import Functionals
 from mer.errors import AudioError, ConfigError, DataError
 from mer.parallel import pmap
 from mer.rejects import Rejects
@@ -48,15 +51,13 @@ class SmileConfig:
 
 
 @cache
-def extractor(feature_set: str):
-    """One openSMILE extractor per feature set and process (building one parses its configuration)."""
-    import opensmile
-
-    return opensmile.Smile(feature_set=getattr(opensmile.FeatureSet, feature_set), feature_level=opensmile.FeatureLevel.Functionals)
+def extractor(feature_set: str) -> Functionals:
+    """One openSMILE extractor per feature set and process (:mod:`mer.audio.smile_api`)."""
+    return Functionals(feature_set)
 
 
 def feature_names(feature_set: str) -> list[str]:
-    return list(extractor(feature_set).feature_names)
+    return list(extractor(feature_set).names)
 
 
 def excerpt(clip: np.ndarray, cfg: SmileConfig) -> np.ndarray:
@@ -76,7 +77,9 @@ def functionals(y: np.ndarray, cfg: SmileConfig, name: str = "clip") -> np.ndarr
         raise AudioError("too_short", f"{name}: {len(y) / cfg.sample_rate:.2f} s is too short for openSMILE functionals (< {MIN_DUR:g} s)")
     check_not_silent(y, cfg.silence_db, name)
     try:
-        values = extractor(cfg.feature_set).process_signal(y, cfg.sample_rate).to_numpy(dtype=np.float64)
+        values = extractor(cfg.feature_set)(y, cfg.sample_rate)
+    except AudioError as exc:
+        raise AudioError(exc.reason, f"{name}: {exc.detail}") from None
     except Exception as exc:  # noqa: BLE001 - whatever openSMILE raises, the song cannot be described
         raise AudioError("opensmile_failed", f"{name}: {type(exc).__name__}: {exc}") from None
     values = values.reshape(-1)

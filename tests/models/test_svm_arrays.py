@@ -1,0 +1,49 @@
+"""The exported song-level SVM as arrays decides and calibrates exactly as the sklearn model it copies."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mer.models.aggregate import fit_svm
+from mer.models.svm_arrays import NotConvertible, SVMArrays, from_sklearn
+
+
+def toy(n_classes, n=120, d=12, seed=0):
+    rng = np.random.default_rng(seed)
+    y = np.arange(n) % n_classes
+    x = rng.normal(size=(n, d)) * rng.uniform(0.5, 20, d) + rng.normal(size=d) * 5
+    x[:, 0] += 1.5 * y
+    x[:, 1] -= 0.8 * (y % 2)
+    return pd.DataFrame(x), y
+
+
+@pytest.mark.parametrize("n_classes", [2, 4])
+@pytest.mark.parametrize("kernel", ["rbf", "linear"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_the_arrays_give_sklearns_decisions_and_probabilities_on_new_songs(n_classes, kernel, weighted):
+    x, y = toy(n_classes)
+    weights = np.linspace(0.2, 1.5, x.shape[1]) if weighted else None
+    model = fit_svm(x, y, C=1.0, kernel=kernel, seed=0, probability=True, column_weights=weights)
+    arrays = from_sklearn(model, x.to_numpy())
+    new = toy(n_classes, n=200, seed=1)[0].to_numpy() * 1.3
+    assert (arrays.predict(new) == model.predict(new)).all()
+    np.testing.assert_allclose(arrays.predict_proba(new), model.predict_proba(new), rtol=0, atol=1e-9)
+    assert list(arrays.classes_) == list(model.classes_)
+    assert len(set(arrays.predict(new).tolist())) > 1  # the toy is not decided by one class
+
+
+def test_a_kernel_the_arrays_do_not_cover_is_named():
+    x, y = toy(2)
+    model = fit_svm(x, y, kernel="poly", probability=True)
+    with pytest.raises(NotConvertible, match="poly"):
+        from_sklearn(model, x.to_numpy())
+
+
+def test_a_copy_that_disagrees_with_sklearn_is_refused(monkeypatch):
+    x, y = toy(4)
+    model = fit_svm(x, y, probability=True)
+    from_sklearn(model, x.to_numpy())
+    pairwise = SVMArrays._pairwise
+    monkeypatch.setattr(SVMArrays, "_pairwise", lambda self, z: pairwise(self, z) * 1.01)
+    with pytest.raises(AssertionError, match="probabilities"):
+        from_sklearn(model, x.to_numpy())
