@@ -120,3 +120,19 @@ def test_the_walk_follows_imports_transitively():
     found = closure(ROOT / "stages/two_stage.py")
     assert {"stages/two_stage.py", "mer/methods/two_stage.py", "mer/training/modules.py", "mer/models/masking.py"} <= found
     assert not found & RUNNER and not covered("mer/methods/two_stage.py", ["mer/two"]) and covered("mer/data/base.py", ["mer/data"])
+
+
+def test_bytecode_caches_in_code_folders_do_not_change_a_stage():
+    """A folder of code as a dep (e.g. ``mer/data``) hashes as its sources alone: Python writes
+    ``__pycache__`` beside them on import, per interpreter and machine (DVC issue #9624)."""
+    pytest.importorskip("dvc")
+    from dvc.ignore import DvcIgnoreFilter
+    from dvc.repo import Repo
+
+    folders = sorted({d for _, _, deps in script_stages() for d in deps if (ROOT / d).is_dir() and list((ROOT / d).glob("*.py"))})
+    assert folders, "no code folder among the deps: nothing to check"
+    fs = Repo(str(ROOT)).fs
+    ignore = DvcIgnoreFilter(fs, str(ROOT))
+    for folder in folders:
+        for name in (f"{folder}/__pycache__", f"{folder}/__pycache__/base.cpython-311.pyc", f"{folder}/stale.pyc"):
+            assert ignore.is_ignored(fs, str(ROOT / name)), f"{name} would change the hash of the dep {folder}"
