@@ -104,10 +104,13 @@ def train_sssl(
 def for_prediction(model, features: np.ndarray):
     """What a bundle stores of a fitted song-level SVM: its array form (:mod:`mer.models.svm_arrays`,
     checked against sklearn on the training songs; ``mer predict`` then needs no sklearn), or the
-    sklearn model itself for a kernel the array form does not cover."""
+    sklearn model itself for a kernel the array form does not cover or where the check fails."""
     try:
         return from_sklearn(model, features)
     except NotConvertible:
+        return model
+    except AssertionError as exc:  # e.g. a training song whose decision value is 0 to rounding: keep what was validated
+        print(f"[export] note: the SVM stays an sklearn model (mer predict then imports sklearn): {str(exc).strip().splitlines()[0]}")
         return model
 
 

@@ -8,7 +8,7 @@ wheel's ctypes binding (``opensmile/core/lib.py``, which needs only ctypes and n
 loaded by its path so that the package's ``__init__`` never runs, and give it the same
 configuration the front end gives it: the feature set's ``.conf`` with the shared
 external wave source and the single-level external sink at the functionals level.
-:func:`tests.audio.test_smile_api` holds the two equal on synthetic audio.
+``tests/audio/test_smile_api.py`` holds the two equal on synthetic audio.
 """
 
 from __future__ import annotations

@@ -47,3 +47,16 @@ def test_a_copy_that_disagrees_with_sklearn_is_refused(monkeypatch):
     monkeypatch.setattr(SVMArrays, "_pairwise", lambda self, z: pairwise(self, z) * 1.01)
     with pytest.raises(AssertionError, match="probabilities"):
         from_sklearn(model, x.to_numpy())
+
+
+def test_export_keeps_the_sklearn_model_where_the_array_form_disagrees(monkeypatch, capsys):
+    from mer.export import for_prediction
+
+    x, y = toy(2)
+    model = fit_svm(x, y, probability=True)
+    assert isinstance(for_prediction(model, x.to_numpy()), SVMArrays)
+    pairwise = SVMArrays._pairwise
+    monkeypatch.setattr(SVMArrays, "_pairwise", lambda self, z: -pairwise(self, z))
+    assert for_prediction(model, x.to_numpy()) is model
+    assert "stays an sklearn model" in capsys.readouterr().out
+    assert for_prediction(fit_svm(x, y, kernel="poly", probability=True), x.to_numpy()).__class__.__name__ == "CalibratedSVM"
