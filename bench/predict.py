@@ -22,7 +22,8 @@ _start = time.perf_counter()
 import torch  # noqa: E402 - imported after the clock starts, on purpose
 
 from mer import bundle  # noqa: E402
-from mer.predict import audio_files, predictor  # noqa: E402
+from mer.predict import predictor  # noqa: E402
+from mer.prepare import audio_files  # noqa: E402
 from mer.runtime import keep_freed_memory  # noqa: E402
 
 IMPORTS_S = time.perf_counter() - _start

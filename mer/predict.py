@@ -34,13 +34,13 @@ from mer.audio.pad import loop_to
 from mer.audio.segment import contiguous, overlapping, seconds_to_samples, sssl_samples
 from mer.bundle import Bundle, BundleError, first_line
 from mer.errors import AudioError
-from mer.frontend import MelConfig, PadConfig
+from mer.frontend import MelConfig
 from mer.labels import QUADRANTS, VA_QUADRANT
 from mer.models.aggregate import song_features
 from mer.models.autoencoder import ConvEncoder
 from mer.models.bilstm import BiLSTMClassifier
 from mer.models.vgg import VGG
-from mer.prepare import AUDIO_EXTENSIONS, Prepared, Preparer, audio_files  # noqa: F401 - AUDIO_EXTENSIONS, audio_files: part of this module's API
+from mer.prepare import Prepared, Preparer
 
 PROB_DECIMALS = 4  # every probability of a Prediction, hence of every output format (table, md, json, csv)
 
@@ -99,11 +99,10 @@ class Predictor:
 
     def __init__(self, bundle: Bundle):
         self.bundle = bundle
-        meta = bundle.meta
+        self.preparer = Preparer(bundle.meta, bundle.path)  # the pad settings; refuses a bundle without preprocessing settings
+        self.pad = self.preparer.pad
         try:
-            pre = meta["preprocessing"]
-            self.pad = PadConfig(**pre["pad"])
-            self.mel = MelConfig(**pre["logmel"])
+            self.mel = MelConfig(**bundle.meta["preprocessing"]["logmel"])
         except (KeyError, TypeError) as exc:
             raise BundleError(f"{bundle.path} lacks preprocessing settings ({exc}); re-create it with `dvc repro export`") from None
         try:  # bundles store librosa's mel filterbanks; older ones without them build them here
@@ -112,7 +111,6 @@ class Predictor:
         except ValueError as exc:
             raise BundleError(f"{bundle.path}: {exc}; re-create it with `dvc repro export`") from None
         self.seg_len = seconds_to_samples(self.mel.segment_dur, self.mel.sample_rate)
-        self.preparer = Preparer(meta, bundle.path)
         self._prepared: Prepared | None = None
 
     @property

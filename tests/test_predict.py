@@ -10,7 +10,8 @@ from mer.errors import AudioError
 from mer.frontend import prepare_clip
 from mer.index import build
 from mer.models.aggregate import song_features
-from mer.predict import audio_files, predictor, quadrant_from_va
+from mer.predict import predictor, quadrant_from_va
+from mer.prepare import audio_files
 from tests.bundles import MEL, PAD, SR, FixedSVM, sssl_bundle, two_stage_bundle
 
 
