@@ -149,9 +149,13 @@ def _can_fork() -> bool:
 
 def _gpus() -> list[str]:
     """The CUDA devices a worker may be given, one each (``CUDA_VISIBLE_DEVICES`` order); none without CUDA."""
+    # torch's default availability check asks the CUDA runtime, and from then on a forked worker
+    # cannot start CUDA ("Cannot re-initialize CUDA in forked subprocess"); the NVML-based check
+    # (Lightning sets the same variable when it is imported) leaves the forks free to use it
+    os.environ.setdefault("PYTORCH_NVML_BASED_CUDA_CHECK", "1")
     import torch
 
-    if not torch.cuda.is_available():  # does not start CUDA in this process
+    if not torch.cuda.is_available():
         return []
     visible = os.environ.get("CUDA_VISIBLE_DEVICES")
     ids = [d.strip() for d in visible.split(",") if d.strip()] if visible else [str(i) for i in range(torch.cuda.device_count())]

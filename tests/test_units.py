@@ -158,3 +158,33 @@ def test_trainer_threads_sets_each_models_threads_and_the_number_of_workers(tmp_
     results = [units.get(k, plan[k])[0] for k in plan]
     assert all(r["threads"] == 2 for r in results)
     assert Units("train", "abc", tmp_path / "here", threads=2).get("x", partial(where_and_how, 9))[0]["threads"] == 2  # in this process too
+
+
+def cuda_available_without_starting_it() -> bool:
+    import torch
+
+    return torch.cuda.device_count() > 0  # NVML where it can (does not touch the CUDA runtime of this process)
+
+
+@pytest.mark.skipif(not cuda_available_without_starting_it(), reason="needs a CUDA device")
+def test_forked_workers_start_cuda_in_a_stage_that_has_not_imported_lightning(tmp_path):
+    """As the `sssl` stage: torch imported, Lightning not, the units forked onto the GPU. torch's
+    default availability check would leave every forked worker unable to start CUDA."""
+    script = textwrap.dedent(f"""
+        import os
+        from pathlib import Path
+        from mer.units import Units
+
+        def on_gpu(fold):
+            import torch
+            return {{"fold": fold, "value": float(torch.ones(4, device="cuda").sum()), "visible": os.environ.get("CUDA_VISIBLE_DEVICES")}}
+
+        units = Units("train", "abc", Path({str(tmp_path)!r}))
+        plan = {{f"fold{{f}}": (lambda f=f: on_gpu(f)) for f in range(2)}}
+        units.train_missing(plan)
+        print([units.get(k, plan[k])[0] for k in plan])
+    """)
+    env = {k: v for k, v in os.environ.items() if k != "PYTORCH_NVML_BASED_CUDA_CHECK"}
+    proc = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stdout.count("'value': 4.0") == 2, proc.stdout

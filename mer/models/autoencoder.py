@@ -6,6 +6,12 @@ are each followed by 2×2 max-pooling, so a 216 × 128 log-mel segment becomes a
 216 × 128 × 1. Widths are parameters so a quick preset can shrink them; the paper
 preset uses Table 2's. Weights start as Keras's defaults (Glorot-uniform kernels,
 zero biases), the framework of the original work.
+
+Weights and activations are kept channels-last (NHWC): the convolutions,
+pooling and upsampling run 1.7× (Table 2 widths) to 2.8× (the quick 8-8-8) faster
+per training step on a CPU than in the default NCHW layout (``python
+bench/layout.py``); the values are those of the same convolutions up to float
+rounding, and a code keeps its (channel, time, mel) order when flattened.
 """
 
 from __future__ import annotations
@@ -37,9 +43,10 @@ class ConvEncoder(nn.Module):
         self.act = nn.ReLU()
         self.channels = tuple(channels)
         self.first_activation: torch.Tensor | None = None
+        self.to(memory_format=torch.channels_last)  # see the module docstring
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        a1 = self.act(self.conv1(x))
+        a1 = self.act(self.conv1(x.contiguous(memory_format=torch.channels_last)))
         self.first_activation = a1
         x = self.pool(a1)
         x = self.pool(self.act(self.conv2(x)))
@@ -61,6 +68,7 @@ class ConvDecoder(nn.Module):
             conv(c2, c1), nn.ReLU(), nn.Upsample(scale_factor=2, mode="nearest"),
             conv(c1, 1), nn.ReLU(),  # "for each CNN layer, ReLU" (§3.1.2); log-mel values are ≥ 0
         )
+        self.to(memory_format=torch.channels_last)  # see the module docstring
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         return self.net(z)

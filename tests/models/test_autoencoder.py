@@ -58,3 +58,36 @@ def test_keras_style_initialisation():
     w = model.encoder.conv2.weight.detach()
     limit = (6 / (w.shape[1] * 9 + w.shape[0] * 9)) ** 0.5  # Glorot uniform bound
     assert float(w.abs().max()) <= limit + 1e-6 and float(w.std()) > limit / 4
+
+
+def test_channels_last_layout_computes_the_plain_nchw_network():
+    """The convolutions run channels-last (the speed-up of bench/layout.py); the code and the
+    reconstruction are those of the same layers in plain NCHW, the code in (channel, time, mel) order."""
+    import torch.nn.functional as F
+
+    torch.manual_seed(0)
+    model = Autoencoder((4, 6, 8))
+    convs = [m for m in model.modules() if isinstance(m, torch.nn.Conv2d)]
+    assert all(c.weight.is_contiguous(memory_format=torch.channels_last) for c in convs)
+    assert all(not c.weight.is_contiguous() for c in convs if c.in_channels > 1)  # (a 1-channel input's weight is both)
+    x = torch.rand(3, 1, 216, 128)
+
+    def conv(layer, v):
+        return F.relu(F.conv2d(v, layer.weight.detach().contiguous(), layer.bias.detach(), padding=1))
+
+    enc = model.encoder
+    z = F.max_pool2d(conv(enc.conv1, x), 2)
+    z = F.max_pool2d(conv(enc.conv2, z), 2)
+    z = F.max_pool2d(conv(enc.conv3, z), 2)
+    with torch.no_grad():
+        code = enc(x)
+        rec = model(x)
+    assert code.shape == (3, 8, 27, 16)
+    torch.testing.assert_close(code.flatten(1), z.contiguous().reshape(3, -1), rtol=1e-4, atol=1e-5)
+    d = [m for m in model.decoder.net if isinstance(m, torch.nn.Conv2d)]
+    r = z
+    for i, layer in enumerate(d):
+        r = conv(layer, r)
+        if i < 3:
+            r = F.interpolate(r, scale_factor=2, mode="nearest")
+    torch.testing.assert_close(rec, r, rtol=1e-4, atol=1e-5)

@@ -60,3 +60,18 @@ def test_tiny_run_learns_tags():
     accuracy = ((logits > 0).float() == y_test).float().mean().item()
     assert after < 0.5 * before and after < 0.35  # chance is ln 2 ≈ 0.69
     assert accuracy > 0.9
+
+
+def test_channels_last_layout_computes_the_plain_nchw_network():
+    """Channels-last convolutions (bench/layout.py) give the plain NCHW network's logits."""
+    torch.manual_seed(0)
+    net = Tagger(5, **QUICK).eval()
+    convs = [m for m in net.features.modules() if isinstance(m, nn.Conv2d)]
+    assert all(c.weight.is_contiguous(memory_format=torch.channels_last) for c in convs)
+    assert all(not c.weight.is_contiguous() for c in convs if c.in_channels > 1)  # (a 1-channel input's weight is both)
+    plain = Tagger(5, **QUICK).eval()
+    plain.load_state_dict(net.state_dict())
+    plain.features.to(memory_format=torch.contiguous_format)
+    x = torch.rand(3, 216, 128)
+    with torch.no_grad():
+        torch.testing.assert_close(net(x), plain.classifier(torch.flatten(plain.pool(plain.features(x[:, None].contiguous())), 1)))
