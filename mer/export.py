@@ -67,38 +67,36 @@ def train_two_stage(
     return weights, model, report
 
 
-def train_sssl(
-    seg: SSSLSegments, targets: list[str], cfg: dict[str, Any], svm: dict[str, Any], seed: int, loggers: Loggers = None
-) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any], dict[str, Any], dict[str, pd.DataFrame]]:
-    """``(weights, SVMs, model settings, training report, song features per target)`` of the SSSL
-    segment models + SVMs on every song; the song features (by ``svm.train_features``) are what
-    the SVMs were fitted on, for a fusion to reuse."""
+def train_sssl_target(
+    seg: SSSLSegments, target: str, cfg: dict[str, Any], svm: dict[str, Any], seed: int, loggers: Loggers = None
+) -> tuple[dict[str, Any], Any, dict[str, Any], pd.DataFrame]:
+    """``(weights, SVM, training report, song features)`` of one target's SSSL segment model + SVM
+    on every song. Targets are independent (each its own seed), so they can train side by side."""
     rows = np.arange(len(seg.index))
     songs = seg.index["song"].to_numpy()
-    weights, svms, report, song_feats = {}, {}, {}, {}
-    for target in targets:
-        seed_t = target_seed(seed, target)
-        module, result = train_segment_model(seg, target, rows, cfg, seed_t, None, _loggers(loggers, target))
-        if svm["train_features"] == "crossfit":
-            probs = crossfit_probabilities(seg, target, rows, cfg, svm["inner_folds"], seed_t)
-        else:
-            probs = probabilities(module.net, seg)
-        features = song_features(probs, songs, svm["theta"])
-        song_feats[target] = features
-        labels = pd.Series(seg.labels(target), index=songs).groupby(level=0).first().loc[features.index].to_numpy()
-        model = fit_svm(features, labels, svm["C"], svm["kernel"], seed, probability=True)
-        weights[target] = module.net.cpu().state_dict()
-        svms[target] = for_prediction(model, features.to_numpy())
-        split_log = module.split_log[-1] if module.split_log else {}
-        report[target] = {
-            "epochs": result.epochs,
-            "songs": len(features),
-            "svm_train_accuracy": round(float((model.predict(features.to_numpy()) == labels).mean()), 6),
-            **{k: v for k, v in split_log.items() if k != "epoch"},
-        }
+    seed_t = target_seed(seed, target)
+    module, result = train_segment_model(seg, target, rows, cfg, seed_t, None, _loggers(loggers, target))
+    if svm["train_features"] == "crossfit":
+        probs = crossfit_probabilities(seg, target, rows, cfg, svm["inner_folds"], seed_t)
+    else:
+        probs = probabilities(module.net, seg)
+    features = song_features(probs, songs, svm["theta"])
+    labels = pd.Series(seg.labels(target), index=songs).groupby(level=0).first().loc[features.index].to_numpy()
+    model = fit_svm(features, labels, svm["C"], svm["kernel"], seed, probability=True)
+    split_log = module.split_log[-1] if module.split_log else {}
+    report = {
+        "epochs": result.epochs,
+        "songs": len(features),
+        "svm_train_accuracy": round(float((model.predict(features.to_numpy()) == labels).mean()), 6),
+        **{k: v for k, v in split_log.items() if k != "epoch"},
+    }
+    return module.net.cpu().state_dict(), for_prediction(model, features.to_numpy()), report, features
+
+
+def sssl_model(cfg: dict[str, Any], svm: dict[str, Any], targets: list[str]) -> dict[str, Any]:
+    """The SSSL bundle's model settings."""
     keys = ("convs", "pool", "fc", "dropout", "input_pool", "batch_norm")
-    model = {**{k: cfg[k] for k in keys}, "targets": {t: N_CLASSES[t] for t in targets}, "theta": svm["theta"]}
-    return weights, svms, model, report, song_feats
+    return {**{k: cfg[k] for k in keys}, "targets": {t: N_CLASSES[t] for t in targets}, "theta": svm["theta"]}
 
 
 def for_prediction(model, features: np.ndarray):

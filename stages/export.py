@@ -9,7 +9,7 @@ import pandas as pd
 
 from mer import bundle, presets, tracking
 from mer.data import registry
-from mer.export import preprocessing, train_song_svms, train_sssl, train_two_stage
+from mer.export import preprocessing, sssl_model, train_song_svms, train_sssl_target, train_two_stage
 from mer.frontend import mel_config, pad_config
 from mer.io import atomic_dir, read_csv, write_json
 from mer.methods.fusion import block_sizes, check_sources, column_weights, concat
@@ -27,7 +27,7 @@ OUT = Path("models")
 
 def main(p, run):
     labels = json.loads(Path("metrics/labels.json").read_text())
-    units = Units.for_stage("export", p)  # the two-stage and the SSSL models on every song: one unit each, trained side by side
+    units = Units.for_stage("export", p)  # the two-stage models, and each target's SSSL model, on every song: units trained side by side
     common = {
         "dataset": p.dataset,
         "segment_dur": p.segment_dur,
@@ -41,13 +41,15 @@ def main(p, run):
         "preprocessing": preprocessing(pad_config(p), mel_config(p), p.segment.sssl_hop, registry.sssl_max_dur(p)),
     }
     report, seconds = {}, {}
-    plan = {"two_stage": partial(train_two_stage_all, p), "sssl": partial(train_sssl_all, p, labels)}
+    targets = targets_for(labels)
+    plan = {"two_stage": partial(train_two_stage_all, p), **{f"sssl-{t}": partial(train_sssl_all, p, t) for t in targets}}
     start = time.perf_counter()
     units.train_missing(plan)
     print(f"[export] two_stage and sssl models: {time.perf_counter() - start:.0f} s")
+    sssl_units = {t: units.get(f"sssl-{t}", plan[f"sssl-{t}"]) for t in targets}
     with atomic_dir(OUT) as tmp:  # the bundles appear together, or none
         report["two_stage"], seconds["two_stage"] = export_two_stage(p, run, common, tmp / "two_stage", units.get("two_stage", plan["two_stage"]))
-        (report["sssl"], sssl_parts), seconds["sssl"] = export_sssl(p, run, common, labels, tmp / "sssl", units.get("sssl", plan["sssl"]))
+        (report["sssl"], sssl_parts), seconds["sssl"] = export_sssl(p, run, common, targets, tmp / "sssl", sssl_units)
         report["smile_svm"], seconds["smile_svm"] = export_smile_svm(p, run, common, labels, tmp / "smile_svm")
         report["fusion"], seconds["fusion"] = export_fusion(p, run, common, labels, sssl_parts, tmp / "fusion")
     print(units.summary())
@@ -63,10 +65,10 @@ def train_two_stage_all(p):
     return train_two_stage(seg, ae, clf, mask_config(p), cv, p.seed)
 
 
-def train_sssl_all(p, labels):
-    """The SSSL segment models and SVMs on every song (a unit of this stage)."""
+def train_sssl_all(p, target):
+    """One target's SSSL segment model and SVM on every song (a unit of this stage)."""
     cfg, svm = presets.resolve(p, "sssl"), {k: p.svm[k] for k in ("theta", "C", "kernel", "train_features", "inner_folds")}
-    return train_sssl(SSSLSegments.load("data/logmel"), targets_for(labels), cfg, svm, p.seed)
+    return train_sssl_target(SSSLSegments.load("data/logmel"), target, cfg, svm, p.seed)
 
 
 def mask_config(p) -> MaskConfig:
@@ -89,15 +91,18 @@ def export_two_stage(p, run, common, out, unit):
     return {**trained, "songs": len(seg.songs)}, time.perf_counter() - start
 
 
-def export_sssl(p, run, common, labels, out, unit):
+def export_sssl(p, run, common, targets, out, units):
     start = time.perf_counter()
     sseg = SSSLSegments.load("data/logmel")
     cfg = presets.resolve(p, "sssl")
     svm = {k: p.svm[k] for k in ("theta", "C", "kernel", "train_features", "inner_folds")}
     child = run.child(tracking.run_name("export", "sssl", "all songs"), {"mer.model": "export", "mer.method": "sssl", "mer.fold": "all"})
     child.log_params({"sssl": cfg, "svm": svm})
-    (weights, svms, model, trained, song_feats), reused = unit
-    child.log_unit(reused=reused)
+    weights, svms, trained, song_feats = {}, {}, {}, {}
+    for t in targets:
+        (weights[t], svms[t], trained[t], song_feats[t]), _ = units[t]
+    model = sssl_model(cfg, svm, targets)
+    child.log_unit(reused=all(reused for _, reused in units.values()))
     songs = int(sseg.index["song"].nunique())
     bundle.save(out, {**common, "method": "sssl", "songs": songs, "model": model, "training": {"sssl": cfg, "svm": svm}}, weights, svms)
     child.log_artifacts(out, "bundle")

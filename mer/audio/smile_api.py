@@ -8,7 +8,10 @@ wheel's ctypes binding (``opensmile/core/lib.py``, which needs only ctypes and n
 loaded by its path so that the package's ``__init__`` never runs, and give it the same
 configuration the front end gives it: the feature set's ``.conf`` with the shared
 external wave source and the single-level external sink at the functionals level.
-``tests/audio/test_smile_api.py`` holds the two equal on synthetic audio.
+``tests/audio/test_smile_api.py`` holds the two equal on synthetic audio stored as the
+``pad`` stage stores clips. (The front end itself scales by 32768 and truncates, which
+turns a clip's full-scale peak, 32767/32767 = 1.0, into −32768; the stored 16-bit
+samples are what this module hands to openSMILE.)
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from mer.audio.pad import to_pcm16
 from mer.errors import AudioError, ConfigError
 
 CONFIGS = {  # feature set → its configuration, relative to the wheel's config folder
@@ -79,10 +83,12 @@ class Functionals:
             smile.free()
 
     def __call__(self, y: np.ndarray, sample_rate: int) -> np.ndarray:
-        """Functionals of ``y`` (samples in [−1, 1], quantised to 16 bits as openSMILE reads them), float64.
+        """Functionals of ``y`` (samples in [−1, 1]), float64.
 
+        openSMILE reads 16-bit samples: ``y`` is quantised as the ``pad`` stage stores clips
+        (:func:`mer.audio.pad.to_pcm16`), so a stored clip reaches it sample for sample.
         Raises :class:`AudioError` ``opensmile_failed`` when openSMILE yields no single vector."""
-        pcm = np.clip(np.round(np.asarray(y, dtype=np.float64) * 32768.0), -32768, 32767).astype("<i2")
+        pcm = to_pcm16(np.asarray(y, dtype=np.float32)).astype("<i2")
         rows: list[np.ndarray] = []
         smile = self._instance(sample_rate)
         try:

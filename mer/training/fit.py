@@ -80,8 +80,10 @@ def fit(
             enable_model_summary=False,
             num_sanity_val_steps=0,
             log_every_n_steps=1,
-            deterministic=not cuda,  # exact repeats on a CPU; cuDNN autotuning on a GPU
-            benchmark=cuda,
+            deterministic=not cuda,  # exact repeats on a CPU
+            # no cuDNN autotuning: it re-tunes every convolution for each new batch shape, and the
+            # shapes vary (last batches, SSSL's R-Drop pass over the batch's noisy segments alone)
+            benchmark=False,
             default_root_dir=tmp,
         )
         with warnings.catch_warnings():

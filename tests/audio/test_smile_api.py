@@ -6,6 +6,7 @@ import sys
 import numpy as np
 import pytest
 
+from mer.audio.pad import from_pcm16, to_pcm16
 from mer.audio.smile_api import CONFIGS, Functionals
 from mer.errors import ConfigError
 from tests.conftest import REPO
@@ -13,13 +14,16 @@ from tests.conftest import REPO
 SR = 22050
 
 
-def music_like(dur=4.0, sr=SR, seed=0):
-    """A chord with vibrato and noise, quantised to 16 bits as the ``pad`` stage stores clips."""
+def music_like(dur=4.0, sr=SR, seed=0, peak=0.999):
+    """A chord with vibrato and noise, peak-normalised to ``peak`` and stored as the ``pad`` stage
+    stores clips (16-bit, then read back): loud samples included, where a 1-LSB difference in
+    how the samples are quantised shows. (A peak of exactly 1.0 is left out: the package's own
+    quantisation turns it into −32768.)"""
     rng = np.random.default_rng(seed)
     t = np.arange(int(dur * sr)) / sr
     y = sum(0.15 * np.sin(2 * np.pi * f * t + 3 * np.sin(2 * np.pi * 5 * t)) for f in (220.0, 277.2, 329.6))
     y = y + 0.03 * rng.standard_normal(len(t))
-    return (np.round(y * 32768) / 32768).astype(np.float32)
+    return from_pcm16(to_pcm16((y * (peak / np.abs(y).max())).astype(np.float32)))
 
 
 @pytest.mark.parametrize("feature_set", list(CONFIGS))
