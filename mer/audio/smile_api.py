@@ -9,9 +9,10 @@ loaded by its path so that the package's ``__init__`` never runs, and give it th
 configuration the front end gives it: the feature set's ``.conf`` with the shared
 external wave source and the single-level external sink at the functionals level.
 ``tests/audio/test_smile_api.py`` holds the two equal on synthetic audio stored as the
-``pad`` stage stores clips. (The front end itself scales by 32768 and truncates, which
-turns a clip's full-scale peak, 32767/32767 = 1.0, into −32768; the stored 16-bit
-samples are what this module hands to openSMILE.)
+``pad`` stage stores clips. (The front end itself scales by 32768 and truncates in
+float32: the loudest stored samples, |k| ≥ 32736, come out one step off, and a clip's
+full-scale peak, 32767/32767 = 1.0, becomes −32768; this module hands openSMILE the
+stored 16-bit samples themselves.)
 """
 
 from __future__ import annotations

@@ -7,11 +7,11 @@ are each followed by 2×2 max-pooling, so a 216 × 128 log-mel segment becomes a
 preset uses Table 2's. Weights start as Keras's defaults (Glorot-uniform kernels,
 zero biases), the framework of the original work.
 
-Weights and activations are kept channels-last (NHWC): the convolutions,
-pooling and upsampling run 1.7× (Table 2 widths) to 2.8× (the quick 8-8-8) faster
-per training step on a CPU than in the default NCHW layout (``python
-bench/layout.py``); the values are those of the same convolutions up to float
-rounding, and a code keeps its (channel, time, mel) order when flattened.
+Weights and activations are kept channels-last (NHWC): a training step runs
+1.55× (Table 2 widths) to 2.3× (the quick 8-8-8) faster on a CPU than in the
+default NCHW layout (one thread, batch 64: ``python bench/layout.py --paper``);
+the values are those of the same convolutions up to float rounding, and a code
+keeps its (channel, time, mel) order when flattened.
 """
 
 from __future__ import annotations

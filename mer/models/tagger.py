@@ -17,8 +17,8 @@ The input is a (batch, frames, bins) log-mel or log-spectrogram excerpt; the
 network returns logits and the sigmoid of each tag lives in
 ``torch.nn.BCEWithLogitsLoss`` (independent tags, binary cross-entropy). Every
 size is a parameter, so ``QUICK`` is a tiny network of the same layout for a CPU.
-The convolutions run channels-last (NHWC), 1.7× faster per training step on a
-CPU than NCHW for ``QUICK`` (``python bench/layout.py``).
+The convolutions run channels-last (NHWC), 1.9× faster per training step on a
+CPU than NCHW for ``QUICK`` (one thread, batch 64: ``python bench/layout.py``).
 """
 
 from __future__ import annotations

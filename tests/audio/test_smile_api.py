@@ -17,8 +17,8 @@ SR = 22050
 def music_like(dur=4.0, sr=SR, seed=0, peak=0.999):
     """A chord with vibrato and noise, peak-normalised to ``peak`` and stored as the ``pad`` stage
     stores clips (16-bit, then read back): loud samples included, where a 1-LSB difference in
-    how the samples are quantised shows. (A peak of exactly 1.0 is left out: the package's own
-    quantisation turns it into −32768.)"""
+    how the samples are quantised shows. (The loudest samples, |k| ≥ 32736 of 32767, are left
+    out: the package's own float32 quantisation puts them one step off, and 1.0 at −32768.)"""
     rng = np.random.default_rng(seed)
     t = np.arange(int(dur * sr)) / sr
     y = sum(0.15 * np.sin(2 * np.pi * f * t + 3 * np.sin(2 * np.pi * 5 * t)) for f in (220.0, 277.2, 329.6))
