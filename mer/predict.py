@@ -111,7 +111,6 @@ class Predictor:
         except ValueError as exc:
             raise BundleError(f"{bundle.path}: {exc}; re-create it with `dvc repro export`") from None
         self.seg_len = seconds_to_samples(self.mel.segment_dur, self.mel.sample_rate)
-        self._prepared: Prepared | None = None
 
     @property
     def method(self) -> str:
@@ -126,16 +125,15 @@ class Predictor:
         warnings: list[str] = []
         path, clip, duration = prepared.path, prepared.clip, prepared.duration
         self._check_length(path, clip, duration, warnings)
-        self._prepared = prepared
         with torch.inference_mode():
-            pred = self._predict(path, clip, duration, warnings)
+            pred = self._predict(prepared, warnings)
         pred.segment_reading = self.segment_reading
         return pred
 
     def _check_length(self, path: Path, clip: np.ndarray, duration: float, warnings: list[str]) -> None:
         raise NotImplementedError
 
-    def _predict(self, path: Path, clip: np.ndarray, duration: float, warnings: list[str]) -> Prediction:
+    def _predict(self, prepared: Prepared, warnings: list[str]) -> Prediction:
         raise NotImplementedError
 
     def _logmel(self, y: np.ndarray, n_fft: int, hop: int) -> np.ndarray:
@@ -166,7 +164,8 @@ class TwoStagePredictor(Predictor):
                 f"looped from its start to {self.pad.clip_dur:g} s by the training's pad rule"
             )
 
-    def _predict(self, path: Path, clip: np.ndarray, duration: float, warnings: list[str]) -> Prediction:
+    def _predict(self, prepared: Prepared, warnings: list[str]) -> Prediction:
+        path, clip, duration = prepared.path, prepared.clip, prepared.duration
         padded = loop_to(clip, self.pad.clip_samples)
         starts = contiguous(len(padded), self.seg_len)
         x = lm.two_stage_segments(padded, starts, self.seg_len, self.mel.sample_rate, self.stft, self.mel.frames, self.mel.n_mels, self.mel.dtype)
@@ -226,11 +225,12 @@ class SSSLPredictor(Predictor):
         }
         return starts, frames[first[0] : first[-1] + width], probs
 
-    def _song_features(self, target: str, probs: np.ndarray, clip: np.ndarray, frames: np.ndarray) -> np.ndarray:
+    def _song_features(self, target: str, probs: np.ndarray, prepared: Prepared, frames: np.ndarray) -> np.ndarray:
         return song_features(probs, np.zeros(len(probs)), self.theta).to_numpy()
 
-    def _predict(self, path: Path, clip: np.ndarray, duration: float, warnings: list[str]) -> Prediction:
-        starts, frames, probs = self._segments(clip)
+    def _predict(self, prepared: Prepared, warnings: list[str]) -> Prediction:
+        path, duration = prepared.path, prepared.duration
+        starts, frames, probs = self._segments(prepared.clip)
         start_s = starts / self.mel.sample_rate
         table = pd.DataFrame({"start_s": start_s.round(3), "end_s": (start_s + self.mel.segment_dur).round(3)})
         for target, p in probs.items():
@@ -241,7 +241,7 @@ class SSSLPredictor(Predictor):
         if "quadrant" not in probs:
             table[list(QUADRANTS)] = quadrant_from_va(table["valence"], table["arousal"])
         table["looped"] = table["end_s"] > duration + 1e-6
-        features = {t: self._song_features(t, p, clip, frames) for t, p in probs.items()}
+        features = {t: self._song_features(t, p, prepared, frames) for t, p in probs.items()}
         return Prediction(str(path), self.method, round(duration, 3), svm_decisions(self.svms, features, path, warnings), table, warnings)
 
 
@@ -279,11 +279,11 @@ class SmileSVMPredictor(Predictor):
     def _check_length(self, path: Path, clip: np.ndarray, duration: float, warnings: list[str]) -> None:
         pass  # functionals() refuses audio too short to describe
 
-    def _predict(self, path: Path, clip: np.ndarray, duration: float, warnings: list[str]) -> Prediction:
-        x = self._prepared.smile  # the Preparer's openSMILE functionals of this clip
-        song = svm_decisions(self.svms, {t: x for t in self.svms}, path, warnings)
+    def _predict(self, prepared: Prepared, warnings: list[str]) -> Prediction:
+        x = prepared.smile  # the Preparer's openSMILE functionals of this clip
+        song = svm_decisions(self.svms, {t: x for t in self.svms}, prepared.path, warnings)
         table = pd.DataFrame(columns=["start_s", "end_s", "valence", "arousal", *QUADRANTS, "looped"])
-        return Prediction(str(path), self.method, round(duration, 3), song, table, warnings)
+        return Prediction(str(prepared.path), self.method, round(prepared.duration, 3), song, table, warnings)
 
 
 class FusionPredictor(SSSLPredictor):
@@ -303,13 +303,13 @@ class FusionPredictor(SSSLPredictor):
         self.preparer = Preparer(bundle.meta, bundle.path)  # the fusion's settings (its smile source), not the SSSL view's
         self.mel_stats = model.get("mel_stats")
 
-    def _song_features(self, target: str, probs: np.ndarray, clip: np.ndarray, frames: np.ndarray) -> np.ndarray:
+    def _song_features(self, target: str, probs: np.ndarray, prepared: Prepared, frames: np.ndarray) -> np.ndarray:
         parts = []
         for source in self.sources:
             if source == "sssl":
                 parts.append(song_features(probs, np.zeros(len(probs)), self.theta).to_numpy().ravel())
             elif source == "smile":
-                parts.append(self._prepared.smile.astype(np.float64))  # the Preparer's openSMILE functionals
+                parts.append(prepared.smile.astype(np.float64))  # the Preparer's openSMILE functionals
             else:
                 from mer.methods.mel_svm import frame_statistics
 
