@@ -99,20 +99,24 @@ def train_segment_model(
 
     k = N_CLASSES[target]
     seed_everything(seed)
+    net = make_net(cfg, k)
     module = LitSSSL(
-        make_net(cfg, k),
+        net,
         SSSLConfig(k, cfg["lr"], cfg["warmup_epochs"], cfg["tau"], cfg["temperature"], cfg["alpha"], cfg["lambda_kl"], cfg["self_lr_factor"],
                     cfg.get("split", True)),
         seed,
         truth,
     )
-    data = WindowDataModule(seg.frames, seg.index["frame_start"].to_numpy(), seg.width, seg.labels(target), rows, cfg["batch_size"], seed)
+    data = WindowDataModule(
+        seg.frames, seg.index["frame_start"].to_numpy(), seg.width, seg.labels(target), rows, cfg["batch_size"], seed, pool=net.input_pool
+    )
     result = fit(module, data, max_epochs=cfg["max_epochs"], seed=seed, loggers=loggers)
     return module, result
 
 
 def probabilities(net: torch.nn.Module, seg: SSSLSegments, rows: np.ndarray | None = None, batch_size: int = 256) -> np.ndarray:
-    """Class probabilities of the segments ``rows`` (all by default), float32."""
+    """Class probabilities of the segments ``rows`` (all by default), float32; the network's
+    input pooling done once for the whole frame array (:class:`~mer.training.sssl.Windows`)."""
     import torch
 
     from mer.training.data import storage_dtype
@@ -124,10 +128,12 @@ def probabilities(net: torch.nn.Module, seg: SSSLSegments, rows: np.ndarray | No
     with torch.no_grad():
         rows = torch.as_tensor(np.arange(len(seg.index)) if rows is None else np.asarray(rows), device=dev)
         frames = torch.as_tensor(np.array(seg.frames)).to(dev, storage_dtype(dev))
-        windows = Windows(frames, torch.as_tensor(seg.index["frame_start"].to_numpy(copy=True), device=dev), seg.width)
+        pool = getattr(net, "input_pool", (1, 1))
+        windows = Windows(frames, torch.as_tensor(seg.index["frame_start"].to_numpy(copy=True), device=dev), seg.width, pool)
         for begin in range(0, len(rows), batch_size):
+            x = windows[rows[begin : begin + batch_size]].float()
             with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=dev.type == "cuda"):
-                out.append(torch.softmax(net(windows[rows[begin : begin + batch_size]].float()).float(), dim=-1).cpu())
+                out.append(torch.softmax((net(x, pooled=True) if pool != (1, 1) else net(x)).float(), dim=-1).cpu())
     return torch.cat(out).numpy().astype(np.float32)
 
 

@@ -41,6 +41,7 @@ class VGG(nn.Module):
     ):
         super().__init__()
         in_pool = (input_pool, input_pool) if isinstance(input_pool, int) else tuple(int(k) for k in input_pool)  # (time, mel)
+        self.input_pool = in_pool
         layers: list[nn.Module] = [nn.AvgPool2d(in_pool)] if in_pool != (1, 1) else []
         channels = 1
         for item in convs:
@@ -74,9 +75,14 @@ class VGG(nn.Module):
                 nn.init.normal_(module.weight, 0.0, 0.01)
                 nn.init.zeros_(module.bias)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """(B, frames, mels) or (B, 1, frames, mels) → logits (B, n_classes)."""
+    def forward(self, x: torch.Tensor, pooled: bool = False) -> torch.Tensor:
+        """(B, frames, mels) or (B, 1, frames, mels) → logits (B, n_classes).
+
+        ``pooled``: ``x`` has been through this network's input pooling already (training
+        windows pooled once for the whole array, :class:`mer.training.sssl.Windows`); the
+        pooling layer is skipped. Without an input pool the flag changes nothing."""
         if x.dim() == 3:
             x = x[:, None]
-        x = self.features(x.contiguous(memory_format=torch.channels_last))
+        features = self.features[1:] if pooled and self.input_pool != (1, 1) else self.features
+        x = features(x.contiguous(memory_format=torch.channels_last))
         return self.classifier(torch.flatten(self.pool(x), 1))

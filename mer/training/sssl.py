@@ -30,10 +30,21 @@ from mer.training.data import DeviceBatches, storage_dtype
 
 class Windows:
     """Segments as windows of one device-resident frame array: item i is
-    ``frames[start_i : start_i + width]`` — gathered on the device, never copied per sample."""
+    ``frames[start_i : start_i + width]`` — gathered on the device, never copied per sample.
 
-    def __init__(self, frames: torch.Tensor, starts: torch.Tensor, width: int):
-        self.frames, self.starts = frames, starts
+    ``pool`` (time, mel): the windows come out average-pooled by the network's input
+    pooling (:class:`mer.models.vgg.VGG` ``input_pool``), which is then done once for the
+    whole array instead of on every window of every batch. Windows start at any frame,
+    so the array is pooled once per phase (start modulo the time pool): the pooled window
+    of a start ``s = k·q + p`` is rows ``q …`` of phase ``p`` — the same values, bit for
+    bit, as pooling the window itself (``tests/training/test_sssl_windows.py``). Pooled
+    frames are float32 whatever the storage dtype, as the network's own pooling sees them."""
+
+    def __init__(self, frames: torch.Tensor, starts: torch.Tensor, width: int, pool: tuple[int, int] = (1, 1)):
+        self.pool = (int(pool[0]), int(pool[1]))
+        if self.pool != (1, 1):
+            frames, starts, width = _phase_pooled(frames, starts, width, self.pool)
+        self.frames, self.starts, self.width = frames, starts, width
         self.offsets = torch.arange(width, device=frames.device)
 
     def __getitem__(self, idx: torch.Tensor) -> torch.Tensor:
@@ -43,12 +54,34 @@ class Windows:
         return len(self.starts)
 
 
+def _phase_pooled(frames: torch.Tensor, starts: torch.Tensor, width: int, pool: tuple[int, int]) -> tuple[torch.Tensor, torch.Tensor, int]:
+    """``(pooled frames of every phase, one after the other; each window's start in them;
+    pooled width)`` for :class:`Windows`."""
+    k = pool[0]
+    phases, offsets, at = [], [], 0
+    for phase in range(k):
+        usable = (len(frames) - phase) // k * k
+        if usable:
+            pooled = F.avg_pool2d(frames[phase : phase + usable].float()[None, None], pool)[0, 0]
+        else:  # fewer frames than the phase: no window starts in it
+            pooled = frames.new_zeros((0, frames.shape[1] // pool[1]), dtype=torch.float32)
+        phases.append(pooled)
+        offsets.append(at)
+        at += len(pooled)
+    offsets = torch.tensor(offsets, device=starts.device)
+    return torch.cat(phases), offsets[starts % k] + starts // k, width // k
+
+
 class WindowDataModule(pl.LightningDataModule):
     """Training batches ``(segment ids, windows, labels)`` over the training segments."""
 
-    def __init__(self, frames: np.ndarray, starts: np.ndarray, width: int, labels: np.ndarray, train_rows: np.ndarray, batch_size: int, seed: int = 0):
+    def __init__(
+        self, frames: np.ndarray, starts: np.ndarray, width: int, labels: np.ndarray, train_rows: np.ndarray, batch_size: int, seed: int = 0,
+        pool: tuple[int, int] = (1, 1),
+    ):
         super().__init__()
         self.host = (frames, starts, width, labels)
+        self.pool = pool  # the network's input pooling, done once here (Windows)
         self.train_rows = np.asarray(train_rows, dtype=np.int64)
         self.batch_size, self.seed = batch_size, seed
         self.windows: Windows | None = None
@@ -58,7 +91,8 @@ class WindowDataModule(pl.LightningDataModule):
             return
         frames, starts, width, labels = self.host
         dev = self.trainer.strategy.root_device if self.trainer is not None else torch.device("cpu")
-        self.windows = Windows(torch.as_tensor(np.array(frames)).to(dev, storage_dtype(dev)), torch.as_tensor(np.array(starts), device=dev), width)
+        frames = torch.as_tensor(np.array(frames)).to(dev, storage_dtype(dev))
+        self.windows = Windows(frames, torch.as_tensor(np.array(starts), device=dev), width, self.pool)
         self.labels = torch.as_tensor(np.array(labels), device=dev)
         self.ids = torch.arange(len(starts), device=dev)
         self.rows = torch.as_tensor(self.train_rows, device=dev)
@@ -120,9 +154,21 @@ class LitSSSL(pl.LightningModule):
         self.clean: torch.Tensor | None = None  # per segment: in X (True) or U
         self.soft: torch.Tensor | None = None  # per segment: sharpened prediction (targets of U)
         self.split_log: list[dict] = []
+        self.pooled = False  # the training windows come input-pooled (set from the data module at fit start)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x)
+
+    def logits(self, x: torch.Tensor, pooled: bool) -> torch.Tensor:
+        """The network's logits of windows that went through its input pooling already
+        (``pooled``, :class:`Windows` with the network's ``input_pool``) or not."""
+        return self.net(x, pooled=True) if pooled else self.net(x)
+
+    def on_fit_start(self) -> None:
+        pool = self.trainer.datamodule.windows.pool
+        if pool != (1, 1) and pool != getattr(self.net, "input_pool", None):
+            raise ValueError(f"training windows pooled {pool}, but the network's input pooling is {getattr(self.net, 'input_pool', None)}")
+        self.pooled = pool != (1, 1)
 
     @torch.no_grad()
     def scan(self, windows: Windows, labels: torch.Tensor, rows: torch.Tensor, batch_size: int = 256) -> tuple[torch.Tensor, torch.Tensor]:
@@ -133,7 +179,7 @@ class LitSSSL(pl.LightningModule):
         for start in range(0, len(rows), batch_size):
             idx = rows[start : start + batch_size]
             with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.device.type == "cuda"):
-                logits = self.net(windows[idx].float()).float()
+                logits = self.logits(windows[idx].float(), windows.pool != (1, 1)).float()
             losses.append(F.cross_entropy(logits, labels[idx], reduction="none"))
             probs.append(torch.softmax(logits, dim=-1))
         self.net.train(was_training)
@@ -174,21 +220,23 @@ class LitSSSL(pl.LightningModule):
     def sssl_loss(self, x: torch.Tensor, targets: torch.Tensor, noisy: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """``(loss, L_MIX, L_KL)`` of eq. 10: the soft cross-entropy of mixup over the whole batch
         (eq. 6–8) plus λ × the R-Drop term (eq. 9) on the segments of U (``noisy``) alone — two
-        passes of the network as it is (training mode: different dropout masks). λ = 0: L_MIX alone."""
+        passes of the network as it is (training mode: different dropout masks). λ = 0: L_MIX alone.
+        Windows that come input-pooled are mixed after the pooling: average pooling is linear,
+        so that is the pooled mix of the windows (up to float rounding)."""
         delta, perm = draw_mixup(len(x), self.cfg.alpha, self.rng)
         x_mix, y_mix = mixup(x, targets, delta, perm.to(x.device))
-        l_mix = soft_cross_entropy(self.net(x_mix).float(), y_mix)
+        l_mix = soft_cross_entropy(self.logits(x_mix, self.pooled).float(), y_mix)
         if self.cfg.lambda_kl == 0 or not noisy.any():
             return l_mix, l_mix, torch.zeros((), device=x.device)
         xu = x[noisy]
-        l_kl = symmetric_kl(self.net(xu).float(), self.net(xu).float()).mean()
+        l_kl = symmetric_kl(self.logits(xu, self.pooled).float(), self.logits(xu, self.pooled).float()).mean()
         return l_mix + self.cfg.lambda_kl * l_kl, l_mix, l_kl
 
     def training_step(self, batch, _):
         ids, x, y = batch
         x = x.float()
         if self.clean is None:  # warm-up: plain cross-entropy on the inherited labels
-            loss = F.cross_entropy(self.net(x).float(), y)
+            loss = F.cross_entropy(self.logits(x, self.pooled).float(), y)
             self.log("train_loss", loss, on_step=False, on_epoch=True, batch_size=len(y))
             return loss
         loss, l_mix, l_kl = self.sssl_loss(x, self.targets(ids, y), ~self.clean[ids])
