@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import pytorch_lightning as pl
 import torch
 from torch import nn
 
 from mer.models.autoencoder import Autoencoder
 from mer.models.masking import mask_spans
+from mer.training.base import DeviceModule, optimizer
 
 
 @dataclass(frozen=True)
@@ -22,7 +22,7 @@ class MaskConfig:
     fill: str = "mean"
 
 
-class LitAutoencoder(pl.LightningModule):
+class LitAutoencoder(DeviceModule):
     """Masked-input reconstruction: Huber(δ) of the *unmasked* input, plus an L2 activity
     penalty on the first convolution's output — Keras's ``activity_regularizer=l2(a)``,
     i.e. ``a · Σ x² / batch`` (§4.4). Masking is applied in training only."""
@@ -55,10 +55,10 @@ class LitAutoencoder(pl.LightningModule):
         self.log("val_huber", self.huber(self.model(x).float(), x), on_step=False, on_epoch=True, batch_size=len(x))
 
     def configure_optimizers(self):
-        return torch.optim.Adam(self.parameters(), lr=self.lr)
+        return optimizer("adam", self.parameters(), self.lr)
 
 
-class LitClassifier(pl.LightningModule):
+class LitClassifier(DeviceModule):
     """Any ``net`` mapping a batch of clips to class logits, trained with cross-entropy.
 
     For the two-stage model ``net`` is a BiLSTM over frozen encoder codes; for the
@@ -90,4 +90,4 @@ class LitClassifier(pl.LightningModule):
 
     def configure_optimizers(self):
         # Adam's L2 weight decay: 0 (the paper's plain Adam) unless a preset sets it
-        return torch.optim.Adam(self.parameters(), lr=self.lr, weight_decay=self.weight_decay)
+        return optimizer("adam", self.parameters(), self.lr, self.weight_decay)

@@ -8,23 +8,14 @@ sigmoid per tag and binary cross-entropy (seed 003).
 
 from __future__ import annotations
 
-import pytorch_lightning as pl
 import torch
 from torch import nn
 
 from mer.models.sssl import soft_cross_entropy
-
-OPTIMIZERS = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD}
-
-
-def optimizer(name: str, params, lr: float, weight_decay: float = 0.0) -> torch.optim.Optimizer:
-    """``name``'s optimiser; ``weight_decay`` is its L2 penalty (0: none)."""
-    if name not in OPTIMIZERS:
-        raise ValueError(f"unknown optimizer {name!r}; choose one of {', '.join(OPTIMIZERS)}")
-    return OPTIMIZERS[name](params, lr=lr, weight_decay=weight_decay)
+from mer.training.base import DeviceModule, optimizer
 
 
-class _StepModule(pl.LightningModule):
+class _StepModule(DeviceModule):
     """Training and validation share ``_step``; subclasses define it and the optimiser."""
 
     def _step(self, batch, prefix: str) -> torch.Tensor:
@@ -71,4 +62,4 @@ class LitTagger(_StepModule):
         return loss
 
     def configure_optimizers(self):
-        return torch.optim.Adam(self.parameters(), lr=self.lr, weight_decay=self.weight_decay)
+        return optimizer("adam", self.parameters(), self.lr, self.weight_decay)

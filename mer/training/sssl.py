@@ -25,6 +25,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from mer.models.sssl import clean_probability, draw_mixup, mixup, sharpen, soft_cross_entropy, symmetric_kl
+from mer.training.base import DeviceModule, optimizer
 from mer.training.data import DeviceBatches, storage_dtype
 
 
@@ -141,7 +142,7 @@ def split_quality(right: np.ndarray, kept: np.ndarray) -> dict[str, float]:
     }
 
 
-class LitSSSL(pl.LightningModule):
+class LitSSSL(DeviceModule):
     """``truth`` (optional, per segment): the true segment class where it is known (the
     synthetic set), to log how well the clean/noisy split separates right from wrong labels."""
 
@@ -246,9 +247,9 @@ class LitSSSL(pl.LightningModule):
     def configure_optimizers(self):
         """Adam at ``lr`` through the warm-up epochs, ``lr × self_lr_factor`` in the self-learning
         epochs (seed 001 gives no schedule; a step of torch's ``LambdaLR`` at every epoch's end)."""
-        optimizer = torch.optim.Adam(self.parameters(), lr=self.cfg.lr)
+        adam = optimizer("adam", self.parameters(), self.cfg.lr)
         if self.cfg.self_lr_factor == 1.0:
-            return optimizer
+            return adam
         warmup, factor = self.cfg.warmup_epochs, self.cfg.self_lr_factor
-        schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda epoch: 1.0 if epoch < warmup else factor)
-        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": schedule, "interval": "epoch"}}
+        schedule = torch.optim.lr_scheduler.LambdaLR(adam, lambda epoch: 1.0 if epoch < warmup else factor)
+        return {"optimizer": adam, "lr_scheduler": {"scheduler": schedule, "interval": "epoch"}}
