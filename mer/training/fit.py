@@ -90,7 +90,7 @@ def fit(
         # the ops here overwrite what they allocate, so that fill is pure cost (~7 % of a tagger step on a CPU)
         torch.utils.deterministic.fill_uninitialized_memory = False
         with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message=".*(does not have many workers|LeafSpec|Consider setting).*")
+            warnings.filterwarnings("ignore", message=".*(does not have many workers|LeafSpec|Consider setting|overridden `transfer_batch_to_device`).*")
             trainer.fit(module, datamodule=data)
         if monitor and checkpoint.best_model_path:
             state = torch.load(checkpoint.best_model_path, map_location=module.device, weights_only=True)["state_dict"]
