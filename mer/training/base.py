@@ -3,12 +3,13 @@
 * Batches come from :class:`mer.training.data.DeviceBatches`: slices of tensors moved
   to the training device once. Lightning still walks each batch to move it to the
   device (``transfer_batch_to_device``); :class:`DeviceModule` skips that walk when
-  every tensor of the batch is already there — on a CPU it was a tenth of a step of
-  the two-stage BiLSTM.
+  every tensor of the batch is already there.
 * :func:`optimizer`: torch's Adam or SGD with the multi-tensor (``foreach``)
   update — one kernel per operation over all parameters instead of a loop over
   them; the same values, bit for bit, as the per-parameter loop
-  (``tests/training/test_base.py``), about 1.5× faster on a CPU for the BiLSTMs.
+  (``tests/training/test_base.py``). Its step is about 1.5× faster for the
+  two-stage BiLSTM on a CPU (4.3 → 2.8 ms); with the batch hand-over, that model's
+  training takes ≈ 4 % less time — small, and the same bytes.
 """
 
 from __future__ import annotations

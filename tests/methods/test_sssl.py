@@ -126,3 +126,28 @@ def test_without_the_split_every_epoch_is_plain_cross_entropy(logmel, monkeypatc
     train = np.flatnonzero(seg.index["fold"].to_numpy() != 0)
     module, result = train_segment_model(seg, "valence", train, {**CFG, "max_epochs": 3, "warmup_epochs": 1, "split": False}, seed=0)
     assert len(result.history) == 3 and module.split_log == [] and module.clean is None and not calls
+
+
+def test_training_feeds_the_network_windows_pooled_once_and_the_network_skips_its_own_pooling(logmel, monkeypatch):
+    """With an input pool, every training batch reaches the network pooled already (and the
+    network is told so); probabilities of the trained network match its own pooling."""
+    import torch
+
+    from mer.models.vgg import VGG
+
+    seen = []
+    forward = VGG.forward
+
+    def spy(self, x, pooled=False):
+        seen.append((tuple(x.shape[-2:]), pooled))
+        return forward(self, x, pooled)
+
+    monkeypatch.setattr(VGG, "forward", spy)
+    seg = SSSLSegments.load(logmel)
+    rows = np.flatnonzero(seg.index["fold"].to_numpy() != 0)
+    module, _ = train_segment_model(seg, "valence", rows, {**CFG, "input_pool": [2, 2], "max_epochs": 3}, seed=1)
+    assert module.pooled and seen and set(seen) == {((WIDTH // 2, MELS // 2), True)}
+    module.net.eval()
+    with torch.no_grad():
+        own = torch.softmax(forward(module.net, torch.as_tensor(np.asarray(seg.frames[:WIDTH], dtype=np.float32))[None]), -1).numpy()
+    np.testing.assert_array_equal(probabilities(module.net, seg, np.array([0]))[0], own[0])
