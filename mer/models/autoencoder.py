@@ -12,6 +12,15 @@ Weights and activations are kept channels-last (NHWC): a training step runs
 default NCHW layout (one thread, batch 64: ``python bench/layout.py --paper``);
 the values are those of the same convolutions up to float rounding, and a code
 keeps its (channel, time, mel) order when flattened.
+
+The decoder's last convolution (C₁ channels → 1) is :class:`OneOutputConv`: on a CPU a
+depthwise convolution summed over the channels, because oneDNN is slow with a single
+output channel — that one layer took about a third of a quick/cpu training step.
+Same weights, values up to float rounding. Forward and backward at batch 64, one
+thread: 8 → 1 96 → 53 ms, 32 → 1 352 → 156 ms, 64 → 1 763 → 429 ms; 128 → 1 (Table 2)
+is slower that way (1447 vs 1527–2200 ms) and stays torch's (``python bench/output_conv.py``).
+cpu preset, one thread, 4Q-400 segments: 190–204 → 217–226 segments/s
+(``OMP_NUM_THREADS=1 python bench/autoencoder.py --preset cpu``).
 """
 
 from __future__ import annotations
@@ -19,16 +28,32 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 TABLE2_CHANNELS = (128, 64, 32)
 
 
-def conv(c_in: int, c_out: int) -> nn.Conv2d:
-    layer = nn.Conv2d(c_in, c_out, kernel_size=3, stride=1, padding="same")
+def conv(c_in: int, c_out: int, kind: type[nn.Conv2d] = nn.Conv2d) -> nn.Conv2d:
+    layer = kind(c_in, c_out, kernel_size=3, stride=1, padding="same")
     nn.init.xavier_uniform_(layer.weight)
     nn.init.zeros_(layer.bias)
     return layer
+
+
+class OneOutputConv(nn.Conv2d):
+    """A convolution to one output channel; on a CPU, from at most ``MAX_SUMMED`` input channels,
+    computed as a depthwise convolution (one filter per input channel) summed over the channels
+    (module docstring). Parameters and state dict are those of :class:`torch.nn.Conv2d`."""
+
+    MAX_SUMMED = 64  # input channels up to which the depthwise sum is faster (measured: 64 yes, 128 no)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.device.type != "cpu" or self.out_channels != 1 or self.groups != 1 or not 1 < self.in_channels <= self.MAX_SUMMED:
+            return super().forward(x)
+        per_channel = F.conv2d(x, self.weight.transpose(0, 1), None, self.stride, self.padding, self.dilation, groups=self.in_channels)
+        out = per_channel.sum(1, keepdim=True)
+        return out if self.bias is None else out + self.bias.view(1, 1, 1, 1)
 
 
 class ConvEncoder(nn.Module):
@@ -66,7 +91,7 @@ class ConvDecoder(nn.Module):
             conv(c3, c3), nn.ReLU(), nn.Upsample(scale_factor=2, mode="nearest"),
             conv(c3, c2), nn.ReLU(), nn.Upsample(scale_factor=2, mode="nearest"),
             conv(c2, c1), nn.ReLU(), nn.Upsample(scale_factor=2, mode="nearest"),
-            conv(c1, 1), nn.ReLU(),  # "for each CNN layer, ReLU" (§3.1.2); log-mel values are ≥ 0
+            conv(c1, 1, OneOutputConv), nn.ReLU(),  # "for each CNN layer, ReLU" (§3.1.2); log-mel values are ≥ 0
         )
         self.to(memory_format=torch.channels_last)  # see the module docstring
 

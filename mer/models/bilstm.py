@@ -12,11 +12,21 @@ recurrent kernels, zero biases with the forget gate's at 1).
 feature, by ``input_mean`` / ``input_std`` buffers: identity until the caller sets
 statistics of its training songs with :meth:`BiLSTMClassifier.set_input_scaling`
 (the ``standardize`` training setting); they are saved with the weights.
+
+On a CPU the BiLSTM over segment codes runs torch's native LSTM, not oneDNN's
+(``mkldnn``): with thousands of input features and a few time steps oneDNN's training
+step is slower (one thread, ms per step of the LSTM alone, oneDNN → native; ``python
+bench/lstm.py --paper``): 3456-value codes of 6 segments with 32 units 6.8 → 6.2, with
+64 units 13.7 → 10.3, Table 2's 13824-value codes with 512 units 389 → 234. The values
+are the same LSTM's up to float rounding. Long sequences of few features (the chroma
+BiLSTM of :mod:`mer.models.chroma_bilstm`: 1.5 vs 6.7 ms) are the other way round and
+keep oneDNN.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import nullcontext
 
 import torch
 from torch import nn
@@ -38,6 +48,13 @@ def init_lstm(lstm: nn.LSTM, forget_bias: float = 1.0) -> None:
             nn.init.zeros_(p)
             if "bias_ih" in name:
                 p.data.chunk(4, 0)[1].fill_(forget_bias)  # PyTorch gate order i, f, g, o
+
+
+def native_rnn(device: torch.device):
+    """On a CPU, a block where recurrent layers run torch's native kernels instead of oneDNN's
+    (the module docstring); elsewhere nothing changes. Only the recurrent layer belongs inside:
+    convolutions are faster with oneDNN."""
+    return torch.backends.mkldnn.flags(enabled=False, deterministic=None, allow_tf32=None, fp32_precision=None) if device.type == "cpu" else nullcontext()
 
 
 class BiLSTMClassifier(nn.Module):
@@ -70,7 +87,8 @@ class BiLSTMClassifier(nn.Module):
         # cheap next to the CNN, and not every backend has a bf16 LSTM
         with torch.autocast(device_type=seq.device.type, enabled=False):
             seq = (seq.to(self.lstm.weight_ih_l0.dtype) - self.input_mean) / self.input_std
-            _, (h, _) = self.lstm(seq)
+            with native_rnn(seq.device):
+                _, (h, _) = self.lstm(seq)
         both = torch.cat([h[-2], h[-1]], dim=1)  # last forward state, last backward state
         return self.head(self.dropout(both))
 

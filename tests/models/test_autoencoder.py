@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from mer.audio import logmel as lm
-from mer.models.autoencoder import TABLE2_CHANNELS, Autoencoder
+from mer.models.autoencoder import TABLE2_CHANNELS, Autoencoder, OneOutputConv
 
 # seed 000 Table 2, output shapes as (height=time, width=mel, channels)
 TABLE2 = [
@@ -91,3 +91,33 @@ def test_channels_last_layout_computes_the_plain_nchw_network():
         if i < 3:
             r = F.interpolate(r, scale_factor=2, mode="nearest")
     torch.testing.assert_close(rec, r, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize(("channels", "bias", "groups_expected"), [(8, True, 8), (5, False, 5), (128, True, 1)])
+def test_the_one_output_convolution_is_torch_s_convolution_forward_and_backward(channels, bias, groups_expected, monkeypatch):
+    """The reconstruction layer (a depthwise convolution summed over channels on a CPU, up to 64
+    channels) gives the values and gradients of torch's Conv2d with the same state dict."""
+    import torch.nn.functional as F
+
+    groups = []
+    conv2d = F.conv2d
+    monkeypatch.setattr(F, "conv2d", lambda *a, **k: groups.append(k.get("groups", a[6] if len(a) > 6 else 1)) or conv2d(*a, **k))
+    torch.manual_seed(0)
+    ours = OneOutputConv(channels, 1, kernel_size=3, padding="same", bias=bias)
+    plain = torch.nn.Conv2d(channels, 1, kernel_size=3, padding="same", bias=bias)
+    if bias:
+        with torch.no_grad():
+            ours.bias.fill_(0.3)
+    plain.load_state_dict(ours.state_dict())
+    x = torch.randn(2, channels, 20, 12).contiguous(memory_format=torch.channels_last)
+    grad = torch.randn(2, 1, 20, 12)
+    results = []
+    for layer in (ours, plain):
+        v = x.clone().requires_grad_(True)
+        layer(v).backward(grad)
+        results.append((layer(x).detach(), v.grad, layer.weight.grad, layer.bias.grad if bias else None))
+    for a, b in zip(*results):
+        if a is not None:
+            torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-5)
+    assert groups[0] == groups_expected  # depthwise up to 64 channels, torch's own convolution from 128
+    assert isinstance(Autoencoder((8, 8, 8)).decoder.net[-2], OneOutputConv)

@@ -1,3 +1,4 @@
+import pytest
 import torch
 
 from mer.models.bilstm import BiLSTMClassifier, CnnBiLSTM
@@ -74,3 +75,29 @@ def test_weights_saved_before_input_scaling_load_as_identity():
     again.set_input_scaling(torch.ones(3), torch.full((3,), 2.0))
     again.load_state_dict(old)
     assert torch.all(again.input_mean == 0) and torch.all(again.input_std == 1)
+
+
+def _cpu_ops(fn) -> set[str]:
+    with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as prof:
+        fn()
+    return {e.key for e in prof.key_averages()}
+
+
+@pytest.mark.skipif(not torch.backends.mkldnn.is_available(), reason="this torch build has no oneDNN")
+def test_the_segment_bilstm_trains_on_torch_s_native_lstm_on_a_cpu_and_the_encoder_keeps_onednn():
+    torch.manual_seed(0)
+    net = CnnBiLSTM(channels=(2, 2, 2), hidden=8, dropout=0.0)
+    clips = torch.rand(2, 3, 216, 128)
+    ops = _cpu_ops(lambda: net(clips).sum().backward())
+    assert not any("mkldnn_rnn" in op for op in ops)  # the recurrent layer: native kernels
+    assert "aten::mkldnn_convolution" in ops  # the convolutions still oneDNN's
+    assert torch.backends.mkldnn.enabled  # and oneDNN is on again afterwards
+    # the same LSTM: oneDNN's kernels give the same logits up to float rounding
+    codes = torch.rand(4, 6, 40)
+    clf = BiLSTMClassifier(40, 16, 0.0).eval()
+    with torch.no_grad():
+        native = clf(codes)
+        _, (h, _) = clf.lstm(codes)  # oneDNN's LSTM
+        onednn = clf.head(torch.cat([h[-2], h[-1]], dim=1))
+    assert "aten::mkldnn_rnn_layer" in _cpu_ops(lambda: clf.lstm(codes))
+    torch.testing.assert_close(native, onednn, rtol=1e-5, atol=1e-6)
