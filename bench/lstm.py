@@ -5,8 +5,9 @@ milliseconds of one training step (forward, backward, Adam) of a bidirectional L
 with oneDNN's kernels and with torch's native ones; then the project's models as the
 stages train them — the two-stage BiLSTM (``BiLSTMClassifier``) and the baseline
 (``CnnBiLSTM``) — as they are (native LSTM, fused Adam) and with oneDNN's LSTM and the
-multi-tensor Adam; then one Adam step of the two-stage BiLSTM's 0.9 M parameters with
-the per-parameter loop, the multi-tensor (``foreach``) and the fused update.
+multi-tensor Adam; then one Adam step of the two-stage BiLSTM's 0.9 M parameters and
+of the SSSL net's with the per-parameter loop, the multi-tensor (``foreach``) and the
+fused update.
 
     python bench/lstm.py              # cpu-preset sizes
     python bench/lstm.py --paper      # also Table 2's sizes (slow)
@@ -30,7 +31,11 @@ import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
 from mer.models import bilstm  # noqa: E402
+from mer.models.vgg import VGG  # noqa: E402
+from mer.presets import PRESETS  # noqa: E402
 from mer.training.base import optimizer  # noqa: E402
+
+VGG_ARGS = ("convs", "pool", "fc", "dropout", "input_pool", "batch_norm")
 
 
 def median_ms(step, n: int, warmup: int = 5) -> float:
@@ -80,11 +85,13 @@ def model_step(make, shape: tuple[int, ...], old: bool, n: int) -> float:
         bilstm.native_rnn = native
 
 
-def adam_step(kind: str, n: int) -> float:
+def adam_step(make, kind: str, n: int) -> float:
+    """One Adam step over ``make()``'s parameters (random gradients): per-parameter loop, ``foreach`` or ``fused``."""
     torch.manual_seed(0)
-    net = bilstm.BiLSTMClassifier(3456, 32, 0.0)
+    net = make()
+    for p in net.parameters():
+        p.grad = torch.randn_like(p)
     opt = torch.optim.Adam(net.parameters(), 3e-4, weight_decay=1e-2, **{kind: True} if kind != "loop" else {"foreach": False})
-    F.cross_entropy(net(torch.randn(10, 6, 3456)), torch.randint(0, 2, (10,))).backward()
     return median_ms(opt.step, n)
 
 
@@ -117,7 +124,13 @@ def main() -> None:
         n = 20 if len(shape) == 4 else 100
         before, now = (model_step(make, shape, old, n) for old in (True, False))
         print(f"{what:64s} {before:8.2f} {now:8.2f}")
-    print("Adam step, two-stage cpu BiLSTM (0.9 M parameters): " + ", ".join(f"{k} {adam_step(k, 100):.2f}" for k in ("loop", "foreach", "fused")))
+    nets = [
+        ("two-stage cpu BiLSTM", lambda: bilstm.BiLSTMClassifier(3456, 32, 0.0)),
+        ("SSSL cpu net", lambda: VGG(2, **{k: v for k, v in PRESETS["cpu"]["sssl"].items() if k in VGG_ARGS})),
+    ]
+    for what, make in nets:
+        size = sum(p.numel() for p in make().parameters())
+        print(f"Adam step, {what} ({size:,} parameters), ms: " + ", ".join(f"{k} {adam_step(make, k, 200):.3f}" for k in ("loop", "foreach", "fused")))
 
 
 if __name__ == "__main__":
