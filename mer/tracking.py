@@ -172,13 +172,17 @@ class Run:
             self.client.log_batch(self.run_id, params=items[i : i + 100])
 
     def log_metrics(self, metrics: Mapping[str, Any], step: int | None = None) -> None:
-        if not self.active:
-            return
+        if self.active:
+            self._log_steps([(step or 0, metrics)])
+
+    def _log_steps(self, rows: Sequence[tuple[int, Mapping[str, Any]]]) -> None:
+        """Numeric, finite metrics of ``(step, metrics)`` rows, in as few store transactions as MLflow allows."""
         from mlflow.entities import Metric
 
         now = int(time.time() * 1000)
         items = [
-            Metric(k, float(v), now, step or 0)
+            Metric(k, float(v), now, step)
+            for step, metrics in rows
             for k, v in sorted(flatten(metrics).items())
             if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and k not in PARAM_NAMES
         ]
@@ -187,12 +191,12 @@ class Run:
 
     def log_history(self, history: Any, prefix: str = "") -> None:
         """A learning curve (``FitResult.history``): each row's metrics at step = its epoch, as
-        :func:`lightning_loggers` logs them live."""
+        :func:`lightning_loggers` logs them live; every epoch in one batch."""
         if not self.active or history is None:
             return
         pre = f"{prefix}." if prefix else ""
-        for row in history.to_dict(orient="records"):
-            self.log_metrics({f"{pre}{k}": v for k, v in row.items() if k != "epoch"}, step=int(row["epoch"]))
+        rows = history.to_dict(orient="records")
+        self._log_steps([(int(row["epoch"]), {f"{pre}{k}": v for k, v in row.items() if k != "epoch"}) for row in rows])
 
     def log_unit(self, history: Any = None, reused: bool = False, prefix: str = "") -> None:
         """A unit of work's learning curve (:mod:`mer.units`: trained by a worker process, or reused
@@ -202,9 +206,10 @@ class Run:
         self.log_history(history, prefix)
 
     def set_tags(self, tags: Mapping[str, Any]) -> None:
-        if self.active:
-            for k, v in tags.items():
-                self.client.set_tag(self.run_id, k, str(v))
+        if self.active and tags:
+            from mlflow.entities import RunTag
+
+            self.client.log_batch(self.run_id, tags=[RunTag(k, str(v)) for k, v in tags.items()])
 
     def log_artifact(self, path: str | Path, artifact_path: str | None = None) -> None:
         if self.active and Path(path).exists():
