@@ -30,6 +30,7 @@ import functools
 import logging
 import math
 import os
+import re
 import subprocess
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -96,7 +97,8 @@ def pipeline_key() -> str:
     """Identifies one pipeline run: the nearest ancestor ``dvc`` process (pid + start time).
 
     Stages launched by the same ``dvc repro``/``dvc exp run`` share it; a stage
-    run by hand gets its own. ``$MER_PIPELINE_KEY`` overrides it.
+    run by hand gets its own (its process's pid + start time). ``$MER_PIPELINE_KEY``
+    overrides it.
     """
     env = os.environ.get("MER_PIPELINE_KEY")
     if env:
@@ -110,9 +112,53 @@ def pipeline_key() -> str:
             if "dvc" in os.path.basename(proc.name()) or " dvc " in f" {cmd} " or "/dvc " in f"{cmd} ":
                 return f"dvc-{proc.pid}-{int(proc.create_time())}-{os.environ.get('DVC_EXP_NAME', 'workspace')}"
             proc = proc.parent()
+        return f"proc-{os.getpid()}-{int(psutil.Process().create_time())}"
     except Exception:  # psutil missing or a process vanished: fall back to this process
         pass
     return f"proc-{os.getpid()}-{int(time.time())}"
+
+
+def owner_gone(key: str) -> bool:
+    """Whether the process a :func:`pipeline_key` names (pid and start time) has ended. Unknown
+    (a key set through ``$MER_PIPELINE_KEY``, psutil missing): False."""
+    match = re.fullmatch(r"(?:dvc|proc)-(\d+)-(\d+)(?:-.*)?", key)
+    if match is None:
+        return False
+    try:
+        import psutil
+    except ImportError:
+        return False
+    try:
+        return int(psutil.Process(int(match[1])).create_time()) != int(match[2])  # a new process under a reused pid
+    except psutil.NoSuchProcess:
+        return True
+    except psutil.Error:
+        return False
+
+
+def end_abandoned_runs(client: Any, experiment_id: str) -> list[str]:
+    """End KILLED the pipeline runs still RUNNING whose process is gone (a pipeline killed by
+    SIGKILL, the out-of-memory killer, a closed terminal: its stage never closed its runs), with
+    every run under them still RUNNING; the pipeline run tagged ``mer.error``. Their ids."""
+    running = client.search_runs([experiment_id], filter_string="attributes.status = 'RUNNING'", max_results=5000)
+    children: dict[str, list[str]] = {}
+    for run in running:
+        children.setdefault(run.data.tags.get(PARENT_TAG, ""), []).append(run.info.run_id)
+    abandoned = [
+        run for run in running
+        if run.data.tags.get(LEVEL_TAG) == "pipeline" and owner_gone(run.data.tags.get(KEY_TAG, ""))
+    ]
+    ended = []
+    for pipeline in abandoned:
+        key = pipeline.data.tags.get(KEY_TAG, "")
+        client.set_tag(pipeline.info.run_id, "mer.error", f"ended without finishing: the process of pipeline {key} is gone (killed?)")
+        todo = [pipeline.info.run_id]
+        while todo:
+            run_id = todo.pop()
+            todo.extend(children.get(run_id, []))
+            client.set_terminated(run_id, status="KILLED")
+            ended.append(run_id)
+    return ended
 
 
 
@@ -289,6 +335,7 @@ def _parent_run(client: Any, experiment_id: str, key: str, tags: Mapping[str, st
     found = client.search_runs([experiment_id], filter_string=f"tags.`{KEY_TAG}` = '{key}'", max_results=1)
     if found:
         return found[0].info.run_id
+    end_abandoned_runs(client, experiment_id)  # a new pipeline: tidy up after the killed ones
     name = run_name(tags.get("dvc.exp_name", "workspace"), tags.get("mer.dataset"), f"segment_dur {tags.get('mer.segment_dur')}",
                     tags.get("mer.preset"), tags.get("git.rev", "")[:8])
     run = client.create_run(experiment_id, run_name=name, tags={**tags, KEY_TAG: key, LEVEL_TAG: "pipeline"})

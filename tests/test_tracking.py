@@ -1,3 +1,5 @@
+import os
+
 import pytest
 
 from mer import tracking
@@ -170,3 +172,35 @@ def test_disabled_tracking_is_a_no_op(PARAMS, monkeypatch, tmp_path):
         run.log_metrics({"a": 1})
         assert not run.active and not run.child("x").active
     assert not (tmp_path / "x.db").exists()
+
+
+def test_a_new_pipeline_ends_the_runs_a_killed_pipeline_left_running(store, PARAMS, monkeypatch):
+    """A SIGKILLed stage never closes its runs; the next pipeline ends those whose DVC process is gone KILLED."""
+    import subprocess
+    import sys
+
+    import psutil
+
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    gone = f"dvc-{sleeper.pid}-{int(psutil.Process(sleeper.pid).create_time())}-workspace"
+    sleeper.kill()
+    sleeper.wait()
+    alive = f"dvc-{os.getpid()}-{int(psutil.Process().create_time())}-workspace"  # a pipeline still running
+    with tracking.stage_run("pad", PARAMS):
+        pass
+    exp = store.get_experiment_by_name(PARAMS["tracking"]["experiment"]).experiment_id
+    left = {}
+    for key in (gone, alive):
+        pipeline = store.create_run(exp, tags={tracking.KEY_TAG: key, tracking.LEVEL_TAG: "pipeline"}).info.run_id
+        stage = store.create_run(exp, tags={tracking.PARENT_TAG: pipeline}).info.run_id
+        fold = store.create_run(exp, tags={tracking.PARENT_TAG: stage}).info.run_id
+        left[key] = (pipeline, stage, fold)
+    assert not tracking.owner_gone(alive) and tracking.owner_gone(gone) and not tracking.owner_gone("pipeline-1")
+    monkeypatch.setenv("MER_PIPELINE_KEY", "pipeline-2")
+    with tracking.stage_run("pad", PARAMS):
+        pass
+    assert [store.get_run(r).info.status for r in left[gone]] == ["KILLED"] * 3
+    assert "is gone" in store.get_run(left[gone][0]).data.tags["mer.error"]
+    assert [store.get_run(r).info.status for r in left[alive]] == ["RUNNING"] * 3
+    ours = [r for r in runs_of(store, PARAMS) if r.data.tags.get(tracking.KEY_TAG, "").startswith("pipeline-")]
+    assert len(ours) == 2 and {r.info.status for r in ours} == {"FINISHED"}
