@@ -161,8 +161,6 @@ def end_abandoned_runs(client: Any, experiment_id: str) -> list[str]:
     return ended
 
 
-
-
 def resolved_params(params: Mapping[str, Any], keys: Sequence[str] | None = None) -> dict[str, Any]:
     """``{"bilstm.hidden": 64, "pad.sample_rate": 22050, ...}``: params.yaml with every
     ``null`` the stages resolve replaced by the value they use (the preset's training
