@@ -25,8 +25,8 @@ keep oneDNN.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from contextlib import nullcontext
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 import torch
 from torch import nn
@@ -50,11 +50,21 @@ def init_lstm(lstm: nn.LSTM, forget_bias: float = 1.0) -> None:
                 p.data.chunk(4, 0)[1].fill_(forget_bias)  # PyTorch gate order i, f, g, o
 
 
-def native_rnn(device: torch.device):
+@contextmanager
+def native_rnn(device: torch.device) -> Iterator[None]:
     """On a CPU, a block where recurrent layers run torch's native kernels instead of oneDNN's
     (the module docstring); elsewhere nothing changes. Only the recurrent layer belongs inside:
-    convolutions are faster with oneDNN."""
-    return torch.backends.mkldnn.flags(enabled=False, deterministic=None, allow_tf32=None, fp32_precision=None) if device.type == "cpu" else nullcontext()
+    convolutions are faster with oneDNN. Only ``torch.backends.mkldnn.enabled`` is switched
+    (and restored): oneDNN's other settings stay as they are."""
+    if device.type != "cpu":
+        yield
+        return
+    enabled = torch.backends.mkldnn.enabled
+    torch.backends.mkldnn.enabled = False
+    try:
+        yield
+    finally:
+        torch.backends.mkldnn.enabled = enabled
 
 
 class BiLSTMClassifier(nn.Module):
