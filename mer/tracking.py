@@ -120,14 +120,12 @@ def pipeline_key() -> str:
 
 def owner_gone(key: str) -> bool:
     """Whether the process a :func:`pipeline_key` names (pid and start time) has ended. Unknown
-    (a key set through ``$MER_PIPELINE_KEY``, psutil missing): False."""
+    (a key set through ``$MER_PIPELINE_KEY``): False."""
     match = re.fullmatch(r"(?:dvc|proc)-(\d+)-(\d+)(?:-.*)?", key)
     if match is None:
         return False
-    try:
-        import psutil
-    except ImportError:
-        return False
+    import psutil
+
     try:
         return int(psutil.Process(int(match[1])).create_time()) != int(match[2])  # a new process under a reused pid
     except psutil.NoSuchProcess:
@@ -136,10 +134,10 @@ def owner_gone(key: str) -> bool:
         return False
 
 
-def end_abandoned_runs(client: Any, experiment_id: str) -> list[str]:
+def end_abandoned_runs(client: Any, experiment_id: str) -> None:
     """End KILLED the pipeline runs still RUNNING whose process is gone (a pipeline killed by
     SIGKILL, the out-of-memory killer, a closed terminal: its stage never closed its runs), with
-    every run under them still RUNNING; the pipeline run tagged ``mer.error``. Their ids."""
+    every run under them still RUNNING; the pipeline run tagged ``mer.error``."""
     running = client.search_runs([experiment_id], filter_string="attributes.status = 'RUNNING'", max_results=5000)
     children: dict[str, list[str]] = {}
     for run in running:
@@ -148,7 +146,6 @@ def end_abandoned_runs(client: Any, experiment_id: str) -> list[str]:
         run for run in running
         if run.data.tags.get(LEVEL_TAG) == "pipeline" and owner_gone(run.data.tags.get(KEY_TAG, ""))
     ]
-    ended = []
     for pipeline in abandoned:
         key = pipeline.data.tags.get(KEY_TAG, "")
         client.set_tag(pipeline.info.run_id, "mer.error", f"ended without finishing: the process of pipeline {key} is gone (killed?)")
@@ -157,8 +154,6 @@ def end_abandoned_runs(client: Any, experiment_id: str) -> list[str]:
             run_id = todo.pop()
             todo.extend(children.get(run_id, []))
             client.set_terminated(run_id, status="KILLED")
-            ended.append(run_id)
-    return ended
 
 
 def resolved_params(params: Mapping[str, Any], keys: Sequence[str] | None = None) -> dict[str, Any]:
