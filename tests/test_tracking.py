@@ -204,3 +204,17 @@ def test_a_new_pipeline_ends_the_runs_a_killed_pipeline_left_running(store, PARA
     assert [store.get_run(r).info.status for r in left[alive]] == ["RUNNING"] * 3
     ours = [r for r in runs_of(store, PARAMS) if r.data.tags.get(tracking.KEY_TAG, "").startswith("pipeline-")]
     assert len(ours) == 2 and {r.info.status for r in ours} == {"FINISHED"}
+
+
+def test_a_unit_s_learning_curve_is_logged_per_epoch_and_a_reused_unit_is_tagged(store, PARAMS):
+    import pandas as pd
+
+    history = pd.DataFrame({"epoch": [0, 1, 2], "val_loss": [0.9, 0.5, 0.4], "train_acc": [0.5, 0.75, float("nan")]})
+    with tracking.stage_run("two_stage", PARAMS) as run:
+        child = run.child("two_stage · valence · fold 0")
+        child.log_unit(history, reused=True, prefix="repeat1")
+        child.end()
+    curve = sorted(store.get_metric_history(child.run_id, "repeat1.val_loss"), key=lambda m: m.step)
+    assert [(m.step, m.value) for m in curve] == [(0, 0.9), (1, 0.5), (2, 0.4)]
+    assert sorted(m.step for m in store.get_metric_history(child.run_id, "repeat1.train_acc")) == [0, 1]  # NaN left out
+    assert store.get_run(child.run_id).data.tags["mer.reused"] == "true"
