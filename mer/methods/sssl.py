@@ -120,7 +120,7 @@ def probabilities(net: torch.nn.Module, seg: SSSLSegments, rows: np.ndarray | No
     import torch
 
     from mer.training.data import storage_dtype
-    from mer.training.sssl import Windows
+    from mer.training.sssl import Windows, window_logits
 
     dev = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     net = net.to(dev).eval()
@@ -133,7 +133,7 @@ def probabilities(net: torch.nn.Module, seg: SSSLSegments, rows: np.ndarray | No
         for begin in range(0, len(rows), batch_size):
             x = windows[rows[begin : begin + batch_size]].float()
             with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=dev.type == "cuda"):
-                out.append(torch.softmax((net(x, pooled=True) if pool != (1, 1) else net(x)).float(), dim=-1).cpu())
+                out.append(torch.softmax(window_logits(net, x, windows.pool != (1, 1)).float(), dim=-1).cpu())
     return torch.cat(out).numpy().astype(np.float32)
 
 

@@ -142,6 +142,20 @@ def split_quality(right: np.ndarray, kept: np.ndarray) -> dict[str, float]:
     }
 
 
+def window_logits(net: nn.Module, x: torch.Tensor, pooled: bool) -> torch.Tensor:
+    """The network's logits of windows that went through its input pooling already
+    (``pooled``, :class:`Windows` with the network's ``input_pool``) or not."""
+    return net(x, pooled=True) if pooled else net(x)
+
+
+def pooled_input(net: nn.Module, windows: Windows) -> bool:
+    """Whether ``windows`` come input-pooled for ``net``; a :class:`ValueError` where they are
+    pooled otherwise than the network's own input pooling."""
+    if windows.pool != (1, 1) and windows.pool != getattr(net, "input_pool", None):
+        raise ValueError(f"windows pooled {windows.pool}, but the network's input pooling is {getattr(net, 'input_pool', None)}")
+    return windows.pool != (1, 1)
+
+
 class LitSSSL(DeviceModule):
     """``truth`` (optional, per segment): the true segment class where it is known (the
     synthetic set), to log how well the clean/noisy split separates right from wrong labels."""
@@ -161,15 +175,10 @@ class LitSSSL(DeviceModule):
         return self.net(x)
 
     def logits(self, x: torch.Tensor, pooled: bool) -> torch.Tensor:
-        """The network's logits of windows that went through its input pooling already
-        (``pooled``, :class:`Windows` with the network's ``input_pool``) or not."""
-        return self.net(x, pooled=True) if pooled else self.net(x)
+        return window_logits(self.net, x, pooled)
 
     def on_fit_start(self) -> None:
-        pool = self.trainer.datamodule.windows.pool
-        if pool != (1, 1) and pool != getattr(self.net, "input_pool", None):
-            raise ValueError(f"training windows pooled {pool}, but the network's input pooling is {getattr(self.net, 'input_pool', None)}")
-        self.pooled = pool != (1, 1)
+        self.pooled = pooled_input(self.net, self.trainer.datamodule.windows)
 
     @torch.no_grad()
     def scan(self, windows: Windows, labels: torch.Tensor, rows: torch.Tensor, batch_size: int = 256) -> tuple[torch.Tensor, torch.Tensor]:

@@ -40,13 +40,11 @@ def test_a_network_on_pooled_windows_skips_its_input_pooling_and_gives_the_same_
 
 
 def test_training_refuses_windows_pooled_otherwise_than_the_network():
-    from types import SimpleNamespace
+    from mer.training.sssl import pooled_input
 
-    from mer.training.sssl import LitSSSL, SSSLConfig
-
-    module = LitSSSL(VGG(2, convs=(4, "M"), pool=(1, 2), fc=(), input_pool=(2, 2)), SSSLConfig(2))
-    windows = Windows(frames(40), torch.tensor([0, 3]), 8, (4, 2))
-    trainer = SimpleNamespace(datamodule=SimpleNamespace(windows=windows))
-    object.__setattr__(module, "_trainer", trainer)
+    net = VGG(2, convs=(4, "M"), pool=(1, 2), fc=(), input_pool=(2, 2))
+    starts = torch.tensor([0, 3])
     with pytest.raises(ValueError, match="input pooling"):
-        module.on_fit_start()
+        pooled_input(net, Windows(frames(40), starts, 8, (4, 2)))
+    assert pooled_input(net, Windows(frames(40), starts, 8, (2, 2))) is True
+    assert pooled_input(net, Windows(frames(40), starts, 8)) is False
