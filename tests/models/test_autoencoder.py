@@ -121,3 +121,8 @@ def test_the_one_output_convolution_is_torch_s_convolution_forward_and_backward(
             torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-5)
     assert groups[0] == groups_expected  # depthwise up to 64 channels, torch's own convolution from 128
     assert isinstance(Autoencoder((8, 8, 8)).decoder.net[-2], OneOutputConv)
+
+
+def test_the_one_output_convolution_refuses_more_output_channels():
+    with pytest.raises(ValueError, match="one output channel, not 2"):
+        OneOutputConv(4, 2, kernel_size=3)
