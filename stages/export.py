@@ -12,8 +12,7 @@ from mer.data import registry
 from mer.export import preprocessing, sssl_model, train_song_svms, train_sssl_target, train_two_stage
 from mer.frontend import mel_config, pad_config
 from mer.io import atomic_dir, read_csv, write_json
-from mer.methods.fusion import block_sizes, check_sources, column_weights, concat
-from mer.methods.mel_svm import song_statistics
+from mer.methods.fusion import FinalSSSLFeatures, Sources, block_sizes, check_sources, column_weights
 from mer.methods.smile_svm import load_features
 from mer.methods.sssl import N_CLASSES, SSSLSegments, targets_for
 from mer.methods.two_stage import Segments
@@ -108,7 +107,7 @@ def export_sssl(p, run, common, targets, out, units):
     child.log_artifacts(out, "bundle")
     child.end()
     print(f"[export] sssl: {trained}")
-    parts = {"weights": weights, "model": model, "features": song_feats, "segments": sseg, "training": {"sssl": cfg, "svm": svm}}
+    parts = {"weights": weights, "model": model, "features": song_feats, "training": {"sssl": cfg, "svm": svm}}
     return ({**trained, "songs": songs}, parts), time.perf_counter() - start
 
 
@@ -136,25 +135,21 @@ def export_fusion(p, run, common, labels, sssl_parts, out):
     cfg = {"sources": sources, "scale": p.fusion.scale, "C": p.fusion.C, "kernel": p.fusion.kernel}
     child = run.child(tracking.run_name("export", "fusion", "all songs"), {"mer.model": "export", "mer.method": "fusion", "mer.fold": "all"})
     child.log_params({"fusion": cfg})
-    fixed, model = {}, {"sources": sources, "scale": cfg["scale"]}
-    if "smile" in sources:
-        fixed["smile"], _, model["feature_set"] = load_features("data/smile")
+    loaded = Sources.load(sources, p.mel_svm.stats, sssl=FinalSSSLFeatures(sssl_parts["features"]))
+    table = read_csv("data/labels/labels.csv")
+    songs, rejects = loaded.usable(table)
+    if len(rejects):
+        print(rejects.summary(len(songs), "songs"))
+    index = pd.Index(songs["song"], name="song")
+    model = {"sources": sources, "scale": cfg["scale"], **loaded.info}
     if "mel" in sources:
-        sseg = sssl_parts["segments"]
-        fixed["mel"] = song_statistics(sseg.frames, sseg.index, p.mel_svm.stats)
         model["mel_stats"] = list(p.mel_svm.stats)
     targets = targets_for(labels)
-    table = read_csv("data/labels/labels.csv")
-    per_target, weights = {}, {}
-    for target in targets:
-        blocks = {s: fixed[s] if s in fixed else sssl_parts["features"][target] for s in sources}
-        songs = pd.Index([s for s in table["song"] if all(s in b.index for b in blocks.values())], name="song")  # in every source
-        per_target[target] = concat(blocks, songs)
-        weights[target] = column_weights(block_sizes(per_target[target], sources), cfg["scale"])
+    per_target = {t: loaded.features(t, None, p.svm.theta, index) for t in targets}
     svms, trained = {}, {}
     for target in targets:
-        y = {target: song_labels(table, target)}
-        s, r = train_song_svms(per_target[target], y, cfg, p.seed, {target: weights[target]})
+        weights = {target: column_weights(block_sizes(per_target[target], sources), cfg["scale"])}
+        s, r = train_song_svms(per_target[target], {target: song_labels(table, target)}, cfg, p.seed, weights)
         svms.update(s)
         trained.update(r)
     model["columns"] = {t: list(per_target[t].columns) for t in targets}
@@ -163,12 +158,12 @@ def export_fusion(p, run, common, labels, sssl_parts, out):
     if "sssl" in sources:
         model["sssl"] = sssl_parts["model"]
         net_weights = sssl_parts["weights"]
-    songs = max(len(f) for f in per_target.values())
-    bundle.save(out, {**common, "method": "fusion", "songs": songs, "model": model, "training": {"fusion": cfg, **sssl_parts["training"]}}, net_weights, svms)
+    training = {"fusion": cfg, **sssl_parts["training"]}
+    bundle.save(out, {**common, "method": "fusion", "songs": len(index), "model": model, "training": training}, net_weights, svms)
     child.log_artifacts(out, "bundle")
     child.end()
     print(f"[export] fusion: {trained}")
-    return {**trained, "songs": songs}, time.perf_counter() - start
+    return {**trained, "songs": len(index), "excluded": rejects.counts()}, time.perf_counter() - start
 
 
 if __name__ == "__main__":

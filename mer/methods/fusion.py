@@ -94,6 +94,9 @@ class SSSLProbabilities:
             train[target] = np.load(sssl_dir / f"{target}_train.npy", mmap_mode="r") if crossfit else probs[target]
         return cls(index, list(info["folds"]), info["train_features"], probs, train)
 
+    def songs(self) -> set[str]:
+        return set(self.index["song"])
+
     def features(self, target: str, fold: int, theta: float) -> pd.DataFrame:
         """Song features of fold ``fold``'s SVM: test songs from the fold's model, training songs by the training-feature rule."""
         if fold not in self.folds:
@@ -109,37 +112,53 @@ class SSSLProbabilities:
 
 
 @dataclass
+class FinalSSSLFeatures:
+    """The ``sssl`` block of the exported fusion (:mod:`mer.export`): per target, every song's
+    features from the segment model trained on every song (``theta`` already applied)."""
+
+    per_target: dict[str, pd.DataFrame]
+
+    def songs(self) -> set[str]:
+        return set().union(*(set(f.index) for f in self.per_target.values()))
+
+    def features(self, target: str, fold: int | None, theta: float) -> pd.DataFrame:
+        return self.per_target[target]
+
+
+@dataclass
 class Sources:
     """The fusion's sources as the pipeline stored them: fold-independent blocks (``smile``,
     ``mel``: one row per song) and the SSSL probabilities (one model per fold)."""
 
     names: list[str]
     fixed: dict[str, pd.DataFrame]
-    sssl: SSSLProbabilities | None
+    sssl: SSSLProbabilities | FinalSSSLFeatures | None
     info: dict[str, str]  # the smile feature set; the SSSL training-feature rule
 
     @classmethod
-    def load(cls, names: Sequence[str], mel_stats: Sequence[str], root: Path = Path(".")) -> Sources:
+    def load(cls, names: Sequence[str], mel_stats: Sequence[str], root: Path = Path("."), sssl: FinalSSSLFeatures | None = None) -> Sources:
+        """The sources as the pipeline stored them; ``sssl``: the exported models' SSSL block
+        instead of the ``sssl`` stage's per-fold probabilities."""
         from mer.methods.mel_svm import song_statistics
         from mer.methods.smile_svm import load_features
         from mer.methods.sssl import SSSLSegments
 
         names = check_sources(names)
         fixed: dict[str, pd.DataFrame] = {}
-        sssl, info = None, {}
+        info: dict[str, str] = {}
         if "smile" in names:
             fixed["smile"], _, info["feature_set"] = load_features(root / "data/smile")
-        if "mel" in names or "sssl" in names:
+        if "mel" in names or ("sssl" in names and sssl is None):
             seg = SSSLSegments.load(root / "data/logmel")
             if "mel" in names:
                 fixed["mel"] = song_statistics(seg.frames, seg.index, mel_stats)
-            if "sssl" in names:
+            if "sssl" in names and sssl is None:
                 sssl = SSSLProbabilities.load(root / "data/sssl", seg.index)
                 info["train_features"] = sssl.train_features
-        return cls(names, fixed, sssl, info)
+        return cls(names, fixed, sssl if "sssl" in names else None, info)
 
     def songs(self, source: str) -> set[str]:
-        return set(self.sssl.index["song"]) if source == "sssl" else set(self.fixed[source].index)
+        return self.sssl.songs() if source == "sssl" else set(self.fixed[source].index)
 
     def usable(self, table: pd.DataFrame) -> tuple[pd.DataFrame, Rejects]:
         """The rows of ``table`` (one per song) that every source describes; the others are recorded exclusions."""
@@ -151,7 +170,8 @@ class Sources:
                 rejects.add(song, f"no_{missing[0]}_features", f"missing from: {', '.join(missing)}")
         return table[~table["song"].isin(rejects.songs())].reset_index(drop=True), rejects
 
-    def features(self, target: str, fold: int, theta: float, songs: pd.Index) -> pd.DataFrame:
-        """The concatenated features fold ``fold``'s SVM for ``target`` sees, rows ``songs``."""
+    def features(self, target: str, fold: int | None, theta: float, songs: pd.Index) -> pd.DataFrame:
+        """The concatenated features fold ``fold``'s SVM for ``target`` sees (the exported
+        model's with :class:`FinalSSSLFeatures`), rows ``songs``."""
         blocks = {s: self.fixed[s] if s in self.fixed else self.sssl.features(target, fold, theta) for s in self.names}
         return concat(blocks, songs)

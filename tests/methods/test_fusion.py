@@ -159,3 +159,21 @@ def test_a_song_missing_from_a_source_is_a_recorded_exclusion(tmp_path):
     assert rejects.counts() == {"no_smile_features": 1} and rejects.rows[0]["song"] == "s07"
     x = loaded.features("valence", 0, 0.5, pd.Index(songs["song"], name="song"))
     assert x.shape == (N_SONGS - 1, 3 + 14) and list(x.columns[:3]) == ["smile:0", "smile:1", "smile:2"]
+
+
+def test_the_exported_fusion_records_a_song_missing_from_a_source_and_uses_the_final_sssl_block():
+    """The export's fusion (every song, the SSSL block from the models trained on every song):
+    a song missing from a source is a recorded exclusion, as in cross-validation."""
+    from mer.methods.fusion import FinalSSSLFeatures, Sources
+
+    rng = np.random.default_rng(3)
+    songs = pd.Index([f"s{i:02d}" for i in range(N_SONGS)], name="song")
+    smile = pd.DataFrame(rng.normal(size=(N_SONGS, 3)), index=songs).drop(index=["s07"])
+    final = {t: pd.DataFrame(rng.normal(size=(N_SONGS, 14)), index=songs).drop(index=["s11"]) for t in ("valence", "arousal")}
+    loaded = Sources(["smile", "sssl"], {"smile": smile}, FinalSSSLFeatures(final), {})
+    kept, rejects = loaded.usable(pd.DataFrame({"song": songs}))
+    assert rejects.counts() == {"no_smile_features": 1, "no_sssl_features": 1}
+    assert sorted(rejects.songs()) == ["s07", "s11"] and len(kept) == N_SONGS - 2
+    x = loaded.features("arousal", None, 0.5, pd.Index(kept["song"], name="song"))
+    assert x.shape == (N_SONGS - 2, 3 + 14)
+    np.testing.assert_array_equal(x.filter(like="sssl:").to_numpy(), final["arousal"].loc[kept["song"]].to_numpy())
