@@ -13,14 +13,13 @@ the cores allowed), as every stage.
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 
 from mer import runtime
 
 runtime.configure()
 
 import torch  # noqa: E402
+from timing import median_ms  # noqa: E402  (bench/timing.py)
 
 from mer.methods.sssl import make_net  # noqa: E402
 from mer.models.autoencoder import Autoencoder  # noqa: E402
@@ -30,16 +29,14 @@ from mer.presets import PRESETS  # noqa: E402
 
 def step_seconds(model: torch.nn.Module, x: torch.Tensor, loss, steps: int) -> float:
     opt = torch.optim.Adam(model.parameters())
-    times = []
-    for i in range(steps + 1):
-        start = time.perf_counter()
+
+    def step() -> None:
         value = loss(model(x), x)
         opt.zero_grad()
         value.backward()
         opt.step()
-        if i:
-            times.append(time.perf_counter() - start)
-    return statistics.median(times)
+
+    return median_ms(step, steps) / 1000
 
 
 def main() -> None:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from contextlib import nullcontext
 from pathlib import Path
 
@@ -29,6 +28,7 @@ keep_freed_memory()  # the allocator settings every stage uses
 
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
+from timing import median_ms  # noqa: E402  (bench/timing.py)
 
 from mer.models import bilstm  # noqa: E402
 from mer.models.vgg import VGG  # noqa: E402
@@ -36,17 +36,6 @@ from mer.presets import PRESETS  # noqa: E402
 from mer.training.base import optimizer  # noqa: E402
 
 VGG_ARGS = ("convs", "pool", "fc", "dropout", "input_pool", "batch_norm")
-
-
-def median_ms(step, n: int, warmup: int = 5) -> float:
-    for _ in range(warmup):
-        step()
-    times = []
-    for _ in range(n):
-        start = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - start)
-    return sorted(times)[len(times) // 2] * 1000
 
 
 def lstm_step(inputs: int, hidden: int, steps: int, batch: int, onednn: bool, n: int) -> float:
@@ -62,7 +51,7 @@ def lstm_step(inputs: int, hidden: int, steps: int, batch: int, onednn: bool, n:
         F.cross_entropy(head(torch.cat([h[-2], h[-1]], 1)), y).backward()
         opt.step()
 
-    return median_ms(step, n)
+    return median_ms(step, n, warmup=5)
 
 
 def model_step(make, shape: tuple[int, ...], old: bool, n: int) -> float:
@@ -80,7 +69,7 @@ def model_step(make, shape: tuple[int, ...], old: bool, n: int) -> float:
             F.cross_entropy(net(x), y).backward()
             opt.step()
 
-        return median_ms(step, n)
+        return median_ms(step, n, warmup=5)
     finally:
         bilstm.native_rnn = native
 
@@ -92,7 +81,7 @@ def adam_step(make, kind: str, n: int) -> float:
     for p in net.parameters():
         p.grad = torch.randn_like(p)
     opt = torch.optim.Adam(net.parameters(), 3e-4, weight_decay=1e-2, **{kind: True} if kind != "loop" else {"foreach": False})
-    return median_ms(opt.step, n)
+    return median_ms(opt.step, n, warmup=5)
 
 
 def main() -> None:

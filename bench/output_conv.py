@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -22,20 +21,17 @@ from mer.runtime import keep_freed_memory  # noqa: E402
 keep_freed_memory()
 
 import torch  # noqa: E402
+from timing import median_ms  # noqa: E402  (bench/timing.py)
 
 from mer.models.autoencoder import OneOutputConv  # noqa: E402
 
 
-def median_ms(layer: torch.nn.Module, x: torch.Tensor, repeats: int) -> float:
-    times = []
-    for _ in range(repeats + 1):
-        v = x.clone().requires_grad_(True)
-        start = time.perf_counter()
+def forward_backward_ms(layer: torch.nn.Module, x: torch.Tensor, repeats: int) -> float:
+    def step(v: torch.Tensor) -> None:
         y = layer(v)
         y.backward(torch.ones_like(y))
-        times.append(time.perf_counter() - start)
-    times = sorted(times[1:])
-    return times[len(times) // 2] * 1000
+
+    return median_ms(step, repeats, prepare=lambda: x.clone().requires_grad_(True))
 
 
 def main() -> None:
@@ -52,7 +48,7 @@ def main() -> None:
         ours = OneOutputConv(channels, 1, 3, padding="same").to(memory_format=torch.channels_last)
         ours.load_state_dict(plain.state_dict())
         x = torch.randn(batch, channels, 216, 128).contiguous(memory_format=torch.channels_last)
-        a, b = median_ms(plain, x, args.repeats), median_ms(ours, x, args.repeats)
+        a, b = forward_backward_ms(plain, x, args.repeats), forward_backward_ms(ours, x, args.repeats)
         print(f"{f'{batch} × {channels} → 1, {what}':44s} {a:8.1f} {b:14.1f}")
 
 
