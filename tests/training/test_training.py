@@ -75,7 +75,7 @@ def test_autoencoder_loss_is_huber_to_the_unmasked_input_plus_the_activity_penal
         huber = torch.nn.functional.huber_loss(rec, clean, delta=delta)
         penalty = a * torch.relu(module.model.encoder.conv1(masked)).pow(2).sum() / len(x)  # recomputed from the weights
         wrong_target = torch.nn.functional.huber_loss(rec, masked, delta=delta)
-    assert float(loss) == pytest.approx(float(huber + penalty), rel=1e-5)
+    assert float(loss.detach()) == pytest.approx(float(huber + penalty), rel=1e-5)
     # the test can tell the alternatives apart: each term is a sizeable part, the masked target differs
     assert 0.05 < float(penalty / huber) < 20 and abs(float(wrong_target - huber)) > 1e-3 * float(huber + penalty)
 
