@@ -103,19 +103,19 @@ def pipeline_key() -> str:
     env = os.environ.get("MER_PIPELINE_KEY")
     if env:
         return env
-    try:
-        import psutil
+    import psutil
 
-        proc = psutil.Process().parent()
+    me = psutil.Process()
+    try:
+        proc = me.parent()
         while proc is not None:
             cmd = " ".join(proc.cmdline()[:3])
             if "dvc" in os.path.basename(proc.name()) or " dvc " in f" {cmd} " or "/dvc " in f"{cmd} ":
                 return f"dvc-{proc.pid}-{int(proc.create_time())}-{os.environ.get('DVC_EXP_NAME', 'workspace')}"
             proc = proc.parent()
-        return f"proc-{os.getpid()}-{int(psutil.Process().create_time())}"
-    except Exception:  # psutil missing or a process vanished: fall back to this process
+    except psutil.Error:  # an ancestor vanished or is not ours to read: this process's own key
         pass
-    return f"proc-{os.getpid()}-{int(time.time())}"
+    return f"proc-{me.pid}-{int(me.create_time())}"  # the form owner_gone checks
 
 
 def owner_gone(key: str) -> bool:

@@ -218,3 +218,18 @@ def test_a_unit_s_learning_curve_is_logged_per_epoch_and_a_reused_unit_is_tagged
     assert [(m.step, m.value) for m in curve] == [(0, 0.9), (1, 0.5), (2, 0.4)]
     assert sorted(m.step for m in store.get_metric_history(child.run_id, "repeat1.train_acc")) == [0, 1]  # NaN left out
     assert store.get_run(child.run_id).data.tags["mer.reused"] == "true"
+
+
+def test_a_key_made_when_an_ancestor_vanishes_names_this_live_process(monkeypatch):
+    """The fallback key has the pid and start time owner_gone checks, so no other pipeline ends this one's runs."""
+    import psutil
+
+    monkeypatch.delenv("MER_PIPELINE_KEY", raising=False)
+
+    def vanished(self):
+        raise psutil.NoSuchProcess(1)
+
+    monkeypatch.setattr(psutil.Process, "parent", vanished)
+    key = tracking.pipeline_key()
+    assert key == f"proc-{os.getpid()}-{int(psutil.Process().create_time())}"
+    assert not tracking.owner_gone(key)
