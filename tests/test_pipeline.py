@@ -363,15 +363,14 @@ def test_a_killed_training_stage_resumes_and_writes_what_an_uninterrupted_run_wr
     store = {"MER_UNITS_DIR": str(tmp_path / "units")}  # an empty store: nothing finished before
     dvc(repo, "repro", "-f", "-s", "sssl", tracking=True, extra_env={**store, "MER_KILL_AFTER_UNITS": "1"}, fails=True)
     assert len(list((tmp_path / "units" / "sssl").glob("*.pkl"))) == 1
-    killed = mlflow_client(repo).search_runs(
-        [e.experiment_id for e in mlflow_client(repo).search_experiments()], filter_string="attributes.status = 'RUNNING'"
-    )
+    client = mlflow_client(repo)
+    killed = client.search_runs([e.experiment_id for e in client.search_experiments()], filter_string="attributes.status = 'RUNNING'")
     assert {r.info.run_name for r in killed} >= {"sssl"}  # SIGKILL: the stage could not close its runs
     out = dvc(repo, "repro", "-f", "-s", "sssl", tracking=True, extra_env=store)
     assert "units: 2 trained, 1 reused" in units_line(out, "sssl")  # 3 targets × 1 fold; the first was not trained again
     assert stage_outputs(repo, "sssl") == uninterrupted
     for run in killed:  # the re-run's pipeline ended them: their DVC process is gone
-        assert mlflow_client(repo).get_run(run.info.run_id).info.status == "KILLED"
+        assert client.get_run(run.info.run_id).info.status == "KILLED"
 
 
 def test_raising_max_folds_trains_only_the_new_folds(small_repo, tmp_path):
