@@ -5,7 +5,10 @@ and runs ``dvc repro`` there, as a user's first command after cloning; DVC's
 output is streamed and timestamped. Per stage: ``wall`` from DVC's "Running
 stage" line to the next stage's (the process start-up, the stage, DVC's hashing
 and caching), ``work`` the stage's own "done in" figure (after its imports),
-``other`` the difference (start-up imports + DVC).
+``other`` the difference (start-up imports + DVC), ``cpu`` the CPU seconds of the
+stage's work (its process and its workers, user + system). Last, the CPU seconds of
+the whole run (DVC, every start-up, every stage and worker): divided by the number
+of cores, the least wall time any schedule of that work could take.
 
     python bench/repro.py                         # fresh clone, default params (the README's first command)
     python bench/repro.py --force --keep          # dvc repro -f (MER_REUSE=0: every model trained); keep the clone
@@ -29,7 +32,13 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 RUNNING = re.compile(r"^Running stage '([^']+)'")
-DONE = re.compile(r"^\[([\w]+)\] done in ([0-9.]+) s")
+DONE = re.compile(r"^\[([\w]+)\] done in ([0-9.]+) s(?:, ([0-9.]+) CPU-s)?")
+
+
+def children_cpu() -> float:
+    """CPU seconds (user + system) of this process's finished child processes and theirs."""
+    t = os.times()
+    return t.children_user + t.children_system
 
 
 def set_params(repo: Path, overrides: list[str]) -> None:
@@ -72,29 +81,37 @@ def main() -> None:
     cmd = [sys.executable, "-m", "dvc", "repro", *(["-f"] if args.force else []), *args.targets]
     print(f"{' '.join(cmd[1:])} in {repo}; MER_JOBS={os.environ.get('MER_JOBS', 'unset')}", flush=True)
     start = time.perf_counter()
-    stages: list[list] = []  # [name, started, work]
+    stages: list[list] = []  # [name, started, work, cpu]
+    cpu_before = children_cpu()
     proc = subprocess.Popen(cmd, cwd=repo, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1)
     log = []
     for line in proc.stdout:
         now = time.perf_counter() - start
         log.append(line)
         if m := RUNNING.match(line):
-            stages.append([m.group(1), now, None])
+            stages.append([m.group(1), now, None, None])
         elif (m := DONE.match(line)) and stages and stages[-1][0] == m.group(1):
             stages[-1][2] = float(m.group(2))
+            stages[-1][3] = float(m.group(3)) if m.group(3) else None
     proc.wait()
     total = time.perf_counter() - start
+    cpu_total = children_cpu() - cpu_before
     if proc.returncode:
         sys.stdout.write("".join(log[-40:]))
         raise SystemExit(f"dvc repro failed with status {proc.returncode}")
-    print(f"\n{'stage':16s} {'wall s':>8s} {'work s':>8s} {'other s':>8s}")
+    nan = float("nan")
+    print(f"\n{'stage':16s} {'wall s':>8s} {'work s':>8s} {'other s':>8s} {'cpu s':>8s}")
     ends = [s[1] for s in stages[1:]] + [total]
-    for (name, began, work), end in zip(stages, ends):
+    for (name, began, work, cpu), end in zip(stages, ends):
         wall = end - began
-        print(f"{name:16s} {wall:8.1f} {work if work is not None else float('nan'):8.1f} {wall - (work or 0):8.1f}")
+        print(f"{name:16s} {wall:8.1f} {work if work is not None else nan:8.1f} {wall - (work or 0):8.1f} {cpu if cpu is not None else nan:8.1f}")
     first = stages[0][1] if stages else total
     print(f"{'(before stages)':16s} {first:8.1f}")
-    print(f"{'total':16s} {total:8.1f}   ({len(stages)} stages ran)")
+    work_cpu = sum(s[3] or 0.0 for s in stages)
+    print(f"{'total':16s} {total:8.1f} {'':8s} {'':8s} {work_cpu:8.1f}   ({len(stages)} stages ran)")
+    cores = os.cpu_count() or 1
+    print(f"CPU time of the whole run (DVC, start-ups, stages, workers): {cpu_total:.1f} s, {cpu_total / total:.0%} of one core "
+          f"over its wall time; on {cores} cores no schedule of it takes less than {cpu_total / cores:.1f} s")
     if tmp is not None:
         if args.keep:
             print(f"clone kept at {repo}")
