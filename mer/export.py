@@ -6,11 +6,17 @@ same settings: for the two-stage method the autoencoder (§3.1) and one BiLSTM
 per dimension (§3.2), a validation part of the songs driving early stopping as
 in cross-validation; for SSSL one segment classifier per target and the
 song-level SVM (seed 001 eq. 11–15), deciding as in cross-validation, with
-Platt-calibrated probabilities reported beside its decision.
+Platt-calibrated probabilities reported beside its decision; for the classical
+baseline and the fusion one calibrated song-level SVM per target.
+
+The last part is what the ``export`` stage runs: its units of work (the two-stage
+models, each SSSL target's model: :mod:`mer.units`) and the writer of each
+method's bundle, each with its MLflow child run.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import asdict
 from functools import partial
@@ -19,12 +25,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mer import bundle, presets, tracking
+from mer.io import read_csv
+from mer.methods.fusion import FinalSSSLFeatures, Sources, block_sizes, check_sources, column_weights
+from mer.methods.smile_svm import load_features
 from mer.methods.sssl import (
     N_CLASSES,
     SSSLSegments,
     crossfit_probabilities,
     probabilities,
     target_seed,
+    targets_for,
     train_segment_model,
 )
 from mer.methods.two_stage import (
@@ -38,6 +49,7 @@ from mer.methods.two_stage import (
 from mer.models.aggregate import fit_svm, song_features
 from mer.models.bilstm import BiLSTMClassifier
 from mer.models.svm_arrays import NotConvertible, from_sklearn
+from mer.song_svm import song_labels
 from mer.training.modules import MaskConfig
 
 Loggers = Callable[[str], list] | None  # model name → Lightning loggers for its fit
@@ -132,3 +144,115 @@ def preprocessing(pad, mel, sssl_hop: float, sssl_max_dur: float | None = None) 
     the SSSL segments' hop and reach (``sssl_max_dur`` seconds of each clip; None: all)."""
     max_dur = None if sssl_max_dur is None else float(sssl_max_dur)
     return {"pad": asdict(pad), "logmel": asdict(mel), "sssl_hop": float(sssl_hop), "sssl_max_dur": max_dur}
+
+
+# The export stage: the units it trains, and the bundle each method's final models make.
+
+
+def train_two_stage_all(p):
+    """The autoencoder and the BiLSTMs on every song (a unit of this stage)."""
+    seg = Segments.load("data/logmel")
+    ae, clf, cv = presets.resolve(p, "autoencoder"), presets.resolve(p, "bilstm"), presets.resolve(p, "cv")
+    return train_two_stage(seg, ae, clf, mask_config(p), cv, p.seed)
+
+
+def train_sssl_all(p, target):
+    """One target's SSSL segment model and SVM on every song (a unit of this stage)."""
+    cfg, svm = presets.resolve(p, "sssl"), {k: p.svm[k] for k in ("theta", "C", "kernel", "train_features", "inner_folds")}
+    return train_sssl_target(SSSLSegments.load("data/logmel"), target, cfg, svm, p.seed)
+
+
+def mask_config(p) -> MaskConfig:
+    return MaskConfig(enabled=p.mask.enabled, freq=p.mask.F, time=p.mask.T, fill=p.mask.fill)
+
+
+def export_two_stage(p, run, common, out, unit):
+    start = time.perf_counter()
+    seg = Segments.load("data/logmel")
+    ae, clf = presets.resolve(p, "autoencoder"), presets.resolve(p, "bilstm")
+    mask = mask_config(p)
+    child = run.child(tracking.run_name("export", "two_stage", "all songs"), {"mer.model": "export", "mer.method": "two_stage", "mer.fold": "all"})
+    child.log_params({"autoencoder": ae, "bilstm": clf, "mask": {"enabled": mask.enabled, "F": mask.freq, "T": mask.time, "fill": mask.fill}})
+    (weights, model, trained), reused = unit
+    child.log_unit(reused=reused)
+    bundle.save(out, {**common, "method": "two_stage", "songs": len(seg.songs), "model": model, "training": {"autoencoder": ae, "bilstm": clf}}, weights)
+    child.log_artifacts(out, "bundle")  # the exported model, as `mer predict --model` reads it
+    child.end()
+    print(f"[export] two_stage: {trained}")
+    return {**trained, "songs": len(seg.songs)}, time.perf_counter() - start
+
+
+def export_sssl(p, run, common, targets, out, units):
+    start = time.perf_counter()
+    sseg = SSSLSegments.load("data/logmel")
+    cfg = presets.resolve(p, "sssl")
+    svm = {k: p.svm[k] for k in ("theta", "C", "kernel", "train_features", "inner_folds")}
+    child = run.child(tracking.run_name("export", "sssl", "all songs"), {"mer.model": "export", "mer.method": "sssl", "mer.fold": "all"})
+    child.log_params({"sssl": cfg, "svm": svm})
+    weights, svms, trained, song_feats = {}, {}, {}, {}
+    for t in targets:
+        (weights[t], svms[t], trained[t], song_feats[t]), _ = units[t]
+    model = sssl_model(cfg, svm, targets)
+    child.log_unit(reused=all(reused for _, reused in units.values()))
+    songs = int(sseg.index["song"].nunique())
+    bundle.save(out, {**common, "method": "sssl", "songs": songs, "model": model, "training": {"sssl": cfg, "svm": svm}}, weights, svms)
+    child.log_artifacts(out, "bundle")
+    child.end()
+    print(f"[export] sssl: {trained}")
+    parts = {"weights": weights, "model": model, "features": song_feats, "training": {"sssl": cfg, "svm": svm}}
+    return ({**trained, "songs": songs}, parts), time.perf_counter() - start
+
+
+def export_smile_svm(p, run, common, labels, out):
+    """The classical baseline on every song: openSMILE functionals → calibrated SVM per target."""
+    start = time.perf_counter()
+    features, songs, feature_set = load_features("data/smile")
+    cfg = {"C": p.smile_svm.C, "kernel": p.smile_svm.kernel}
+    child = run.child(tracking.run_name("export", "smile_svm", "all songs"), {"mer.model": "export", "mer.method": "smile_svm", "mer.fold": "all"})
+    child.log_params({"smile": {"feature_set": feature_set}, "smile_svm": cfg})
+    targets = targets_for(labels)
+    svms, trained = train_song_svms(features, {t: song_labels(songs, t) for t in targets}, cfg, p.seed)
+    model = {"feature_set": feature_set, "features": int(features.shape[1]), "targets": {t: N_CLASSES[t] for t in targets}}
+    bundle.save(out, {**common, "method": "smile_svm", "songs": len(features), "model": model, "training": {"smile_svm": cfg}}, {}, svms)
+    child.log_artifacts(out, "bundle")
+    child.end()
+    print(f"[export] smile_svm: {trained}")
+    return {**trained, "songs": len(features)}, time.perf_counter() - start
+
+
+def export_fusion(p, run, common, labels, sssl_parts, out):
+    """The fusion on every song: the sources' song features (SSSL's from the exported segment models) → calibrated SVM per target."""
+    start = time.perf_counter()
+    sources = check_sources(p.fusion.sources)
+    cfg = {"sources": sources, "scale": p.fusion.scale, "C": p.fusion.C, "kernel": p.fusion.kernel}
+    child = run.child(tracking.run_name("export", "fusion", "all songs"), {"mer.model": "export", "mer.method": "fusion", "mer.fold": "all"})
+    child.log_params({"fusion": cfg})
+    loaded = Sources.load(sources, p.mel_svm.stats, sssl=FinalSSSLFeatures(sssl_parts["features"]))
+    table = read_csv("data/labels/labels.csv")
+    songs, rejects = loaded.usable(table)
+    if len(rejects):
+        print(rejects.summary(len(songs), "songs"))
+    index = pd.Index(songs["song"], name="song")
+    model = {"sources": sources, "scale": cfg["scale"], **loaded.info}
+    if "mel" in sources:
+        model["mel_stats"] = list(p.mel_svm.stats)
+    targets = targets_for(labels)
+    per_target = {t: loaded.features(t, None, p.svm.theta, index) for t in targets}
+    svms, trained = {}, {}
+    for target in targets:
+        weights = {target: column_weights(block_sizes(per_target[target], sources), cfg["scale"])}
+        s, r = train_song_svms(per_target[target], {target: song_labels(table, target)}, cfg, p.seed, weights)
+        svms.update(s)
+        trained.update(r)
+    model["columns"] = {t: list(per_target[t].columns) for t in targets}
+    model["targets"] = {t: N_CLASSES[t] for t in targets}
+    net_weights = {}
+    if "sssl" in sources:
+        model["sssl"] = sssl_parts["model"]
+        net_weights = sssl_parts["weights"]
+    training = {"fusion": cfg, **sssl_parts["training"]}
+    bundle.save(out, {**common, "method": "fusion", "songs": len(index), "model": model, "training": training}, net_weights, svms)
+    child.log_artifacts(out, "bundle")
+    child.end()
+    print(f"[export] fusion: {trained}")
+    return {**trained, "songs": len(index), "excluded": rejects.counts()}, time.perf_counter() - start
