@@ -150,23 +150,26 @@ def preprocessing(pad, mel, sssl_hop: float, sssl_max_dur: float | None = None) 
 
 
 def train_two_stage_all(p):
-    """The autoencoder and the BiLSTMs on every song (a unit of this stage)."""
+    """The autoencoder and the BiLSTMs on every song (a unit of the export stage)."""
     seg = Segments.load("data/logmel")
     ae, clf, cv = presets.resolve(p, "autoencoder"), presets.resolve(p, "bilstm"), presets.resolve(p, "cv")
     return train_two_stage(seg, ae, clf, mask_config(p), cv, p.seed)
 
 
 def train_sssl_all(p, target):
-    """One target's SSSL segment model and SVM on every song (a unit of this stage)."""
+    """One target's SSSL segment model and SVM on every song (a unit of the export stage)."""
     cfg, svm = presets.resolve(p, "sssl"), {k: p.svm[k] for k in ("theta", "C", "kernel", "train_features", "inner_folds")}
     return train_sssl_target(SSSLSegments.load("data/logmel"), target, cfg, svm, p.seed)
 
 
 def mask_config(p) -> MaskConfig:
+    """The ``mask:`` section of params.yaml (seed 000 §3.1.1, §4.2)."""
     return MaskConfig(enabled=p.mask.enabled, freq=p.mask.F, time=p.mask.T, fill=p.mask.fill)
 
 
 def export_two_stage(p, run, common, out, unit):
+    """The two-stage bundle (seed 000: the autoencoder's encoder and a BiLSTM per dimension) from
+    its unit; ``(training report, seconds)``."""
     start = time.perf_counter()
     seg = Segments.load("data/logmel")
     ae, clf = presets.resolve(p, "autoencoder"), presets.resolve(p, "bilstm")
@@ -183,6 +186,8 @@ def export_two_stage(p, run, common, out, unit):
 
 
 def export_sssl(p, run, common, targets, out, units):
+    """The SSSL bundle (seed 001: a segment classifier and a song-level SVM per target) from the
+    targets' units; ``((training report, the parts the fusion bundle reuses), seconds)``."""
     start = time.perf_counter()
     sseg = SSSLSegments.load("data/logmel")
     cfg = presets.resolve(p, "sssl")
