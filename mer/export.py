@@ -149,22 +149,22 @@ def preprocessing(pad, mel, sssl_hop: float, sssl_max_dur: float | None = None) 
 # The export stage: the units it trains, and the bundle each method's final models make.
 
 
+def sssl_svm_settings(p) -> dict[str, Any]:
+    """The ``svm:`` settings of SSSL's song-level decision (seed 001 eq. 11–15)."""
+    return {k: p.svm[k] for k in ("theta", "C", "kernel", "train_features", "inner_folds")}
+
+
 def train_two_stage_all(p):
     """The autoencoder and the BiLSTMs on every song (a unit of the export stage)."""
     seg = Segments.load("data/logmel")
     ae, clf, cv = presets.resolve(p, "autoencoder"), presets.resolve(p, "bilstm"), presets.resolve(p, "cv")
-    return train_two_stage(seg, ae, clf, mask_config(p), cv, p.seed)
+    return train_two_stage(seg, ae, clf, MaskConfig.from_params(p.mask), cv, p.seed)
 
 
 def train_sssl_all(p, target):
     """One target's SSSL segment model and SVM on every song (a unit of the export stage)."""
-    cfg, svm = presets.resolve(p, "sssl"), {k: p.svm[k] for k in ("theta", "C", "kernel", "train_features", "inner_folds")}
+    cfg, svm = presets.resolve(p, "sssl"), sssl_svm_settings(p)
     return train_sssl_target(SSSLSegments.load("data/logmel"), target, cfg, svm, p.seed)
-
-
-def mask_config(p) -> MaskConfig:
-    """The ``mask:`` section of params.yaml (seed 000 §3.1.1, §4.2)."""
-    return MaskConfig(enabled=p.mask.enabled, freq=p.mask.F, time=p.mask.T, fill=p.mask.fill)
 
 
 def export_two_stage(p, run, common, out, unit):
@@ -173,7 +173,7 @@ def export_two_stage(p, run, common, out, unit):
     start = time.perf_counter()
     seg = Segments.load("data/logmel")
     ae, clf = presets.resolve(p, "autoencoder"), presets.resolve(p, "bilstm")
-    mask = mask_config(p)
+    mask = MaskConfig.from_params(p.mask)
     child = run.child(tracking.run_name("export", "two_stage", "all songs"), {"mer.model": "export", "mer.method": "two_stage", "mer.fold": "all"})
     child.log_params({"autoencoder": ae, "bilstm": clf, "mask": {"enabled": mask.enabled, "F": mask.freq, "T": mask.time, "fill": mask.fill}})
     (weights, model, trained), reused = unit
@@ -191,7 +191,7 @@ def export_sssl(p, run, common, targets, out, units):
     start = time.perf_counter()
     sseg = SSSLSegments.load("data/logmel")
     cfg = presets.resolve(p, "sssl")
-    svm = {k: p.svm[k] for k in ("theta", "C", "kernel", "train_features", "inner_folds")}
+    svm = sssl_svm_settings(p)
     child = run.child(tracking.run_name("export", "sssl", "all songs"), {"mer.model": "export", "mer.method": "sssl", "mer.fold": "all"})
     child.log_params({"sssl": cfg, "svm": svm})
     weights, svms, trained, song_feats = {}, {}, {}, {}

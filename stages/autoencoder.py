@@ -20,7 +20,7 @@ OUT = Path("data/models/autoencoder")
 
 def main(p, run):
     cv, cfg = presets.resolve(p, "cv"), presets.resolve(p, "autoencoder")
-    mask = MaskConfig(enabled=p.mask.enabled, freq=p.mask.F, time=p.mask.T, fill=p.mask.fill)
+    mask = MaskConfig.from_params(p.mask)
     seg = Segments.load("data/logmel")
     print(f"[autoencoder] preset {p.preset}: {cfg}; mask {mask}")
     curves, folds = [], {}

@@ -120,7 +120,7 @@ def probabilities(net: torch.nn.Module, seg: SSSLSegments, rows: np.ndarray | No
     import torch
 
     from mer.training.data import storage_dtype
-    from mer.training.sssl import Windows, window_logits
+    from mer.training.sssl import Windows, pooled_input, window_logits
 
     dev = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     net = net.to(dev).eval()
@@ -130,10 +130,11 @@ def probabilities(net: torch.nn.Module, seg: SSSLSegments, rows: np.ndarray | No
         frames = torch.as_tensor(np.array(seg.frames)).to(dev, storage_dtype(dev))
         pool = getattr(net, "input_pool", (1, 1))
         windows = Windows(frames, torch.as_tensor(seg.index["frame_start"].to_numpy(copy=True), device=dev), seg.width, pool)
+        pooled = pooled_input(net, windows)
         for begin in range(0, len(rows), batch_size):
             x = windows[rows[begin : begin + batch_size]].float()
             with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=dev.type == "cuda"):
-                out.append(torch.softmax(window_logits(net, x, windows.pool != (1, 1)).float(), dim=-1).cpu())
+                out.append(torch.softmax(window_logits(net, x, pooled).float(), dim=-1).cpu())
     return torch.cat(out).numpy().astype(np.float32)
 
 

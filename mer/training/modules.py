@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch import nn
@@ -20,6 +21,11 @@ class MaskConfig:
     freq: int = 30
     time: int = 32
     fill: str = "mean"
+
+    @classmethod
+    def from_params(cls, mask: Any) -> MaskConfig:
+        """The ``mask:`` section of params.yaml (``enabled``, ``F``, ``T``, ``fill``)."""
+        return cls(enabled=mask.enabled, freq=mask.F, time=mask.T, fill=mask.fill)
 
 
 class LitAutoencoder(DeviceModule):

@@ -146,3 +146,10 @@ def test_bf16_mixed_precision_path(monkeypatch):
     data = TensorDataModule([clips, labels], np.arange(8), np.arange(8, 12), batch_size=4)
     result = fit(LitClassifier(CnnBiLSTM((2, 2, 2), hidden=4), 1e-3), data, max_epochs=1, monitor="val_acc", mode="max", patience=1, seed=0)
     assert 0 <= result.best_score <= 1
+
+
+def test_the_mask_settings_come_from_params_under_their_paper_names():
+    from types import SimpleNamespace
+
+    cfg = MaskConfig.from_params(SimpleNamespace(enabled=False, F=12, T=7, fill="zero"))
+    assert cfg == MaskConfig(enabled=False, freq=12, time=7, fill="zero")
