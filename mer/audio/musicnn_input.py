@@ -1,0 +1,52 @@
+"""The input of the musicnn models (:mod:`mer.models.musicnn`): 96-band log-mel frames of 16-kHz audio.
+
+As ``musicnn/extractor.py`` (``batch_data``) computes it: librosa's mel power spectrogram
+(n_fft 512, hop 256, 96 bands, centred frames), stored as float16, then
+``log10(10000 · x + 1)``. The float16 step is part of the recipe the models were trained
+and published with, so it is kept; the logarithm is taken in float32, as numpy < 1.17
+(which musicnn pins) promotes ``10000 · float16`` — numpy 2 would stay in float16 and
+overflow above x ≈ 6.55, which loud music reaches.
+
+Needs numpy, librosa and soxr only (``tools/musicnn/convert.py`` imports it beside
+TensorFlow to write the reference outputs from the same input).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+SAMPLE_RATE = 16000
+N_FFT = 512
+HOP = 256
+N_MELS = 96
+
+
+def frame_seconds(i: np.ndarray | int) -> np.ndarray | float:
+    """The time of frame ``i``'s centre in seconds (centred frames: frame i is centred on sample i · hop)."""
+    return np.asarray(i) * HOP / SAMPLE_RATE
+
+
+def to_16k(y: np.ndarray, sample_rate: int) -> np.ndarray:
+    """Mono float32 audio resampled to 16 kHz (soxr, high quality, as librosa.load's default)."""
+    y = np.asarray(y, dtype=np.float32)
+    if sample_rate == SAMPLE_RATE:
+        return y
+    from mer.audio.decode import resample
+
+    return resample(y, sample_rate, SAMPLE_RATE, "soxr_hq")
+
+
+def log_mel(y16k: np.ndarray) -> np.ndarray:
+    """``(frames, 96)`` float32 log-mel of 16-kHz audio: ``1 + len(y) // 256`` frames."""
+    import librosa
+
+    mel = librosa.feature.melspectrogram(y=np.asarray(y16k, dtype=np.float32), sr=SAMPLE_RATE, hop_length=HOP, n_fft=N_FFT, n_mels=N_MELS).T
+    x = mel.astype(np.float16).astype(np.float32)
+    return np.log10(10000.0 * x + 1.0, dtype=np.float32)
+
+
+def patches(frames: np.ndarray, length: int = 187) -> np.ndarray:
+    """Non-overlapping ``length``-frame patches from the start, as the published extractor cuts them
+    (a remainder shorter than one patch is dropped): ``(n, length, 96)``."""
+    n = len(frames) // length
+    return np.ascontiguousarray(frames[: n * length].reshape(n, length, frames.shape[1]))

@@ -1,0 +1,174 @@
+"""Pretrained segment embeddings: the musicnn models (:mod:`mer.models.musicnn`) over every segment.
+
+Per clip and model, the network's front and mid end run once over the whole clip at
+16 kHz (:func:`clip_frames`; in chunks with enough context that the result equals one
+pass), and its back end — max and mean over time, dense layers — pools each segment's
+frames (the frames whose centre lies in the segment): the segment's **penultimate
+features** (200) and **tag probabilities** (50). A segment of 3 s (187 frames) is exactly
+the published model's input length; other lengths are pooled the same way, as the
+models' back end pools over time whatever the input length (the musicnn authors apply
+them to other lengths too). A segment's features see the music around its edges, not
+zero padding: the convolutions run over the whole clip.
+
+Segments are the pipeline's own (``data/segments``): the SSSL path's overlapping
+segments of the unpadded clip and the two-stage path's contiguous segments of the
+padded 30-s clip (for a clip shorter than that, the network runs over the looped clip
+as well). The audio is the ``pad`` stage's (the dataset's rate, its level rule, 16-bit),
+resampled to 16 kHz: ``mer predict`` prepares a file the same way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from mer.audio.musicnn_input import HOP, SAMPLE_RATE, log_mel, to_16k
+from mer.audio.pad import from_pcm16, loop_to
+from mer.errors import AudioError
+from mer.parallel import pmap
+from mer.rejects import Rejects
+
+CHUNK = 2048  # frames per pass of the convolutional part (≈ 33 s)
+CONTEXT = 96  # frames of context either side of a chunk: more than the front and mid end reach (64 + 9)
+FRAMES_PER_SECOND = SAMPLE_RATE / HOP  # 62.5
+MIN_FRAMES = 8  # a segment shorter than this many frames (0.13 s) is not described
+
+
+@dataclass(frozen=True)
+class EmbedConfig:
+    models: tuple[str, ...]
+    sample_rate: int  # the pad stage's rate
+    clip_dur: float  # the two-stage path's padded length
+
+    def columns(self) -> list[str]:
+        """Column names of one segment's vector: per model its penultimate features, then its tag probabilities."""
+        from mer.models.musicnn import TAGS
+
+        names = []
+        for model in self.models:
+            names += [f"{model}.penultimate.{i}" for i in range(200)]
+            names += [f"{model}.tag.{t}" for t in TAGS[model]]
+        return names
+
+
+_NETS: dict[str, object] = {}
+
+
+def network(name: str):
+    """One loaded model per process."""
+    if name not in _NETS:
+        from mer.models import musicnn
+
+        _NETS[name] = musicnn.load(name)
+    return _NETS[name]
+
+
+def clip_frames(net, frames: np.ndarray):
+    """The front and mid end over a whole clip's log-mel ``(T, 96)``: ``(753, T)`` features, computed in
+    chunks of :data:`CHUNK` frames with :data:`CONTEXT` frames of context, equal to one pass over the clip."""
+    import torch
+
+    x = torch.from_numpy(np.ascontiguousarray(frames, dtype=np.float32))
+    t = len(x)
+    out = []
+    with torch.inference_mode():
+        for begin in range(0, t, CHUNK):
+            lo, hi = max(0, begin - CONTEXT), min(t, begin + CHUNK + CONTEXT)
+            features = net.frames(x[lo:hi][None])[0]
+            out.append(features[:, begin - lo : begin - lo + min(CHUNK, t - begin)])
+    return torch.cat(out, dim=1)
+
+
+def spans(start_s: np.ndarray, end_s: np.ndarray, n_frames: int) -> np.ndarray:
+    """``(N, 2)`` first and end frame of each segment: the frames whose centre lies in ``[start_s, end_s)``."""
+    first = np.ceil(np.asarray(start_s) * FRAMES_PER_SECOND - 1e-9).astype(np.int64)
+    end = np.minimum(np.ceil(np.asarray(end_s) * FRAMES_PER_SECOND - 1e-9).astype(np.int64), n_frames)
+    return np.stack([np.minimum(first, n_frames), end], axis=1)
+
+
+def describe(nets: dict, y16k: np.ndarray, segment_sets: list[tuple[np.ndarray, np.ndarray]], name: str = "clip") -> list[np.ndarray]:
+    """Per set of segments ``(start_s, end_s)`` of ``y16k``: ``(segments, 250 · models)`` float32, each model's
+    penultimate features and tag probabilities of each segment. The network runs once over the clip."""
+    import torch
+
+    frames = log_mel(y16k)
+    where = [spans(start, end, len(frames)) for start, end in segment_sets]
+    for w in where:
+        short = (w[:, 1] - w[:, 0]) < MIN_FRAMES
+        if short.any():
+            raise AudioError("too_short", f"{name}: {int(short.sum())} segments hold fewer than {MIN_FRAMES} frames of 16-kHz audio")
+    parts: list[list[np.ndarray]] = [[] for _ in where]
+    with torch.inference_mode():
+        for net in nets.values():
+            features = clip_frames(net, frames)
+            for out, w in zip(parts, where):
+                penultimate, logits = net.pool(features, w)
+                out += [penultimate.numpy(), torch.sigmoid(logits).numpy()]
+    arrays = [np.concatenate(p, axis=1).astype(np.float32) for p in parts]
+    if not all(np.isfinite(a).all() for a in arrays):
+        raise AudioError("non_finite_features", f"{name}: the network returned non-finite features")
+    return arrays
+
+
+def _worker(item: tuple, pad_dir: Path, cfg: EmbedConfig) -> tuple[str, np.ndarray | None, np.ndarray | None, dict | None]:
+    song, file, sssl_span, two_span = item
+    try:
+        try:
+            clip = from_pcm16(np.load(pad_dir / file))
+        except (OSError, ValueError) as exc:
+            raise AudioError("unreadable", f"{file}: {exc}") from None
+        nets = {m: network(m) for m in cfg.models}
+        padded_len = int(round(cfg.clip_dur * cfg.sample_rate))
+        if len(clip) >= padded_len:  # the padded clip is the clip's start: one pass serves both paths
+            sssl, two = describe(nets, to_16k(clip, cfg.sample_rate), [sssl_span, two_span], song)
+        else:  # the two-stage path reads the clip looped to its padded length
+            (sssl,) = describe(nets, to_16k(clip, cfg.sample_rate), [sssl_span], song)
+            (two,) = describe(nets, to_16k(loop_to(clip, padded_len), cfg.sample_rate), [two_span], song)
+        return song, sssl, two, None
+    except AudioError as exc:
+        return song, None, None, {"reason": exc.reason, "detail": exc.detail}
+
+
+def embed_dataset(
+    pad_dir: Path, clips: pd.DataFrame, two_stage: pd.DataFrame, sssl: pd.DataFrame, cfg: EmbedConfig, jobs: int | None = None
+) -> tuple[dict[str, pd.DataFrame], dict[str, np.ndarray], Rejects]:
+    """Embeddings of both segment sets of every clip: ``({path: index}, {path: (segments, columns) array}, rejects)``;
+    a clip the network cannot describe is a recorded exclusion (none of its segments is kept)."""
+    rejects = Rejects("embed")
+    songs = [s for s in clips["song"] if s in set(two_stage["song"]) | set(sssl["song"])]
+    files = clips.set_index("song")["file"]
+    sssl_by, two_by = dict(tuple(sssl.groupby("song", sort=False))), dict(tuple(two_stage.groupby("song", sort=False)))
+
+    def span(by: dict, song: str) -> tuple[np.ndarray, np.ndarray]:
+        rows = by.get(song)
+        if rows is None:
+            return np.zeros(0), np.zeros(0)
+        start = rows["start"].to_numpy() / cfg.sample_rate
+        return start, start + rows["length"].to_numpy() / cfg.sample_rate
+
+    items = [(s, files[s], span(sssl_by, s), span(two_by, s)) for s in songs]
+    arrays: dict[str, list[np.ndarray]] = {"sssl": [], "two_stage": []}
+    kept: list[str] = []
+    for song, sssl_x, two_x, error in pmap(partial(_worker, pad_dir=Path(pad_dir), cfg=cfg), items, jobs=jobs, desc="embed", chunksize=1):
+        if error is not None:
+            rejects.add(song, error["reason"], error["detail"])
+            continue
+        kept.append(song)
+        if song in sssl_by:
+            arrays["sssl"].append(sssl_x)
+        if song in two_by:
+            arrays["two_stage"].append(two_x)
+    width = len(cfg.columns())
+    index = {  # in the order the arrays were written: kept songs, each song's segments in order
+        name: pd.concat([by[s] for s in kept if s in by], ignore_index=True) if kept else table.iloc[:0]
+        for name, by, table in (("sssl", sssl_by, sssl), ("two_stage", two_by, two_stage))
+    }
+    out = {k: np.concatenate(v).astype(np.float32) if v else np.zeros((0, width), np.float32) for k, v in arrays.items()}
+    for k in out:
+        if len(out[k]) != len(index[k]):
+            raise RuntimeError(f"embed: {len(out[k])} {k} embeddings for {len(index[k])} segments")
+    return index, out, rejects

@@ -1,0 +1,81 @@
+"""The musicnn port against the TensorFlow graph's own outputs (written by tools/musicnn/convert.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from mer.models import musicnn
+from tests.conftest import FOURQ, needs_fourq
+
+REFERENCE = Path(__file__).parent / "musicnn_reference.npz"
+TOL = 1e-4  # max abs difference of tag probabilities and penultimate features
+
+
+@pytest.fixture(scope="module")
+def reference():
+    with np.load(REFERENCE) as ref:
+        return {k: ref[k] for k in ref.files}
+
+
+@pytest.fixture(scope="module", params=musicnn.MODELS)
+def model(request):
+    return request.param, musicnn.load(request.param)
+
+
+def outputs(net: musicnn.Musicnn, batch: np.ndarray) -> dict[str, np.ndarray]:
+    with torch.inference_mode():
+        out = net(torch.from_numpy(np.asarray(batch, dtype=np.float32)))
+    return {k: v.numpy() for k, v in out.items()}
+
+
+def assert_parity(got: dict[str, np.ndarray], ref: dict[str, np.ndarray], prefix: str) -> None:
+    for key in ("tags", "penultimate"):
+        want = ref[f"{prefix}/{key}"]
+        assert got[key].shape == want.shape
+        diff = float(np.abs(got[key] - want).max())
+        assert diff <= TOL, f"{prefix}/{key}: max abs difference {diff:.2e} > {TOL:g}"
+
+
+def test_synthetic_patches_match_the_tensorflow_graph(reference, model):
+    name, net = model
+    assert_parity(outputs(net, reference["synthetic/input"]), reference, f"{name}/synthetic")
+
+
+@needs_fourq
+def test_every_patch_of_real_clips_matches_the_tensorflow_graph(reference, model):
+    from mer.audio.decode import decode
+    from mer.audio.musicnn_input import SAMPLE_RATE, log_mel, patches
+
+    name, net = model
+    for clip in reference["clips"]:
+        batch = patches(log_mel(decode(FOURQ / str(clip), SAMPLE_RATE).samples))
+        sums = batch.astype(np.float64).sum(axis=(1, 2))
+        np.testing.assert_allclose(sums, reference[f"{clip}/input_sum"], rtol=1e-6, err_msg=f"{clip}: the input itself differs")
+        assert len(batch) == 10  # every 3-s patch of a 30-s clip
+        assert_parity(outputs(net, batch), reference, f"{name}/{clip}")
+
+
+def test_the_back_end_over_a_span_is_the_model_on_that_span(reference, model):
+    _, net = model
+    batch = torch.from_numpy(reference["synthetic/input"].astype(np.float32))
+    with torch.inference_mode():
+        whole = net(batch)
+        frames = net.frames(batch[:1])[0]
+        pen, logits = net.pool(frames, np.array([[0, frames.shape[1]], [10, 50]]))
+        part = net(batch[:1, 10:50])
+    assert torch.allclose(pen[0], whole["penultimate"][0], atol=1e-5)
+    assert torch.allclose(torch.sigmoid(logits[0]), whole["tags"][0], atol=1e-6)
+    # a span of a longer input sees real neighbours at its edges, not zeros: close to, not equal to, the span alone
+    assert not torch.allclose(pen[1], part["penultimate"][0], atol=1e-6)
+
+
+def test_bad_input_shapes_are_refused():
+    net = musicnn.Musicnn()
+    with pytest.raises(ValueError, match="log-mel frames"):
+        net.frames(torch.zeros(1, 187, 128))
+    with pytest.raises(ValueError, match="spans"):
+        net.pool(torch.zeros(753, 20), np.array([[5, 5]]))
