@@ -232,7 +232,7 @@ def export_fusion(p, run, common, labels, sssl_parts, out):
     cfg = {"sources": sources, "scale": p.fusion.scale, "C": p.fusion.C, "kernel": p.fusion.kernel}
     child = run.child(tracking.run_name("export", "fusion", "all songs"), {"mer.model": "export", "mer.method": "fusion", "mer.fold": "all"})
     child.log_params({"fusion": cfg})
-    loaded = Sources.load(sources, p.mel_svm.stats, sssl=FinalSSSLFeatures(sssl_parts["features"]))
+    loaded = Sources.load(sources, p.mel_svm.stats, sssl=FinalSSSLFeatures(sssl_parts["features"]), embed=(p.embed_svm.features, p.embed_svm.stats))
     table = read_csv("data/labels/labels.csv")
     songs, rejects = loaded.usable(table)
     if len(rejects):
@@ -241,6 +241,11 @@ def export_fusion(p, run, common, labels, sssl_parts, out):
     model = {"sources": sources, "scale": cfg["scale"], **loaded.info}
     if "mel" in sources:
         model["mel_stats"] = list(p.mel_svm.stats)
+    if "embed" in sources:
+        from mer.methods.embed_svm import EmbedSegments
+
+        model.update(embed_model(EmbedSegments.load("data/embed")))
+        model["embed_features"], model["embed_stats"] = list(p.embed_svm.features), list(p.embed_svm.stats)
     targets = targets_for(labels)
     per_target = {t: loaded.features(t, None, p.svm.theta, index) for t in targets}
     svms, trained = {}, {}
@@ -261,3 +266,101 @@ def export_fusion(p, run, common, labels, sssl_parts, out):
     child.end()
     print(f"[export] fusion: {trained}")
     return {**trained, "songs": len(index), "excluded": rejects.counts()}, time.perf_counter() - start
+
+
+# Methods over pretrained segment embeddings (mer/embed.py): the SSSL heads, embed_svm, embed_sssl.
+
+
+def embed_model(seg) -> dict[str, Any]:
+    """What every embedding bundle records of the ``embed`` stage: the models, their weights' digests, the columns."""
+    from mer.models.musicnn import weights_digest
+
+    return {"embed_models": list(seg.models), "embed_weights": {m: weights_digest(m) for m in seg.models}, "embed_columns": list(seg.columns)}
+
+
+def train_embed_head_all(p, target):
+    """One target's SSSL segment head over the embeddings of every song, and its probabilities of every segment
+    (the training songs' features by ``svm.train_features``, as in cross-validation): a unit of the export stage."""
+    from mer.methods.embed_sssl import HeadConfig, crossfit_head_probabilities, head_probabilities, train_head
+    from mer.methods.embed_svm import EmbedSegments
+
+    seg = EmbedSegments.load("data/embed")
+    cfg = HeadConfig.from_params(p.embed_sssl)
+    x = seg.matrix(p.embed_sssl.features)
+    rows = np.arange(len(seg.index))
+    seed = target_seed(p.seed, target)
+    module, result = train_head(x, seg.labels(target), rows, cfg, N_CLASSES[target], seed)
+    if p.svm.train_features == "crossfit":
+        probs = crossfit_head_probabilities(x, seg.labels(target), seg.index["song"].to_numpy(), rows, cfg, target, p.svm.inner_folds, seed)
+    else:
+        probs = head_probabilities(module.net, x)
+    split_log = module.split_log[-1] if module.split_log else {}
+    report = {"epochs": result.epochs, **{k: v for k, v in split_log.items() if k != "epoch"}}
+    return module.net.cpu().state_dict(), probs, report
+
+
+def embed_heads_model(p, seg, targets) -> dict[str, Any]:
+    from mer.methods.embed_sssl import HeadConfig
+
+    cfg = HeadConfig.from_params(p.embed_sssl)
+    return {
+        "heads": {t: N_CLASSES[t] for t in targets}, "head_inputs": int(len(seg.select(p.embed_sssl.features))),
+        "head": {"hidden": cfg.hidden, "dropout": cfg.dropout}, "head_features": list(p.embed_sssl.features), "theta": p.svm.theta,
+    }
+
+
+def export_embed_svm(p, run, common, labels, out, heads):
+    """embed_svm on every song: song statistics of the segment embeddings → calibrated SVM per target; the SSSL
+    heads of ``heads`` ride along for the segment timeline."""
+    from mer.methods.embed_svm import EmbedSegments, check_stats, song_features
+
+    start = time.perf_counter()
+    seg = EmbedSegments.load("data/embed")
+    cfg = {"C": p.embed_svm.C, "kernel": p.embed_svm.kernel}
+    child = run.child(tracking.run_name("export", "embed_svm", "all songs"), {"mer.model": "export", "mer.method": "embed_svm", "mer.fold": "all"})
+    child.log_params({"embed": {"models": list(seg.models)}, "embed_svm": {**cfg, "features": list(p.embed_svm.features), "stats": list(p.embed_svm.stats)}})
+    features = song_features(seg, p.embed_svm.features, check_stats(p.embed_svm.stats))
+    songs = seg.songs().set_index("song").loc[features.index].reset_index()
+    targets = targets_for(labels)
+    svms, trained = train_song_svms(features, {t: song_labels(songs, t) for t in targets}, cfg, p.seed)
+    model = {
+        **embed_model(seg), "features": list(p.embed_svm.features), "stats": list(p.embed_svm.stats),
+        "targets": {t: N_CLASSES[t] for t in targets}, **embed_heads_model(p, seg, targets),
+    }
+    weights = {f"head.{t}": heads[t][0] for t in targets}
+    training = {"embed_svm": cfg, "embed_sssl": dict(p.embed_sssl.to_dict())}
+    bundle.save(out, {**common, "method": "embed_svm", "songs": len(features), "model": model, "training": training}, weights, svms)
+    child.log_artifacts(out, "bundle")
+    child.end()
+    print(f"[export] embed_svm: {trained}")
+    return {**trained, "songs": len(features)}, time.perf_counter() - start
+
+
+def export_embed_sssl(p, run, common, labels, out, heads):
+    """embed_sssl on every song: the SSSL segment heads and the SVM over their 7 × K song statistics, per target."""
+    from mer.methods.embed_svm import EmbedSegments
+
+    start = time.perf_counter()
+    seg = EmbedSegments.load("data/embed")
+    svm = sssl_svm_settings(p)
+    child = run.child(tracking.run_name("export", "embed_sssl", "all songs"), {"mer.model": "export", "mer.method": "embed_sssl", "mer.fold": "all"})
+    child.log_params({"embed": {"models": list(seg.models)}, "embed_sssl": dict(p.embed_sssl.to_dict()), "svm": svm})
+    targets = targets_for(labels)
+    songs = seg.index["song"].to_numpy()
+    svms, trained = {}, {}
+    for t in targets:
+        _, probs, report = heads[t]
+        features = song_features(probs, songs, svm["theta"])
+        y = pd.Series(seg.labels(t), index=songs).groupby(level=0).first().loc[features.index].to_numpy()
+        model = fit_svm(features, y, svm["C"], svm["kernel"], p.seed, probability=True)
+        svms[t] = for_prediction(model, features.to_numpy())
+        trained[t] = {**report, "songs": len(features), "svm_train_accuracy": round(float((model.predict(features.to_numpy()) == y).mean()), 6)}
+    model = {**embed_model(seg), "targets": {t: N_CLASSES[t] for t in targets}, **embed_heads_model(p, seg, targets)}
+    weights = {f"head.{t}": heads[t][0] for t in targets}
+    n_songs = int(seg.index["song"].nunique())
+    bundle.save(out, {**common, "method": "embed_sssl", "songs": n_songs, "model": model, "training": {"embed_sssl": dict(p.embed_sssl.to_dict()), "svm": svm}},
+                weights, svms)
+    child.log_artifacts(out, "bundle")
+    child.end()
+    print(f"[export] embed_sssl: {trained}")
+    return {**trained, "songs": n_songs}, time.perf_counter() - start

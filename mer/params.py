@@ -160,6 +160,41 @@ def validate(p: Params) -> None:
     for key in ("smile_svm", "fusion", "mel_svm"):
         if key in p:
             _require(_positive(p[key].C), f"{key}.C must be a number > 0 (got {p[key].C!r})")
+    if "embed" in p:
+        from mer.models.musicnn import MODELS
+
+        models = p.embed.models
+        ok = isinstance(models, list) and models and all(m in MODELS for m in models) and len(set(models)) == len(models)
+        _require(ok, f"embed.models must be a non-empty list of distinct names from {', '.join(MODELS)} (got {models!r})")
+    for key in ("embed_svm", "embed_sssl", "embed_bilstm"):
+        if key in p:
+            from mer.methods.embed_svm import check_features
+
+            check_features(p[key].features)
+    if "embed_svm" in p:
+        from mer.methods.embed_svm import check_stats
+
+        check_stats(p.embed_svm.stats)
+        _require(_positive(p.embed_svm.C), f"embed_svm.C must be a number > 0 (got {p.embed_svm.C!r})")
+    if "embed_sssl" in p:
+        e = p.embed_sssl
+        for key in ("hidden", "batch_size", "max_epochs"):
+            _require(isinstance(e[key], int) and not isinstance(e[key], bool) and e[key] >= 1, f"embed_sssl.{key} must be an integer >= 1 (got {e[key]!r})")
+        _require(isinstance(e.warmup_epochs, int) and 0 <= e.warmup_epochs <= e.max_epochs, "embed_sssl.warmup_epochs must be an integer in 0..max_epochs")
+        _require(isinstance(e.split, bool), f"embed_sssl.split must be true or false (got {e.split!r})")
+        for key in ("lr", "temperature", "alpha"):
+            _require(_positive(e[key]), f"embed_sssl.{key} must be a number > 0 (got {e[key]!r})")
+        _require(isinstance(e.dropout, (int, float)) and 0 <= e.dropout < 1, f"embed_sssl.dropout must be in [0, 1) (got {e.dropout!r})")
+        _require(isinstance(e.tau, (int, float)) and 0 < e.tau < 1, f"embed_sssl.tau must be in (0, 1) (got {e.tau!r})")
+        _require(isinstance(e.lambda_kl, (int, float)) and e.lambda_kl >= 0, f"embed_sssl.lambda_kl must be >= 0 (got {e.lambda_kl!r})")
+    if "embed_bilstm" in p:
+        e = p.embed_bilstm
+        for key in ("hidden", "batch_size", "max_epochs", "patience"):
+            _require(isinstance(e[key], int) and not isinstance(e[key], bool) and e[key] >= 1, f"embed_bilstm.{key} must be an integer >= 1 (got {e[key]!r})")
+        _require(_positive(e.lr), f"embed_bilstm.lr must be a number > 0 (got {e.lr!r})")
+        _require(isinstance(e.dropout, (int, float)) and 0 <= e.dropout < 1, f"embed_bilstm.dropout must be in [0, 1) (got {e.dropout!r})")
+        _require(isinstance(e.weight_decay, (int, float)) and e.weight_decay >= 0, f"embed_bilstm.weight_decay must be >= 0 (got {e.weight_decay!r})")
+        _require(isinstance(e.standardize, bool), f"embed_bilstm.standardize must be true or false (got {e.standardize!r})")
     if "fusion" in p:
         from mer.methods.fusion import SCALES, check_sources
 

@@ -302,6 +302,30 @@ class FusionPredictor(SSSLPredictor):
         self.sources, self.columns = model["sources"], model["columns"]
         self.preparer = Preparer(bundle.meta, bundle.path)  # the fusion's settings (its smile source), not the SSSL view's
         self.mel_stats = model.get("mel_stats")
+        self.embed_nets, self._embedded = None, (None, None)
+        if "embed" in self.sources:
+            from mer.embed import network
+
+            check_embed_weights(bundle, list(model["embed_models"]))
+            self.embed_nets = {m: network(m) for m in model["embed_models"]}
+
+    def _embed_block(self, prepared: Prepared) -> np.ndarray:
+        """The ``embed`` source of a clip: song statistics of its SSSL-path segment embeddings (computed once per clip)."""
+        if self._embedded[0] is not prepared:
+            from mer.audio.musicnn_input import to_16k
+            from mer.embed import describe
+            from mer.methods.embed_svm import song_statistics
+
+            model = self.bundle.meta["model"]
+            starts = overlapping(sssl_samples(len(prepared.clip), self.max_dur, self.mel.sample_rate), self.seg_len, self.hop)
+            start_s = starts / self.mel.sample_rate
+            (values,) = describe(self.embed_nets, to_16k(prepared.clip, self.mel.sample_rate), [(start_s, start_s + self.mel.segment_dur)], prepared.path.name)
+            marks = {"penultimate": ".penultimate.", "tags": ".tag."}
+            cols = [i for i, c in enumerate(model["embed_columns"]) if any(marks[k] in c for k in model["embed_features"])]
+            names = [model["embed_columns"][i] for i in cols]
+            block = song_statistics(values[:, cols], np.zeros(len(values)), names, model["embed_stats"]).to_numpy()[0]
+            self._embedded = (prepared, block)
+        return self._embedded[1]
 
     def _song_features(self, target: str, probs: np.ndarray, prepared: Prepared, frames: np.ndarray) -> np.ndarray:
         parts = []
@@ -310,6 +334,8 @@ class FusionPredictor(SSSLPredictor):
                 parts.append(song_features(probs, np.zeros(len(probs)), self.theta).to_numpy().ravel())
             elif source == "smile":
                 parts.append(prepared.smile.astype(np.float64))  # the Preparer's openSMILE functionals
+            elif source == "embed":
+                parts.append(self._embed_block(prepared))
             else:
                 from mer.methods.mel_svm import frame_statistics
 
@@ -320,10 +346,107 @@ class FusionPredictor(SSSLPredictor):
         return x
 
 
+class EmbedPredictor(Predictor):
+    """Methods over pretrained segment embeddings (:mod:`mer.embed`): the unpadded clip → 16 kHz → the musicnn
+    models over the whole clip → the SSSL path's overlapping segments (as in training) → each segment's
+    penultimate features and tag probabilities.
+
+    * ``embed_svm``: mean and standard deviation of the chosen features over the segments → SVM per target;
+      the timeline, where the bundle holds segment heads, is theirs (another reading than the song line);
+    * ``embed_sssl``: the segment heads give the timeline; 7 × K statistics of their probabilities → SVM."""
+
+    def __init__(self, bundle: Bundle):
+        super().__init__(bundle)
+        from mer.embed import network
+        from mer.methods.embed_sssl import Head
+
+        model, w, pre = bundle.meta["model"], bundle.weights, bundle.meta["preprocessing"]
+        self.models = list(model["embed_models"])
+        self.nets = {m: network(m) for m in self.models}
+        check_embed_weights(bundle, self.models)
+        self.columns = list(model["embed_columns"])
+        self.hop = seconds_to_samples(pre["sssl_hop"], self.mel.sample_rate)
+        max_dur = pre.get("sssl_max_dur")
+        self.max_dur = None if max_dur is None else float(max_dur)
+        self.svms = w["svm"]
+        self.features, self.stats, self.theta = model.get("features"), model.get("stats"), model.get("theta", 0.5)
+        self.heads: dict[str, Head] = {}
+        for target, k in model.get("heads", {}).items():
+            head = Head(int(model["head_inputs"]), int(k), int(model["head"]["hidden"]), float(model["head"]["dropout"])).eval()
+            head.load_state_dict(w[f"head.{target}"])
+            self.heads[target] = head
+        self.head_features = model.get("head_features")
+        if self.method == "embed_sssl" and not self.heads:
+            raise BundleError(f"{bundle.path}: an embed_sssl bundle without segment heads")
+        self.segment_reading = (
+            "the SSSL segment heads; the song's answer is an SVM over statistics of these" if self.method == "embed_sssl"
+            else "the SSSL segment heads over the same embeddings; the song's answer is an SVM over the embeddings' song statistics"
+            if self.heads else None
+        )
+
+    def _check_length(self, path: Path, clip: np.ndarray, duration: float, warnings: list[str]) -> None:
+        if len(clip) < self.seg_len:
+            raise AudioError(
+                "shorter_than_segment",
+                f"{path.name}: {duration:.2f} s is shorter than one {self.mel.segment_dur:g}-s segment; the {self.method} model reads "
+                f"whole segments of the unpadded audio, as in its training (two_stage loops short clips: --method two_stage)",
+            )
+
+    def _columns(self, kinds) -> np.ndarray:
+        marks = {"penultimate": ".penultimate.", "tags": ".tag."}
+        return np.array([i for i, c in enumerate(self.columns) if any(marks[k] in c for k in kinds)], dtype=np.int64)
+
+    def _predict(self, prepared: Prepared, warnings: list[str]) -> Prediction:
+        from mer.audio.musicnn_input import to_16k
+        from mer.embed import describe
+        from mer.methods.embed_svm import song_statistics
+
+        path, clip, duration = prepared.path, prepared.clip, prepared.duration
+        starts = overlapping(sssl_samples(len(clip), self.max_dur, self.mel.sample_rate), self.seg_len, self.hop)
+        start_s = starts / self.mel.sample_rate
+        (values,) = describe(self.nets, to_16k(clip, self.mel.sample_rate), [(start_s, start_s + self.mel.segment_dur)], path.name)
+        probs = {}
+        if self.heads:
+            x = torch.from_numpy(values[:, self._columns(self.head_features)])
+            probs = {t: torch.softmax(h(x), -1).numpy() for t, h in self.heads.items()}
+        table = pd.DataFrame({"start_s": start_s.round(3), "end_s": (start_s + self.mel.segment_dur).round(3)})
+        if probs:
+            for target, p in probs.items():
+                if target == "quadrant":
+                    table[list(QUADRANTS)] = p
+                else:
+                    table[target] = p[:, 1]
+            if "quadrant" not in probs:
+                table[list(QUADRANTS)] = quadrant_from_va(table["valence"], table["arousal"])
+            table["looped"] = table["end_s"] > duration + 1e-6
+        else:
+            table = pd.DataFrame(columns=["start_s", "end_s", "valence", "arousal", *QUADRANTS, "looped"])
+        if self.method == "embed_sssl":
+            features = {t: song_features(p, np.zeros(len(p)), self.theta).to_numpy() for t, p in probs.items()}
+        else:
+            cols = self._columns(self.features)
+            stats = song_statistics(values[:, cols], np.zeros(len(values)), [self.columns[i] for i in cols], self.stats).to_numpy()[0]
+            features = {t: stats for t in self.svms}
+        return Prediction(str(path), self.method, round(duration, 3), svm_decisions(self.svms, features, path, warnings), table, warnings)
+
+
+def check_embed_weights(bundle: Bundle, models: list[str]) -> None:
+    """A bundle trained over the musicnn weights that ship with this mer (their digest is in the bundle)."""
+    from mer.models.musicnn import weights_digest
+
+    stored = bundle.meta["model"].get("embed_weights", {})
+    for m in models:
+        if stored.get(m) != weights_digest(m):
+            raise BundleError(f"{bundle.path} was trained over other {m} weights than this mer ships; re-create it with `dvc repro export`")
+
+
 def predictor(bundle: Bundle) -> Predictor:
     """The predictor of ``bundle``'s method; a bundle whose weights do not fit its settings is a :class:`BundleError`."""
     try:
-        kinds = {"two_stage": TwoStagePredictor, "sssl": SSSLPredictor, "smile_svm": SmileSVMPredictor, "fusion": FusionPredictor}
+        kinds = {
+            "two_stage": TwoStagePredictor, "sssl": SSSLPredictor, "smile_svm": SmileSVMPredictor, "fusion": FusionPredictor,
+            "embed_svm": EmbedPredictor, "embed_sssl": EmbedPredictor,
+        }
         return kinds[bundle.method](bundle)
     except (KeyError, RuntimeError, TypeError) as exc:
         raise BundleError(f"{bundle.path} is incompatible with this mer ({first_line(exc)}); re-create it with `dvc repro export`") from None

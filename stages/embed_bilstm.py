@@ -20,7 +20,9 @@ def main(p, run):
     units = Units.for_stage("embed_bilstm", p)
     results = cross_validate("embed_bilstm", seq, lambda fold: seq.codes, make_net, cfg, cv, p.seed, run, section="embed_bilstm", units=units)
     print(units.summary())
-    summary = write_results("embed_bilstm", *results, preset=p.preset, segment_dur=p.segment_dur, models=list(seq.models), features=list(p.embed_bilstm.features))
+    summary = write_results(
+        "embed_bilstm", *results, preset=p.preset, segment_dur=p.segment_dur, models=list(seq.models), features=list(p.embed_bilstm.features)
+    )
     run.log_metrics(summary)
 
 

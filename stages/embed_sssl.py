@@ -11,7 +11,7 @@ import pandas as pd
 from mer import presets, tracking
 from mer.evaluate import SONG_TARGETS, class_names, write_results
 from mer.folds import fold_ids
-from mer.io import atomic_dir, write_csv, write_json
+from mer.io import atomic_dir, write_json
 from mer.methods.embed_sssl import HeadConfig, crossfit_head_probabilities, head_probabilities, settings, train_head
 from mer.methods.embed_svm import EmbedSegments
 from mer.methods.sssl import N_CLASSES, svm_scores, target_seed, targets_for
@@ -69,7 +69,8 @@ def main(p, run):
                 child.log_params({"embed_sssl": settings(cfg), "svm": {**svm, "train_features": p.svm.train_features}, "fold": fold, "dimension": target})
                 child.log_unit(unit["result"].history, reused)
                 child.log_metrics({target: {**scores, "segment_accuracy": accuracy[-1]}})
-                child.log_confusion(pred["actual"].to_numpy(), pred["predicted"].to_numpy(), f"embed_sssl {target} fold {fold}", class_names(target), dimension=target)
+                title = f"embed_sssl {target} fold {fold}"
+                child.log_confusion(pred["actual"].to_numpy(), pred["predicted"].to_numpy(), title, class_names(target), dimension=target)
                 child.end()
             np.save(tmp / f"{target}.npy", probs)
             final = pd.DataFrame(splits)

@@ -7,11 +7,14 @@ from pathlib import Path
 
 from mer.data import registry
 from mer.export import (
+    export_embed_sssl,
+    export_embed_svm,
     export_fusion,
     export_smile_svm,
     export_sssl,
     export_two_stage,
     preprocessing,
+    train_embed_head_all,
     train_sssl_all,
     train_two_stage_all,
 )
@@ -41,16 +44,22 @@ def main(p, run):
     }
     report, seconds = {}, {}
     targets = targets_for(labels)
-    plan = {"two_stage": partial(train_two_stage_all, p), **{f"sssl-{t}": partial(train_sssl_all, p, t) for t in targets}}
+    plan = {
+        "two_stage": partial(train_two_stage_all, p), **{f"sssl-{t}": partial(train_sssl_all, p, t) for t in targets},
+        **{f"embed_sssl-{t}": partial(train_embed_head_all, p, t) for t in targets},
+    }
     start = time.perf_counter()
     units.train_missing(plan)
     print(f"[export] two_stage and sssl models: {time.perf_counter() - start:.0f} s")
     sssl_units = {t: units.get(f"sssl-{t}", plan[f"sssl-{t}"]) for t in targets}
+    heads = {t: units.get(f"embed_sssl-{t}", plan[f"embed_sssl-{t}"])[0] for t in targets}
     with atomic_dir(OUT) as tmp:  # the bundles appear together, or none
         report["two_stage"], seconds["two_stage"] = export_two_stage(p, run, common, tmp / "two_stage", units.get("two_stage", plan["two_stage"]))
         (report["sssl"], sssl_parts), seconds["sssl"] = export_sssl(p, run, common, targets, tmp / "sssl", sssl_units)
         report["smile_svm"], seconds["smile_svm"] = export_smile_svm(p, run, common, labels, tmp / "smile_svm")
         report["fusion"], seconds["fusion"] = export_fusion(p, run, common, labels, sssl_parts, tmp / "fusion")
+        report["embed_svm"], seconds["embed_svm"] = export_embed_svm(p, run, common, labels, tmp / "embed_svm", heads)
+        report["embed_sssl"], seconds["embed_sssl"] = export_embed_sssl(p, run, common, labels, tmp / "embed_sssl", heads)
     print(units.summary())
     write_json("metrics/export.json", report)
     run.log_metrics({**report, "time": {f"{k}_s": v for k, v in seconds.items()}})
@@ -60,5 +69,5 @@ def main(p, run):
 if __name__ == "__main__":
     run_stage("export", main, [
         "dataset", "segment_dur", "preset", "seed", "pad", "logmel", "segment", "mask", "autoencoder", "bilstm", "sssl", "svm",
-        "smile", "smile_svm", "mel_svm", "fusion",
+        "smile", "smile_svm", "mel_svm", "fusion", "embed", "embed_svm", "embed_sssl",
     ])

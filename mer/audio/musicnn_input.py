@@ -7,8 +7,12 @@ and published with, so it is kept; the logarithm is taken in float32, as numpy <
 (which musicnn pins) promotes ``10000 · float16`` — numpy 2 would stay in float16 and
 overflow above x ≈ 6.55, which loud music reaches.
 
-Needs numpy, librosa and soxr only (``tools/musicnn/convert.py`` imports it beside
-TensorFlow to write the reference outputs from the same input).
+:func:`log_mel_librosa` is that recipe as published (numpy, librosa and soxr only:
+``tools/musicnn/convert.py`` imports it beside TensorFlow to write the reference outputs);
+:func:`log_mel`, what the project runs, computes the same mel power with ``torch.stft``
+and librosa's filterbank (:mod:`mer.audio.logmel`, stored with the weights so that no
+filterbank is built at run time) — equal to the recipe up to float32 rounding, which the
+float16 step can turn into one float16 step of a few values (tests hold the two together).
 """
 
 from __future__ import annotations
@@ -36,13 +40,35 @@ def to_16k(y: np.ndarray, sample_rate: int) -> np.ndarray:
     return resample(y, sample_rate, SAMPLE_RATE, "soxr_hq")
 
 
-def log_mel(y16k: np.ndarray) -> np.ndarray:
-    """``(frames, 96)`` float32 log-mel of 16-kHz audio: ``1 + len(y) // 256`` frames."""
+def _compress(mel_power: np.ndarray) -> np.ndarray:
+    """musicnn's float16 storage, then ``log10(10000 · x + 1)`` in float32."""
+    x = np.asarray(mel_power, dtype=np.float32).astype(np.float16).astype(np.float32)
+    return np.log10(10000.0 * x + 1.0, dtype=np.float32)
+
+
+def log_mel_librosa(y16k: np.ndarray) -> np.ndarray:
+    """``(frames, 96)`` float32 log-mel of 16-kHz audio, as musicnn's extractor computes it: ``1 + len(y) // 256`` frames."""
     import librosa
 
     mel = librosa.feature.melspectrogram(y=np.asarray(y16k, dtype=np.float32), sr=SAMPLE_RATE, hop_length=HOP, n_fft=N_FFT, n_mels=N_MELS).T
-    x = mel.astype(np.float16).astype(np.float32)
-    return np.log10(10000.0 * x + 1.0, dtype=np.float32)
+    return _compress(mel)
+
+
+def log_mel(y16k: np.ndarray) -> np.ndarray:
+    """:func:`log_mel_librosa` with ``torch.stft`` and the stored filterbank (what the project runs)."""
+    import torch
+
+    from mer.audio import logmel as lm
+
+    if (SAMPLE_RATE, N_FFT, N_MELS) not in lm._STORED:
+        from mer.models.musicnn import mel_basis
+
+        lm.use_mel_basis(SAMPLE_RATE, N_FFT, N_MELS, mel_basis())
+    x = torch.from_numpy(np.ascontiguousarray(y16k, dtype=np.float32))
+    spec = torch.stft(x, N_FFT, HOP, window=lm._window(N_FFT), center=True, pad_mode="constant", return_complex=True)
+    power = spec.real.square_().add_(spec.imag.square())
+    mel = torch.matmul(lm.mel_basis(SAMPLE_RATE, N_FFT, N_MELS), power).transpose(-1, -2)
+    return _compress(mel.numpy())
 
 
 def patches(frames: np.ndarray, length: int = 187) -> np.ndarray:

@@ -61,7 +61,9 @@ class EmbedSegments:
         values = np.load(embed_dir / f"{path}.npy", mmap_mode="r")
         columns = (embed_dir / "columns.txt").read_text().splitlines()
         if values.shape != (len(index), len(columns)):
-            raise DataError(f"{embed_dir}: {path} embeddings {values.shape} do not match {len(index)} segments × {len(columns)} columns; re-run `dvc repro embed`")
+            raise DataError(
+                f"{embed_dir}: {path} embeddings {values.shape} do not match {len(index)} segments × {len(columns)} columns; re-run `dvc repro embed`"
+            )
         models = json.loads((embed_dir / "settings.json").read_text())["models"]
         return cls(index.reset_index(drop=True), values, columns, list(models))
 

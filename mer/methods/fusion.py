@@ -6,7 +6,9 @@ Beyond the seeds. Each *source* gives a vector per song:
 * ``sssl`` — the 7 × K statistics of the SSSL segment classifier's probabilities
   (seed 001 eq. 11–15, :func:`mer.models.aggregate.song_features`), of the target's
   own segment model;
-* ``mel`` — the floor's log-mel band statistics (:mod:`mer.methods.mel_svm`).
+* ``mel`` — the floor's log-mel band statistics (:mod:`mer.methods.mel_svm`);
+* ``embed`` — the song statistics of the pretrained segment embeddings (:mod:`mer.methods.embed_svm`,
+  with the ``embed_svm`` section's features and statistics).
 
 The vectors are concatenated, standardised on the training songs, and each source's
 block is weighed (``fusion.scale``): ``equal`` gives every source the same expected
@@ -15,7 +17,7 @@ multiplied by 1/√d), so 14 SSSL statistics are not drowned by 6373 functionals
 ``features`` weighs every feature alike (a plain concatenation).
 
 No test song's label reaches anything that produces its features, the scaler or the
-SVM: openSMILE and the mel statistics use no labels; a fold's SSSL features come from
+SVM: openSMILE, the mel statistics and the pretrained embeddings use no labels; a fold's SSSL features come from
 that fold's segment model, trained on the fold's training songs only, and its training
 songs' features either from that same model (``svm.train_features: insample``, seed
 001's rule) or from inner-fold models trained on other training songs (``crossfit``).
@@ -38,7 +40,7 @@ from mer.errors import ConfigError, DataError
 from mer.models.aggregate import song_features
 from mer.rejects import Rejects
 
-SOURCES = ("smile", "sssl", "mel")
+SOURCES = ("smile", "sssl", "mel", "embed")
 SCALES = ("equal", "features")
 
 
@@ -136,9 +138,13 @@ class Sources:
     info: dict[str, str]  # the smile feature set; the SSSL training-feature rule
 
     @classmethod
-    def load(cls, names: Sequence[str], mel_stats: Sequence[str], root: Path = Path("."), sssl: FinalSSSLFeatures | None = None) -> Sources:
+    def load(
+        cls, names: Sequence[str], mel_stats: Sequence[str], root: Path = Path("."), sssl: FinalSSSLFeatures | None = None,
+        embed: tuple[Sequence[str], Sequence[str]] = (("penultimate",), ("mean", "std")),
+    ) -> Sources:
         """The sources as the pipeline stored them; ``sssl``: the exported models' SSSL block
-        instead of the ``sssl`` stage's per-fold probabilities."""
+        instead of the ``sssl`` stage's per-fold probabilities; ``embed``: the embedding block's
+        (features, statistics)."""
         from mer.methods.mel_svm import song_statistics
         from mer.methods.smile_svm import load_features
         from mer.methods.sssl import SSSLSegments
@@ -148,6 +154,10 @@ class Sources:
         info: dict[str, str] = {}
         if "smile" in names:
             fixed["smile"], _, info["feature_set"] = load_features(root / "data/smile")
+        if "embed" in names:
+            from mer.methods.embed_svm import EmbedSegments, song_features
+
+            fixed["embed"] = song_features(EmbedSegments.load(root / "data/embed"), *embed)
         if "mel" in names or ("sssl" in names and sssl is None):
             seg = SSSLSegments.load(root / "data/logmel")
             if "mel" in names:

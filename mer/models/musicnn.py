@@ -146,6 +146,18 @@ class Musicnn(nn.Module):
         return {"tags": torch.sigmoid(logits), "penultimate": penultimate, "logits": logits}
 
 
+def weights_digest(name: str) -> str:
+    """SHA-256 (first 16 hex digits) of a model's converted weights: a bundle records the weights it was trained over."""
+    import hashlib
+
+    return hashlib.sha256((WEIGHTS / f"{name}.npz").read_bytes()).hexdigest()[:16]
+
+
+def mel_basis() -> np.ndarray:
+    """librosa's 96-band Slaney filterbank for 16 kHz, n_fft 512 (stored beside the weights): ``(96, 257)``."""
+    return np.load(WEIGHTS / "mel_basis.npy")
+
+
 def load(name: str) -> Musicnn:
     """One of :data:`MODELS` with its converted weights (inference mode)."""
     if name not in MODELS:

@@ -48,11 +48,11 @@ def test_synthetic_patches_match_the_tensorflow_graph(reference, model):
 @needs_fourq
 def test_every_patch_of_real_clips_matches_the_tensorflow_graph(reference, model):
     from mer.audio.decode import decode
-    from mer.audio.musicnn_input import SAMPLE_RATE, log_mel, patches
+    from mer.audio.musicnn_input import SAMPLE_RATE, log_mel_librosa, patches
 
     name, net = model
     for clip in reference["clips"]:
-        batch = patches(log_mel(decode(FOURQ / str(clip), SAMPLE_RATE).samples))
+        batch = patches(log_mel_librosa(decode(FOURQ / str(clip), SAMPLE_RATE).samples))
         sums = batch.astype(np.float64).sum(axis=(1, 2))
         np.testing.assert_allclose(sums, reference[f"{clip}/input_sum"], rtol=1e-6, err_msg=f"{clip}: the input itself differs")
         assert len(batch) == 10  # every 3-s patch of a 30-s clip
@@ -79,3 +79,17 @@ def test_bad_input_shapes_are_refused():
         net.frames(torch.zeros(1, 187, 128))
     with pytest.raises(ValueError, match="spans"):
         net.pool(torch.zeros(753, 20), np.array([[5, 5]]))
+
+
+def test_the_project_input_is_the_published_recipe():
+    """log_mel (torch.stft, the stored filterbank) against musicnn's own librosa recipe: the same frames;
+    float32 rounding may move a value across a float16 step, never further."""
+    from mer.audio.musicnn_input import SAMPLE_RATE, log_mel, log_mel_librosa
+
+    rng = np.random.default_rng(0)
+    t = np.arange(int(4.3 * SAMPLE_RATE)) / SAMPLE_RATE
+    y = (0.6 * np.sin(2 * np.pi * 220 * t) * np.exp(-t) + 0.3 * np.sin(2 * np.pi * 1760 * t) + 0.05 * rng.standard_normal(len(t))).astype(np.float32)
+    fast, recipe = log_mel(y), log_mel_librosa(y)
+    assert fast.shape == recipe.shape == (1 + len(y) // 256, 96)
+    assert np.abs(fast - recipe).max() < 2e-3  # log10(10000·x + 1) of values one float16 step apart
+    assert (fast == recipe).mean() > 0.99

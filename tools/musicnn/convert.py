@@ -14,6 +14,8 @@ builds each model's graph with the package's own ``models.py`` as its extractor 
 
 * ``mer/models/weights/musicnn/<model>.npz``: the weights under the port's state-dict names
   (:mod:`mer.models.musicnn`), float32 (TensorFlow's optimiser slots are left out);
+* ``mer/models/weights/musicnn/mel_basis.npy``: librosa's 96-band filterbank of the input
+  (:mod:`mer.audio.musicnn_input`), so that none is built at run time;
 * ``tests/models/musicnn_reference.npz``: for each model, the graph's tag probabilities and
   penultimate features of every 3-s patch of a few real clips (the ``--clips`` folder: the
   first clip of each quadrant of the 4Q dataset, whose audio is never stored here, only a
@@ -36,7 +38,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from mer.audio.decode import decode  # noqa: E402  (numpy, soundfile, soxr, librosa: no torch)
-from mer.audio.musicnn_input import SAMPLE_RATE, log_mel, patches  # noqa: E402
+from mer.audio.musicnn_input import N_FFT, N_MELS, SAMPLE_RATE, log_mel_librosa, patches  # noqa: E402
 
 MODELS = ("MSD_musicnn", "MTT_musicnn")
 PATCH = 187
@@ -81,7 +83,6 @@ def state_dict(values: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
 def run_graph(package: Path, model: str, inputs: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], dict[str, dict[str, np.ndarray]]]:
     """The checkpoint's variables, and per input set the graph's tag probabilities and penultimate features."""
     import tensorflow as tf
-
     from musicnn import models  # the wheel's own graph code
 
     tf.compat.v1.disable_eager_execution()
@@ -112,7 +113,7 @@ def real_inputs(folder: Path) -> dict[str, np.ndarray]:
         if not files:
             raise SystemExit(f"no clips in {folder / quadrant}")
         clip = files[0]
-        out[f"{quadrant}/{clip.name}"] = patches(log_mel(decode(clip, SAMPLE_RATE).samples), PATCH)
+        out[f"{quadrant}/{clip.name}"] = patches(log_mel_librosa(decode(clip, SAMPLE_RATE).samples), PATCH)
     return out
 
 
@@ -153,6 +154,9 @@ def main() -> None:
                 for key, value in out.items():
                     reference[f"{model}/{name}/{key}"] = value
             print(f"{model}: {len(values)} variables; " + ", ".join(f"{n} {o['tags'].shape[0]} patches" for n, o in outputs.items()))
+    import librosa
+
+    np.save(args.weights / "mel_basis.npy", librosa.filters.mel(sr=SAMPLE_RATE, n_fft=N_FFT, n_mels=N_MELS).astype(np.float32))
     (args.weights / "LICENSE").write_text(licence)
     reference["clips"] = np.array(clips)
     args.reference.parent.mkdir(parents=True, exist_ok=True)
