@@ -314,9 +314,9 @@ def make_clips(root: Path, per_quadrant: int = 5, duration: float = 6.0, sr: int
 @pytest.mark.e2e
 def test_front_end_and_mel_svm_on_a_folder(tmp_path):
     clips = make_clips(tmp_path / "clips")
-    overrides = {
+    overrides = {  # cv.folds as params.yaml has it (10): 5 songs of a quadrant make 5 folds
         "dataset": "folder", "data.root": str(clips), "data.labels": "meta/ratings.csv", "data.scale": [1, 9],
-        "cv.folds": 2, "segment_dur": 2, "pad.clip_dur": 10.0,
+        "segment_dur": 2, "pad.clip_dur": 10.0,
     }
     repo = copy_repo(tmp_path / "repo", overrides)
     out = dvc(repo, "repro", "mel_svm")
@@ -331,7 +331,10 @@ def test_front_end_and_mel_svm_on_a_folder(tmp_path):
     labels = json.loads((repo / "metrics/labels.json").read_text())
     assert set(labels["threshold"]) == {"valence", "arousal"}
     assert labels["counts"]["quadrant"] == {"Q1": 6, "Q2": 5, "Q3": 5, "Q4": 5}  # q2/missing.wav is not counted
-    assert json.loads((repo / "metrics/folds.json").read_text())["songs"] == 20
+    folds = json.loads((repo / "metrics/folds.json").read_text())
+    assert (folds["songs"], folds["folds"], folds["folds_requested"]) == (20, 5, 10)  # 5 songs in the smallest quadrant
+    assert "[folds] cv.folds = 10 lowered to 5: the smallest class" in out
+    assert "[download] kept 21 annotated songs with audio; excluded 3" in out  # not 22: q2/missing.wav is no song
     mel = json.loads((repo / "metrics/mel_svm.json").read_text())
     assert 0 <= mel["valence"]["accuracy"] <= 1 and 0 <= mel["arousal"]["accuracy"] <= 1
     assert (repo / "data/raw/source/q3/song0.wav").is_file()  # copied through the linked folder
