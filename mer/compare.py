@@ -182,11 +182,12 @@ def latest(experiments: list[Experiment]) -> list[Experiment]:
 
 
 def one_dataset(experiments: list[Experiment], datasets: Iterable[str] | None = None) -> tuple[list[Experiment], str]:
-    """The experiments of ``datasets`` (default: the dataset of the newest experiment) and a line naming the
+    """The experiments of ``datasets`` (default: the dataset of the newest experiment, or of the workspace) and a line naming the
     datasets left out, with the options that show them ("" when none is)."""
     if not experiments:
         return experiments, ""
-    wanted = set(datasets or [max(experiments, key=lambda e: e.started if e.started != float("inf") else 0.0).context.get("dataset")])
+    # the newest: an entry without a time (the workspace in `dvc exp show`) is the state of now
+    wanted = set(datasets or [max(experiments, key=lambda e: e.started).context.get("dataset")])
     kept = [e for e in experiments if e.context.get("dataset") in wanted]
     others: dict[str, int] = {}
     for e in experiments:

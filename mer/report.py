@@ -182,10 +182,12 @@ def fold_songs(predictions: pd.DataFrame, folds: list[int], dimension: str) -> l
 
 def _song_interval(metric: str, per_song: list[tuple[np.ndarray, np.ndarray]], dimension: str) -> stats.Interval:
     """The interval of ``metric`` over the test songs (:mod:`mer.stats`): Wilson for accuracy (= micro-F1),
-    the song bootstrap for binary F1 and macro-F1."""
-    if metric in ("accuracy", "f1_micro"):
-        right = sum(float((t == p).mean(axis=1).sum()) for t, p in per_song)
-        return stats.wilson(right, sum(len(t) for t, _ in per_song))
+    the song bootstrap for binary F1 and macro-F1 — Wilson's too where every song is right or none is."""
+    right = sum(float((t == p).mean(axis=1).sum()) for t, p in per_song)
+    n = sum(len(t) for t, _ in per_song)
+    if metric in ("accuracy", "f1_micro") or right in (0, n):
+        # every song right (or none): F1 equals the accuracy, and a bootstrap would have nothing to vary ([100, 100])
+        return stats.wilson(right, n)
     k = 4 if dimension == "quadrant" else 2
     average = "binary" if metric == "f1" else "macro"
     return stats.song_bootstrap(per_song, lambda t, p: stats.f1_scores(t, p, k, average))
@@ -432,7 +434,7 @@ def _paired_lines(summ: dict[str, Any], names: dict[str, str]) -> list[str]:
            "t-interval, p-values of the paired t-test and of the Wilcoxon signed-rank test; verdict better or worse when the "
            "t-test's p < 0.05 (the sign of the difference), else no difference shown (also where the t-test is undefined: "
            "the same difference on every fold)." if over_folds else "")
-        + (" With fewer folds, over the test songs both scored: the difference in accuracy, its 95 % paired bootstrap "
+        + (f" With fewer than {stats.MIN_FOLDS} folds, over the test songs both scored: the difference in accuracy, its 95 % paired bootstrap "
            "interval (songs resampled within each fold) and the exact McNemar test on the songs one method got right and the "
            "other not; verdict better or worse when its p < 0.05, else no difference shown. These hold the sampling of the "
            "test songs only, not the variation another training set brings." if over_songs else ""),

@@ -153,12 +153,16 @@ def test_with_few_folds_the_intervals_are_over_test_songs_and_stay_within_0_100(
     assert (round(100 * v["accuracy_ci_low"], 1), round(100 * v["accuracy_ci_high"], 1)) == (71.7, 98.9)
     assert v["f1_micro_ci_low"] == v["accuracy_ci_low"]  # micro-F1 is accuracy
     assert 0 <= v["f1_ci_low"] <= v["f1"] <= v["f1_ci_high"] <= 1 and v["f1_ci_high"] == 1.0  # the bootstrap over songs
+    assert v["f1_ci_low"] != v["accuracy_ci_low"]
     md = markdown(s)
     assert "95 % interval over the test songs, as fewer than 5 folds cannot show the fold-to-fold spread" in md
     row = next(line for line in md.splitlines() if line.startswith("| SSSL + SVM (Sun et al.)"))
     assert row.split(" | ")[1] == "93.8 [71.7, 98.9]"
     again = summary(collect(tmp_path), {**RUN, "folds_evaluated": 2}, tmp_path)
     assert again == s  # a seeded bootstrap: the same bytes every run
+    write_songs(tmp_path, "sssl", {0: right, 1: right})  # every song right: F1's interval is the accuracy's, not [100, 100]
+    perfect = summary(collect(tmp_path), {**RUN, "folds_evaluated": 2}, tmp_path)["sssl"]["valence"]
+    assert perfect["f1"] == 1.0 and perfect["f1_ci_low"] == perfect["accuracy_ci_low"] == pytest.approx(0.806392, abs=1e-6)
 
 
 def test_paired_comparison_with_the_baseline(tmp_path):
