@@ -118,7 +118,7 @@ def from_mlflow(tracking_uri: str | None = None, experiments: Iterable[str] | No
         params, tags = dict(run.data.params), run.data.tags
         context = {
             "dataset": params.get("dataset") or tags.get("mer.dataset", "–"), "preset": params.get("preset") or tags.get("mer.preset", "–"),
-            "folds": _folds(_evaluated(scores), params.get("cv.folds")),
+            "folds": _folds(_evaluated(scores), tags.get("mer.folds", params.get("cv.folds"))),  # the folds made, as the report counts them
         }
         out.append(Experiment(
             name=tags.get("dvc.exp_name", run.info.run_name), params=params, scores=scores,

@@ -197,8 +197,9 @@ def _with_intervals(
     values: dict[str, Any], metrics: list[str], rows: pd.DataFrame | None, dimension: str, predictions: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
     """``values`` with ``<metric>_ci_low``/``_ci_high`` after each metric's std: over folds with
-    :data:`mer.stats.MIN_FOLDS` folds or more, else over the test songs of ``predictions``; None without
-    per-fold scores, or with fewer folds and no predictions."""
+    :data:`mer.stats.MIN_FOLDS` folds or more whose scores differ, else over the test songs of ``predictions``
+    (a t-interval of folds that all scored the same, e.g. every song right, would be that one value); None
+    without per-fold scores, or with fewer folds and no predictions."""
     out: dict[str, Any] = {}
     for metric in metrics:
         out[metric] = values[metric]
@@ -207,9 +208,10 @@ def _with_intervals(
         ci = None
         if rows is not None:
             folds = per_fold(rows, dimension, metric)
-            if len(folds) >= stats.MIN_FOLDS:
+            spread = len(folds) > 1 and float(folds.max() - folds.min()) > 0
+            if len(folds) >= stats.MIN_FOLDS and (spread or predictions is None):
                 ci = stats.fold_interval(folds, bounds=(0.0, 1.0))
-            elif predictions is not None:
+            elif predictions is not None:  # few folds, or every fold the same score (e.g. all right): over the songs
                 per_song = fold_songs(predictions, sorted(int(f) for f in folds.index), dimension)
                 ci = _song_interval(metric, per_song, dimension) if per_song else None
         out[f"{metric}_ci_low"] = _round(ci.low) if ci else None
@@ -346,8 +348,7 @@ def summary(results: dict[str, dict[str, Any]], run: dict[str, Any], root: Path 
             for t in (*TARGETS, *PAIRS):
                 if t not in m:
                     continue
-                few = rows is not None and rows.loc[rows["dimension"] == t, "fold"].nunique() < stats.MIN_FOLDS
-                predictions = song_predictions(root, method, t) if few else None
+                predictions = song_predictions(root, method, t) if rows is not None else None
                 values = _with_intervals(m[t], [k for k in KEYS if k in m[t]], rows, t, predictions)
                 values["test_songs"] = count_test_songs(rows, t) if rows is not None else None
                 out[method][t] = values
@@ -464,7 +465,8 @@ def _paired_lines(summ: dict[str, Any], names: dict[str, str]) -> list[str]:
 def interval_text(run: dict[str, Any]) -> str:
     """What the brackets of the score tables are, for this run's number of folds."""
     if run.get("intervals", interval_unit(run.get("folds_evaluated"))) == "folds":
-        return ("its 95 % Student-t interval over those folds, clipped to 0–100 (`[–]`: none — a method without per-fold scores)")
+        return ("its 95 % Student-t interval over those folds, clipped to 0–100 (where every fold scored the same, e.g. every "
+                "song right, Wilson's over the test songs instead; `[–]`: none — a method without per-fold scores)")
     return (f"its 95 % interval over the test songs, as fewer than {stats.MIN_FOLDS} folds cannot show the fold-to-fold spread: "
             "Wilson's for accuracy, a bootstrap over the songs of each fold for F1 (`[–]`: none — a method without per-song "
             "predictions). It holds the sampling of the test songs only, not the variation another training set brings")

@@ -206,7 +206,7 @@ def test_pipeline_run_holds_params_and_scores_after_a_repro_that_reruns_nothing(
         assert p["cv.max_folds"] == "1" and p["cv.repeats"] == "1" and p["seed"] == "2024"
         t = run.data.tags
         assert len(t["git.rev"]) == 40 and t["dvc.exp_name"] == "workspace"
-        assert (t["mer.dataset"], t["mer.segment_dur"], t["mer.preset"]) == ("synth", "2", "quick")
+        assert (t["mer.dataset"], t["mer.segment_dur"], t["mer.preset"], t["mer.folds"]) == ("synth", "2", "quick", "2")
         assert run.info.run_name.startswith("workspace · synth · segment_dur 2 · quick")
     client = mlflow_client(repo)
     assert {a.path for a in client.list_artifacts(runs[0].info.run_id)} >= {"summary.json", "summary.md"}

@@ -112,6 +112,7 @@ def test_intervals_over_folds_and_test_songs(tmp_path):
     assert v["test_songs"] == 40  # 5 folds x 8 songs, not doubled by the 2 repeats
     q = s["sssl"]["quadrant"]
     assert 0.98 + scipy.stats.t.ppf(0.975, 4) * 0.1 / math.sqrt(5) > 1 and q["accuracy_ci_high"] == 1.0  # never past 100 %
+    assert q["accuracy_ci_low"] == pytest.approx(0.98 - scipy.stats.t.ppf(0.975, 4) * np.std([0.9, 1, 1, 1, 1], ddof=1) / math.sqrt(5), abs=1e-6)
     a = s["sssl"]["arousal"]
     assert a["accuracy_ci_low"] is not None and a["test_songs"] == 8  # one fold: the interval over its test songs
     md = markdown(s)
@@ -120,6 +121,17 @@ def test_intervals_over_folds_and_test_songs(tmp_path):
                                      f"65.0 [{100 * (0.65 - half):.1f}, {100 * (0.65 + half):.1f}]"]
     assert "95 % Student-t interval over those folds, clipped to 0–100" in md
     assert "Test songs scored (n, summed over the evaluated folds; each song is tested in one fold): valence 40, arousal 8, quadrant 40." in md
+
+
+def test_folds_that_all_scored_the_same_get_the_interval_over_their_songs(tmp_path):
+    """Six folds of 4 songs, every song right: a t-interval would be [100, 100]; Wilson's over the 24 songs is not."""
+    right = [("high", "high"), ("low", "low")] * 2
+    write_songs(tmp_path, "sssl", {f: right for f in range(6)})
+    v = summary(collect(tmp_path), {**RUN, "folds_evaluated": 6}, tmp_path)["sssl"]["valence"]
+    from mer.stats import wilson
+
+    assert v["accuracy"] == 1.0 and (v["accuracy_ci_low"], v["accuracy_ci_high"]) == (pytest.approx(wilson(24, 24).low, abs=1e-6), 1.0)
+    assert v["accuracy_ci_low"] < 0.9
 
 
 def write_songs(root, method, folds: dict[int, list[tuple[str, str]]], dimension="valence"):
@@ -232,3 +244,15 @@ def test_a_song_one_method_excluded_still_pairs_but_another_dataset_does_not(tmp
     table.assign(song="other_" + table["song"]).to_csv(file, index=False)  # the same folds of another dataset
     with pytest.raises(FoldMismatchError, match="share only 0 of"):
         summary(collect(tmp_path), RUN, tmp_path)
+
+
+@pytest.mark.parametrize("raters, words", [(160, "accuracy against the side most raters chose"),
+                                           (0, "this dataset has no per-rater ratings, so the pairs train and score on hard labels")])
+def test_the_antonym_pairs_speak_of_raters_only_where_there_are_some(tmp_path, raters, words):
+    """A folder of quadrant labels (or 4Q) has no raters: its report does not speak of the side most raters chose."""
+    (tmp_path / "metrics").mkdir()
+    chroma = {"joy_sad": scores(0.6), "excited_calm": scores(0.8), "valence": scores(0.6), "folds": 2, "labels": "soft" if raters else "hard",
+              "soft_label_songs": raters}
+    (tmp_path / "metrics/chroma_bilstm.json").write_text(json.dumps(chroma))
+    md = markdown(summary(collect(tmp_path), RUN))
+    assert words in md and ("raters chose" in md) == bool(raters)
