@@ -208,8 +208,8 @@ class SSSLPredictor(Predictor):
         if len(clip) < self.seg_len:
             raise AudioError(
                 "shorter_than_segment",
-                f"{path.name}: {duration:.2f} s is shorter than one {self.mel.segment_dur:g}-s segment; the SSSL method "
-                f"pads nothing, and its training excluded such clips",
+                f"{path.name}: {duration:.2f} s is shorter than one {self.mel.segment_dur:g}-s segment, the least the {self.method} "
+                f"method reads (its SSSL segments are never padded, and its training excluded shorter clips)",
             )
 
     def _segments(self, clip: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
