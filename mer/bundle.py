@@ -129,14 +129,31 @@ def default_model_dirs(cwd: Path | None = None) -> list[tuple[Path, str]]:
     return out
 
 
+def _synthetic(folder: Path, method: str) -> bool:
+    """Whether the bundle of ``method`` in ``folder`` was trained on the embedded synthetic set."""
+    try:
+        return json.loads((folder / method / "bundle.json").read_text()).get("dataset") == "synth"
+    except (OSError, json.JSONDecodeError):
+        return False
+
+
 def find_default(method: str | None = None, cwd: Path | None = None) -> tuple[Path, str]:
     """``(folder, what it is)``: the first of :func:`default_model_dirs` holding a bundle of ``method``
-    (default :data:`DEFAULT_METHOD`); a :class:`BundleError` that lists where it looked and says what to do."""
+    (default :data:`DEFAULT_METHOD`) trained on real music; a bundle of the embedded synthetic set only
+    where no place has a real-music one (its answers are those of a model of synthetic music; ``--model``
+    chooses it explicitly). A :class:`BundleError` lists where it looked and says what to do."""
     method = method or DEFAULT_METHOD
     places = default_model_dirs(cwd)
-    for folder, what in places:
-        if (folder / method / "bundle.json").is_file():
-            return folder, what
+    found = [(folder, what) for folder, what in places if (folder / method / "bundle.json").is_file()]
+    real = [(folder, what) for folder, what in found if not _synthetic(folder, method)]
+    if real:
+        folder, what = real[0]
+        passed = [f for f, _ in found[: found.index(real[0])]]
+        if passed:
+            what += f"; {', '.join(str(f) for f in passed)} holds models of the embedded synthetic set (--model {passed[0]} uses them)"
+        return folder, what
+    if found:
+        return found[0]
     looked = "; ".join(f"{folder / method} ({what})" for folder, what in places)
     raise BundleError(
         f"no {method} model found (looked in: {looked}). Train one: run `dvc repro` in the mer project (its `export` stage "

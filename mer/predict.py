@@ -388,8 +388,8 @@ class EmbedPredictor(Predictor):
         if len(clip) < self.seg_len:
             raise AudioError(
                 "shorter_than_segment",
-                f"{path.name}: {duration:.2f} s is shorter than one {self.mel.segment_dur:g}-s segment; the {self.method} model reads "
-                f"whole segments of the unpadded audio, as in its training (two_stage loops short clips: --method two_stage)",
+                f"{path.name}: {duration:.2f} s is shorter than one {self.mel.segment_dur:g}-s segment, the least the {self.method} "
+                f"method reads (its segments of the unpadded audio are never padded, and its training excluded shorter clips)",
             )
 
     def _columns(self, kinds) -> np.ndarray:

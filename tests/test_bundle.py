@@ -93,6 +93,24 @@ def test_the_default_model_is_looked_up_in_order_and_the_error_says_what_to_do(p
         bundle.find_default("sssl", here / "sub")  # per method: none of them holds an sssl bundle
 
 
+def test_a_real_music_model_is_preferred_to_bundles_of_the_synthetic_set(places, tmp_path):
+    """After the README's `dvc repro` the project's models/ hold models of the synthetic set: the shipped
+    real-music model answers by default, and says where the synthetic ones are."""
+    import json
+
+    shipped, installed, cwd = places
+    project(installed)  # synthetic (tests/bundles.py trains on "synth")
+    two_stage_bundle(shipped / "two_stage")
+    meta = json.loads((shipped / "two_stage" / "bundle.json").read_text())
+    (shipped / "two_stage" / "bundle.json").write_text(json.dumps({**meta, "dataset": "4q"}))
+    folder, what = bundle.find_default("two_stage", cwd)
+    assert folder == shipped and what.startswith("the models shipped with mer")
+    assert f"{installed / 'models'} holds models of the embedded synthetic set" in what
+    meta = json.loads((installed / "models" / "two_stage" / "bundle.json").read_text())
+    (installed / "models" / "two_stage" / "bundle.json").write_text(json.dumps({**meta, "dataset": "folder"}))
+    assert bundle.find_default("two_stage", cwd) == (installed / "models", "the project mer is installed from")  # the user's own real data
+
+
 def test_mer_predict_from_another_folder_finds_the_shipped_model_or_says_what_to_do(tmp_path):
     """`cd /tmp && mer predict clip.wav`: a process whose working directory is in no project."""
     import subprocess

@@ -52,8 +52,8 @@ def test_a_bundle_without_heads_has_no_timeline(bundles, make_audio):
     assert pred.segments.empty and pred.segment_reading is None and pred.song["valence"]["label"] in ("low", "high")
 
 
-def test_audio_shorter_than_a_segment_names_the_method_that_can_answer(bundles, make_audio):
-    with pytest.raises(AudioError, match="two_stage loops short clips") as err:
+def test_audio_shorter_than_a_segment_is_refused_with_the_reason(bundles, make_audio):
+    with pytest.raises(AudioError, match="the least the embed_svm method reads") as err:
         predictor(bundle.load(bundles["embed_svm"])).predict(make_audio("d.wav", 1.5, sr=SR))
     assert err.value.reason == "shorter_than_segment"
 
