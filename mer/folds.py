@@ -1,8 +1,9 @@
 """Cross-validation folds, written once and shared by every model (seed 000 §4.4: 10 folds).
 
 Folds are assigned to songs, never to segments, so no song's segments sit on
-both sides of a split. They are stratified by quadrant, which balances the
-binary valence and arousal labels too.
+both sides of a split. They are stratified by quadrant (``cv.stratify``), which
+balances the binary valence and arousal labels too; a tiny set (PMEmo's public sample:
+4 songs, one per quadrant) can be stratified by one dimension or not at all.
 """
 
 from __future__ import annotations
@@ -11,6 +12,15 @@ import pandas as pd
 from sklearn.model_selection import StratifiedKFold
 
 from mer.errors import DataError
+
+STRATA = ("quadrant", "valence", "arousal", "none")  # the values of cv.stratify
+
+
+def strata(labels: pd.DataFrame, by: str) -> pd.Series:
+    """The class each song is stratified by: its ``quadrant``, binary ``valence`` or ``arousal``, or one class for all (``none``)."""
+    if by not in STRATA:
+        raise DataError(f"cv.stratify must be one of {', '.join(STRATA)} (got {by!r})")
+    return pd.Series("all", index=labels.index) if by == "none" else labels[by].astype(str)
 
 
 def assign_folds(songs: pd.Series, strata: pd.Series, k: int, seed: int) -> pd.DataFrame:
@@ -26,7 +36,8 @@ def assign_folds(songs: pd.Series, strata: pd.Series, k: int, seed: int) -> pd.D
         detail = ", ".join(f"{c}: {n}" for c, n in small.sort_index().items())
         raise DataError(
             f"cv.folds = {k}, but some classes have fewer songs than folds ({detail}). "
-            f"Lower cv.folds (at most {worst}), e.g. `dvc exp run -S cv.folds={max(worst, 2)}`, or use more songs."
+            f"Lower cv.folds (at most {worst}), e.g. `dvc exp run -S cv.folds={max(worst, 2)}`, stratify by less "
+            f"(cv.stratify: {', '.join(STRATA[1:])}), or use more songs."
         )
     splitter = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
     table["fold"] = -1

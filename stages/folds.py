@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from mer.folds import assign_folds
+from mer.folds import assign_folds, strata
 from mer.io import atomic_dir, read_csv, write_csv, write_json
 from mer.stage import run_stage
 
@@ -12,7 +12,7 @@ OUT = Path("data/folds")
 def main(p, run):
     labels = read_csv("data/labels/labels.csv")
     usable = labels[labels["song"].isin(set(read_csv("data/pad/clips.csv")["song"]))]
-    folds = assign_folds(usable["song"], usable["quadrant"], p.cv.folds, p.seed)
+    folds = assign_folds(usable["song"], strata(usable, p.cv.get("stratify", "quadrant")), p.cv.folds, p.seed)
     with atomic_dir(OUT) as tmp:
         write_csv(tmp / "folds.csv", folds)
     per_fold = folds.merge(usable, on="song").groupby("fold")["quadrant"].value_counts().unstack(fill_value=0)
