@@ -164,6 +164,10 @@ def validate(p: Params) -> None:
     for key in ("smile_svm", "fusion", "mel_svm"):
         if key in p:
             _require(_positive(p[key].C), f"{key}.C must be a number > 0 (got {p[key].C!r})")
+    if "dynamic" in p:
+        from mer.methods.dynamic import check_settings
+
+        check_settings(p.dynamic)
     if "embed" in p:
         from mer.models.musicnn import MODELS
 
