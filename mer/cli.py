@@ -131,23 +131,36 @@ def _p(x: float) -> str:
     return f"{x:.{PROB_DECIMALS}f}"
 
 
+def _song_number(pred, dim: str) -> float:
+    """The song's ``dim`` as reported: P(high), or the value on the annotation scale of a regressor's prediction."""
+    return pred.song[dim]["value"] if getattr(pred, "scale", None) else pred.song[dim]["p_high"]
+
+
+def _reading(pred) -> str:
+    """How a prediction's valence/arousal numbers read: ``P(high)``, or ``value on [0, 1]`` (a regressor's)."""
+    scale = getattr(pred, "scale", None)
+    return f"value on {scale}" if scale else "P(high)"
+
+
 def format_table(pred) -> str:
     s = pred.song
     q = s["quadrant"]
     segments = "  segments:"
     if pred.segment_reading:  # another reading than the song's: say so where the two could be compared
         segments = f"  segments: {pred.segment_reading}; they need not agree with the song line"
+    probs = "(" + ", ".join(f"{k} {_p(v)}" for k, v in q["probabilities"].items()) + ")" if "probabilities" in q else f"({q.get('source', '')})"
     lines = [
         f"{pred.file}  ({pred.duration_s:.1f} s, {pred.method})",
-        f"  valence {s['valence']['label']:<4}  P(high) {_p(s['valence']['p_high'])}   "
-        f"arousal {s['arousal']['label']:<4}  P(high) {_p(s['arousal']['p_high'])}   "
-        f"quadrant {q['label']}  (" + ", ".join(f"{k} {_p(v)}" for k, v in q["probabilities"].items()) + ")",
+        f"  valence {s['valence']['label']:<4}  {_reading(pred)} {_p(_song_number(pred, 'valence'))}   "
+        f"arousal {s['arousal']['label']:<4}  {_reading(pred)} {_p(_song_number(pred, 'arousal'))}   "
+        f"quadrant {q['label']}  {probs}",
     ]
     if pred.segments.empty:
         lines.append("  segments: none (this method describes the whole excerpt at once)")
         return "\n".join(lines)
     lines.append(segments)
-    seg = pred.segments.rename(columns={"valence": "P(V high)", "arousal": "P(A high)"})
+    names = {"valence": "V value", "arousal": "A value"} if getattr(pred, "scale", None) else {"valence": "P(V high)", "arousal": "P(A high)"}
+    seg = pred.segments.rename(columns=names)
     body = seg.to_string(index=False, formatters={c: _p for c in seg.columns if c not in ("start_s", "end_s", "looped")},
                          float_format=lambda x: f"{x:.3f}")
     lines += ["    " + line for line in body.splitlines()]
@@ -156,16 +169,19 @@ def format_table(pred) -> str:
 
 def format_markdown(preds: list) -> str:
     """The song answers of every file as one Markdown table (no segments)."""
-    head = ["file", "method", "duration_s", "valence", "P(V high)", "arousal", "P(A high)", "quadrant", "P(Q1)", "P(Q2)", "P(Q3)", "P(Q4)"]
+    values = any(getattr(p, "scale", None) for p in preds)  # a regressor's values: one method per call
+    v, a = ("V value", "A value") if values else ("P(V high)", "P(A high)")
+    head = ["file", "method", "duration_s", "valence", v, "arousal", a, "quadrant", "P(Q1)", "P(Q2)", "P(Q3)", "P(Q4)"]
     rows = []
     for pred in preds:
         s = pred.song
-        probs = s["quadrant"]["probabilities"]
+        probs = s["quadrant"].get("probabilities", {})
         rows.append([
-            pred.file.replace("|", "\\|"), pred.method, f"{pred.duration_s:.3f}", s["valence"]["label"], _p(s["valence"]["p_high"]),
-            s["arousal"]["label"], _p(s["arousal"]["p_high"]), s["quadrant"]["label"], *(_p(probs[q]) for q in ("Q1", "Q2", "Q3", "Q4")),
+            pred.file.replace("|", "\\|"), pred.method, f"{pred.duration_s:.3f}", s["valence"]["label"], _p(_song_number(pred, "valence")),
+            s["arousal"]["label"], _p(_song_number(pred, "arousal")), s["quadrant"]["label"],
+            *(_p(probs[q]) if q in probs else "–" for q in ("Q1", "Q2", "Q3", "Q4")),
         ])
-    numeric = {"duration_s", "P(V high)", "P(A high)", "P(Q1)", "P(Q2)", "P(Q3)", "P(Q4)"}
+    numeric = {"duration_s", v, a, "P(Q1)", "P(Q2)", "P(Q3)", "P(Q4)"}
     lines = ["| " + " | ".join(head) + " |", "|" + "".join(" ---: |" if h in numeric else " --- |" for h in head)]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     return "\n".join(lines) + "\n"
@@ -177,12 +193,13 @@ def csv_rows(pred) -> pd.DataFrame:
     s = pred.song
     song = {
         "file": pred.file, "method": pred.method, "level": "song", "start_s": 0.0, "end_s": pred.duration_s,
-        "valence": s["valence"]["p_high"], "arousal": s["arousal"]["p_high"], **s["quadrant"]["probabilities"],
+        "valence": _song_number(pred, "valence"), "arousal": _song_number(pred, "arousal"),
+        **{q: s["quadrant"].get("probabilities", {}).get(q) for q in ("Q1", "Q2", "Q3", "Q4")},
         "valence_label": s["valence"]["label"], "arousal_label": s["arousal"]["label"], "quadrant_label": s["quadrant"]["label"],
         "segment_reading": "",
     }
     seg = pred.segments.drop(columns=["looped"]).assign(file=pred.file, method=pred.method, level="segment", segment_reading=pred.segment_reading or "")
-    return pd.concat([pd.DataFrame([song]), seg], ignore_index=True)[list(song)]
+    return pd.concat([pd.DataFrame([song]), seg], ignore_index=True).reindex(columns=list(song))
 
 
 def timeline_figure(preds: list):
@@ -198,9 +215,10 @@ def timeline_figure(preds: list):
         seg = pred.segments
         mid = (seg["start_s"] + seg["end_s"]) / 2
         for col, style in (("valence", "-o"), ("arousal", "-s")):
-            ax_va.plot(mid, seg[col], style, ms=3, label=f"P(high {col})")
+            ax_va.plot(mid, seg[col], style, ms=3, label=f"{col} ({_reading(pred)})" if getattr(pred, "scale", None) else f"P(high {col})")
         for q in ("Q1", "Q2", "Q3", "Q4"):
-            ax_q.plot(mid, seg[q], "-", marker=".", label=q)
+            if q in seg:  # a regressor's values have no quadrant probabilities
+                ax_q.plot(mid, seg[q], "-", marker=".", label=q)
         name = Path(pred.file).name
         ax_va.set_title(f"{name}: V {pred.song['valence']['label']}, A {pred.song['arousal']['label']}", fontsize=9)
         ax_q.set_title(f"{name}: {pred.song['quadrant']['label']} ({pred.method})", fontsize=9)
@@ -208,8 +226,9 @@ def timeline_figure(preds: list):
             ax.axhline(0.5, color="grey", lw=0.5)
             ax.set_ylim(0, 1)
             ax.set_xlabel("time (s, segment centre)")
-            ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
-        ax_va.set_ylabel("probability")
+            if ax.get_legend_handles_labels()[0]:
+                ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
+        ax_va.set_ylabel(f"value {pred.scale}" if getattr(pred, "scale", None) else "probability")
     fig.tight_layout()  # makes room for the legends outside the axes
     return fig
 
