@@ -107,6 +107,19 @@ def song_samples(repo: Path, song) -> int:
     return int(clips.loc[song["song"], "n_samples"])
 
 
+def test_timelines_are_scored_against_the_synthetic_trajectories(small_repo):
+    repo, _ = small_repo
+    t = metrics(repo)["timelines.json"]
+    assert t["dataset"] == "synth" and t["scale"] == "[0, 1]"
+    for name in ("sssl", "dynamic", "static_flat", "train_mean", "oracle_flat"):
+        for dim in ("valence", "arousal"):
+            assert t[name][dim]["songs"] == 8 and {"rmse", "pearson", "ccc", "pearson_undefined"} <= set(t[name][dim])  # fold 0's test songs
+    assert t["static_flat"]["valence"]["pearson"] is None and t["static_flat"]["valence"]["pearson_undefined"] == 8
+    assert t["sssl"]["meaningful"] == ["pearson"] and metrics(repo)["dynamic.json"]["songs_with_target"] == 16
+    assert "## Timelines against the time-continuous annotations" in (repo / "metrics/summary.md").read_text()
+    assert (repo / "plots/timelines.png").exists() and (repo / "models/dynamic/bundle.json").exists()
+
+
 def test_report_lists_every_method(small_repo):
     repo, _ = small_repo
     summary = json.loads((repo / "metrics/summary.json").read_text())
