@@ -363,6 +363,15 @@ def timelines_figure(table: pd.DataFrame) -> Figure:
 
 
 REFERENCE_STYLES = {"static_flat": "--", "train_mean": ":", "oracle_flat": "-."}
+TIMELINE_COLOURS = ("#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#882255", "#44AA99")  # segment methods, in registry order; no black
+
+
+def timeline_colour(method: str) -> str:
+    """The colour of a segment method in the timeline figures (the annotation is black)."""
+    from mer.timelines import METHODS
+
+    names = [m.name for m in METHODS]
+    return TIMELINE_COLOURS[names.index(method) % len(TIMELINE_COLOURS)] if method in names else colour(method)
 
 
 def annotated_timelines_figure(table: pd.DataFrame) -> Figure:
@@ -387,7 +396,8 @@ def annotated_timelines_figure(table: pd.DataFrame) -> Figure:
                 elif kind == "reference":
                     style = {"color": "0.45", "lw": 1.2, "ls": REFERENCE_STYLES.get(series, "--")}
                 else:
-                    style = {"color": colour(series), "lw": 1.6, "ls": ":" if kind == "probability" else "-", "marker": "." if kind != "probability" else None}
+                    style = {"color": timeline_colour(series), "lw": 1.6, "ls": ":" if kind == "probability" else "-",
+                             "marker": "." if kind != "probability" else None}
                 target = ax
                 if kind == "probability":
                     twin = twin or ax.twinx()
@@ -428,11 +438,12 @@ def timeline_scores_figure(table: pd.DataFrame) -> Figure:
                 values = pd.to_numeric(table.loc[(table["model"] == model) & (table["dimension"] == dim), score], errors="coerce").dropna()
                 grey = model in REFERENCES
                 if len(values):
-                    ax.bar(x, values.mean(), 0.7, color="0.8" if grey else colour(model), edgecolor="black", lw=0.4)
+                    ax.bar(x, values.mean(), 0.7, color="0.8" if grey else timeline_colour(model), edgecolor="black", lw=0.4)
                     ax.plot(np.full(len(values), x), values, "k.", ms=4)
                 else:  # every fold's r undefined: a flat line
                     ax.text(x, 0.02, "undefined", rotation=90, ha="center", va="bottom", fontsize=7, color="0.4")
             ax.set_xticks(range(len(shown)), shown, rotation=30, ha="right", fontsize=8)
+            ax.set_xlim(-0.6, len(shown) - 0.4)
             ax.axhline(0, color="black", lw=0.6)
             ax.set_ylabel(score)
             ax.grid(axis="y", alpha=0.3)
