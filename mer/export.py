@@ -230,16 +230,14 @@ def export_dynamic(p, run, common, out) -> tuple[dict[str, Any], float]:
     """The dynamic regressor on every song with a time-continuous annotation (:mod:`mer.methods.dynamic`): the
     standardisation and ridge of each dimension as arrays, the embedding columns they read; ``(report, seconds)``.
     A dataset without such annotations has no segment targets: no bundle, and the report says why."""
-    import json
-    from pathlib import Path
-
     import torch
 
-    from mer.methods.dynamic import SCALE, EmbeddedSegments, check_settings, final_model
+    from mer.methods.dynamic import SCALE, check_settings, final_model, has_targets
+    from mer.methods.embed_svm import EmbedSegments
 
     start = time.perf_counter()
-    seg = EmbeddedSegments.load("data/embed")
-    if not seg.has_targets():
+    seg = EmbedSegments.load("data/embed")
+    if not has_targets(seg.index):
         why = f"dataset '{p.dataset}' has no time-continuous annotations"
         print(f"[export] dynamic: skipped ({why})")
         return {"skipped": why}, time.perf_counter() - start
@@ -248,9 +246,8 @@ def export_dynamic(p, run, common, out) -> tuple[dict[str, Any], float]:
     child = run.child(tracking.run_name("export", "dynamic", "all songs"), {"mer.model": "export", "mer.method": "dynamic", "mer.fold": "all"})
     child.log_params({"dynamic": cfg})
     weights, trained = final_model(seg, cfg)
-    models = json.loads(Path("data/embed/settings.json").read_text())["models"]
-    model = {"embed_models": list(models), "features": cfg["features"], "positions": seg.positions(cfg["features"]).tolist(),
-             "columns": seg.names(cfg["features"]), "scale": f"[{SCALE[0]:g}, {SCALE[1]:g}]", "alpha": {d: r["alpha"] for d, r in trained.items()}}
+    model = {**embed_model(seg), "features": cfg["features"], "positions": seg.select(cfg["features"]).tolist(),
+             "scale": f"[{SCALE[0]:g}, {SCALE[1]:g}]", "alpha": {d: r["alpha"] for d, r in trained.items()}}
     tensors = {dim: {k: torch.as_tensor(np.asarray(v, dtype=np.float64)) for k, v in w.items()} for dim, w in weights.items()}
     songs = int(seg.index.loc[seg.index[["true_valence", "true_arousal"]].notna().any(axis=1), "song"].nunique())
     bundle.save(out, {**common, "method": "dynamic", "songs": songs, "model": model, "training": {"dynamic": cfg}}, tensors)

@@ -466,6 +466,7 @@ class DynamicPredictor(Predictor):
         self.hop = seconds_to_samples(pre["sssl_hop"], self.mel.sample_rate)
         self.max_dur = None if pre.get("sssl_max_dur") is None else float(pre["sssl_max_dur"])
         self.models, self.positions = list(model["embed_models"]), np.asarray(model["positions"], dtype=np.int64)
+        check_embed_weights(bundle, self.models)
         self.scale = model["scale"]
         self.weights = {dim: {k: np.asarray(v.numpy() if hasattr(v, "numpy") else v, dtype=np.float64) for k, v in bundle.weights[dim].items()}
                         for dim in ("valence", "arousal")}

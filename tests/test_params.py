@@ -28,7 +28,7 @@ def test_repository_params_are_valid():
         ({"cv.folds": 1}, "cv.folds must be an integer >= 2"),
         ({"cv.folds": 2.5}, "cv.folds must be an integer >= 2"),
         ({"cv.stratify": "genre"}, "cv.stratify must be one of quadrant, valence, arousal, none"),
-        ({"dynamic.features": ["mfcc"]}, "dynamic.features must be a non-empty list"),
+        ({"dynamic.features": ["mfcc"]}, "the embedding features must be a non-empty list"),
         ({"dynamic.alphas": [0]}, "dynamic.alphas must be a non-empty list of numbers > 0"),
         ({"dynamic.inner_folds": 1}, "dynamic.inner_folds must be an integer >= 2"),
         ({"pad.sample_rate": -8000}, "pad.sample_rate"),

@@ -167,7 +167,8 @@ def test_stages_of_one_repro_are_grouped_in_mlflow(small_repo):
         "autoencoder · fold 0", *(f"{m} · {d} · fold 0" for m in ("baseline", "two_stage") for d in ("valence", "arousal")),
         *(f"{m} · {t} · fold 0" for m in ("sssl", "svm", "mel_svm", "smile_svm", "fusion") for t in ("valence", "arousal", "quadrant")),
         *(f"chroma_bilstm · {p} · fold 0" for p in ("joy_sad", "excited_calm")), "tagger · fold 0",
-        *(f"export · {m} · all songs" for m in ("two_stage", "sssl", "smile_svm", "fusion")),
+        *(f"dynamic · {d} · fold 0" for d in ("valence", "arousal")),
+        *(f"export · {m} · all songs" for m in ("two_stage", "sssl", "smile_svm", "fusion", "dynamic")),
     ])
     stage_of = dict(zip(stages.index, stages["mer.stage"]))
     assert all(stage_of[p] == m for p, m in zip(models["mlflow.parentRunId"], models["mer.model"]))

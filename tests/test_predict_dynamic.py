@@ -13,6 +13,7 @@ from mer.audio.musicnn_input import to_16k
 from mer.cli import format_markdown, format_table, main
 from mer.embed import EmbedConfig, describe, network
 from mer.methods.dynamic import apply
+from mer.models.musicnn import weights_digest
 from mer.predict import ValuePrediction, predictor
 from tests.bundles import SR, common
 
@@ -26,8 +27,8 @@ def dynamic_bundle(out):
     weights = {dim: {"mean": torch.zeros(len(positions), dtype=torch.float64), "scale": torch.ones(len(positions), dtype=torch.float64),
                      "coef": torch.as_tensor(rng.normal(0, 0.05, len(positions))), "intercept": torch.tensor(0.5, dtype=torch.float64)}
                for dim in ("valence", "arousal")}
-    model = {"embed_models": MODELS, "features": ["penultimate"], "positions": positions, "columns": [COLUMNS[i] for i in positions],
-             "scale": "[0, 1]", "alpha": {"valence": 10.0, "arousal": 10.0}}
+    model = {"embed_models": MODELS, "embed_weights": {m: weights_digest(m) for m in MODELS}, "embed_columns": COLUMNS,
+             "features": ["penultimate"], "positions": positions, "scale": "[0, 1]", "alpha": {"valence": 10.0, "arousal": 10.0}}
     return bundle.save(out, {**common(), "method": "dynamic", "songs": 3, "model": model}, weights)
 
 
@@ -51,6 +52,15 @@ def test_values_on_the_annotation_scale_from_the_embed_stages_features(tmp_path,
     assert "value on [0, 1]" in table and "V value" in table and "P(V high)" not in table and "not probabilities" in table
     assert "V value" in format_markdown([pred])
     assert json.loads(json.dumps(pred.to_dict()))["scale"] == "[0, 1]"
+
+
+def test_a_bundle_over_other_embedding_weights_is_refused(tmp_path):
+    path = dynamic_bundle(tmp_path / "dynamic")
+    meta = json.loads((path / "bundle.json").read_text())
+    meta["model"]["embed_weights"]["MTT_musicnn"] = "0" * 16
+    (path / "bundle.json").write_text(json.dumps(meta))
+    with pytest.raises(bundle.BundleError, match="other MTT_musicnn weights"):
+        predictor(bundle.load(path))
 
 
 def test_the_command_line_names_the_scale_in_every_format(tmp_path, make_audio, capsys):

@@ -9,8 +9,9 @@ segment's own target: the annotation curve's mean over the segment (:mod:`mer.cu
 
 Input: the best segment representation the project has, the ``embed`` stage's pretrained
 musicnn features of the SSSL path's segments (``data/embed/sssl.npy``, one row per row of
-``data/embed/sssl.csv``, columns named in ``columns.txt``); ``dynamic.features`` picks the
-kinds, the penultimate layer (200 per model) and/or the 50 tag probabilities per model.
+``data/embed/sssl.csv``, columns named in ``columns.txt``; read as
+:class:`mer.methods.embed_svm.EmbedSegments`); ``dynamic.features`` picks the kinds, the
+penultimate layer (200 per model) and/or the 50 tag probabilities per model.
 
 Model, per dimension: each feature standardised by the training segments' mean and std,
 then ridge regression (scikit-learn), its penalty chosen from ``dynamic.alphas`` by an
@@ -28,8 +29,6 @@ folds' songs and predicts the fold's songs; no song has segments on both sides
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -37,21 +36,14 @@ import pandas as pd
 
 from mer.curves import DIMENSIONS, TARGET_COLUMNS
 from mer.errors import ConfigError, DataError
+from mer.methods.embed_svm import EmbedSegments, check_features
 
-FEATURES = ("penultimate", "tags")
-_KIND = {"penultimate": ".penultimate.", "tags": ".tag."}
 SCALE = (0.0, 1.0)
 
 
-def check_features(features) -> list[str]:
-    features = list(features) if isinstance(features, (list, tuple)) else [features]
-    if not features or any(f not in FEATURES for f in features) or len(set(features)) < len(features):
-        raise ConfigError(f"params.yaml: dynamic.features must be a non-empty list of distinct names from {', '.join(FEATURES)} (got {features!r})")
-    return features
-
-
 def check_settings(cfg) -> None:
-    """``dynamic.features``, ``dynamic.alphas`` (positive numbers), ``dynamic.inner_folds`` (an integer >= 2)."""
+    """``dynamic.features`` (:func:`mer.methods.embed_svm.check_features`), ``dynamic.alphas`` (positive
+    numbers), ``dynamic.inner_folds`` (an integer >= 2)."""
     check_features(cfg["features"])
     alphas = cfg["alphas"]
     ok = isinstance(alphas, (list, tuple)) and len(alphas) > 0 and all(
@@ -63,40 +55,9 @@ def check_settings(cfg) -> None:
         raise ConfigError(f"params.yaml: dynamic.inner_folds must be an integer >= 2 (got {inner!r})")
 
 
-@dataclass
-class EmbeddedSegments:
-    """The ``embed`` stage's SSSL-path segments: an index row (with its targets) and an embedding row each."""
-
-    index: pd.DataFrame  # song, segment, start_s, ..., fold, true_valence, true_arousal
-    values: np.ndarray  # (segments, columns) float32
-    columns: list[str]
-
-    @classmethod
-    def load(cls, embed_dir: str | Path) -> EmbeddedSegments:
-        from mer.io import read_csv
-
-        embed_dir = Path(embed_dir)
-        index = read_csv(embed_dir / "sssl.csv").reset_index(drop=True)
-        values = np.load(embed_dir / "sssl.npy", mmap_mode="r")
-        columns = (embed_dir / "columns.txt").read_text().splitlines()
-        if values.shape != (len(index), len(columns)):
-            raise DataError(f"{embed_dir}: embeddings {values.shape} do not match {len(index)} segments × {len(columns)} columns; "
-                            "re-run `dvc repro embed`")
-        return cls(index, values, columns)
-
-    def has_targets(self) -> bool:
-        return set(TARGET_COLUMNS.values()) <= set(self.index.columns) and bool(self.index[list(TARGET_COLUMNS.values())].notna().any().any())
-
-    def positions(self, features) -> np.ndarray:
-        """Column positions of the chosen feature kinds, model by model."""
-        features = check_features(features)
-        return np.array([i for i, c in enumerate(self.columns) if any(_KIND[f] in c for f in features)], dtype=np.int64)
-
-    def matrix(self, features) -> np.ndarray:
-        return np.asarray(self.values[:, self.positions(features)], dtype=np.float32)
-
-    def names(self, features) -> list[str]:
-        return [self.columns[i] for i in self.positions(features)]
+def has_targets(index: pd.DataFrame) -> bool:
+    """Whether any segment of ``index`` has a time-continuous target (:mod:`mer.curves`)."""
+    return set(TARGET_COLUMNS.values()) <= set(index.columns) and bool(index[list(TARGET_COLUMNS.values())].notna().any().any())
 
 
 def check_folds(index: pd.DataFrame) -> None:
@@ -131,7 +92,7 @@ def predict(model, x: np.ndarray) -> np.ndarray:
     return np.clip(model.predict(x), *SCALE).astype(np.float32)
 
 
-def cross_validate(seg: EmbeddedSegments, cfg: dict[str, Any], folds: list[int]) -> tuple[dict[str, np.ndarray], pd.DataFrame]:
+def cross_validate(seg: EmbedSegments, cfg: dict[str, Any], folds: list[int]) -> tuple[dict[str, np.ndarray], pd.DataFrame]:
     """Per dimension, ``(folds, segments)`` predictions (a fold's test songs' rows filled, NaN elsewhere), and
     one row per fold and dimension: the penalty chosen and the songs and segments it trained and predicted."""
     check_folds(seg.index)
@@ -155,7 +116,7 @@ def cross_validate(seg: EmbeddedSegments, cfg: dict[str, Any], folds: list[int])
     return out, pd.DataFrame(rows)
 
 
-def final_model(seg: EmbeddedSegments, cfg: dict[str, Any]) -> tuple[dict[str, dict[str, np.ndarray]], dict[str, Any]]:
+def final_model(seg: EmbedSegments, cfg: dict[str, Any]) -> tuple[dict[str, dict[str, np.ndarray]], dict[str, Any]]:
     """The model of every song with a target, for the bundle: ``({dimension: {mean, scale, coef, intercept}}, report)``
     — the fitted standardisation and ridge as arrays (prediction needs no scikit-learn)."""
     check_folds(seg.index)

@@ -8,11 +8,12 @@ import pytest
 
 from mer.errors import ConfigError, DataError
 from mer.methods import dynamic
+from mer.methods.embed_svm import EmbedSegments
 
 CFG = {"features": ["penultimate"], "alphas": [0.01, 1.0, 100.0], "inner_folds": 3}
 
 
-def segments(n_songs: int = 8, per_song: int = 10, seed: int = 0) -> dynamic.EmbeddedSegments:
+def segments(n_songs: int = 8, per_song: int = 10, seed: int = 0) -> EmbedSegments:
     """Songs in 2 folds; penultimate feature 0 carries valence and 1 arousal (plus noise); tags are noise;
     each song's first two segments have no target (unannotated)."""
     rng = np.random.default_rng(seed)
@@ -25,7 +26,7 @@ def segments(n_songs: int = 8, per_song: int = 10, seed: int = 0) -> dynamic.Emb
                          "true_valence": v if known else np.nan, "true_arousal": a if known else np.nan})
             values.append([v + rng.normal(0, 0.01), a + rng.normal(0, 0.01), rng.normal(), rng.normal()])
     columns = ["M.penultimate.0", "M.penultimate.1", "M.tag.rock", "M.tag.jazz"]
-    return dynamic.EmbeddedSegments(pd.DataFrame(rows), np.asarray(values, np.float32), columns)
+    return EmbedSegments(pd.DataFrame(rows), np.asarray(values, np.float32), columns, ["M"])
 
 
 def test_no_song_is_on_both_sides_of_a_fold():
@@ -71,7 +72,7 @@ def test_the_bundles_arrays_predict_as_the_fitted_model():
 
 
 @pytest.mark.parametrize("cfg, message", [
-    ({**CFG, "features": ["mfcc"]}, "dynamic.features"),
+    ({**CFG, "features": ["mfcc"]}, "embedding features must be a non-empty list"),
     ({**CFG, "alphas": []}, "dynamic.alphas"),
     ({**CFG, "alphas": [1, -1]}, "dynamic.alphas"),
     ({**CFG, "inner_folds": 1}, "dynamic.inner_folds"),
