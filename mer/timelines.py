@@ -88,6 +88,7 @@ class SegmentMethod:
 # in the deps of the ``timelines`` stage in dvc.yaml (tests/test_timelines.py checks both).
 METHODS = (
     SegmentMethod("sssl", "data/sssl", "data/logmel/sssl.csv", PROBABILITY, "SSSL segment classifier, P(high)"),
+    SegmentMethod("embed_sssl", "data/embed_sssl", "data/embed/sssl.csv", PROBABILITY, "SSSL heads over pretrained embeddings, P(high)"),
     SegmentMethod("dynamic", "data/dynamic", "data/embed/sssl.csv", VALUE, "dynamic regressor: ridge over pretrained embeddings"),
 )
 REFERENCES = {

@@ -111,7 +111,7 @@ def test_timelines_are_scored_against_the_synthetic_trajectories(small_repo):
     repo, _ = small_repo
     t = metrics(repo)["timelines.json"]
     assert t["dataset"] == "synth" and t["scale"] == "[0, 1]"
-    for name in ("sssl", "dynamic", "static_flat", "train_mean", "oracle_flat"):
+    for name in ("sssl", "embed_sssl", "dynamic", "static_flat", "train_mean", "oracle_flat"):
         for dim in ("valence", "arousal"):
             assert t[name][dim]["songs"] == 8 and {"rmse", "pearson", "ccc", "pearson_undefined"} <= set(t[name][dim])  # fold 0's test songs
     assert t["static_flat"]["valence"]["pearson"] is None and t["static_flat"]["valence"]["pearson_undefined"] == 8
