@@ -80,3 +80,36 @@ def test_the_bundles_arrays_predict_as_the_fitted_model():
 def test_bad_settings_are_named(cfg, message):
     with pytest.raises(ConfigError, match=message):
         dynamic.check_settings(cfg)
+
+
+def test_a_dataset_without_curves_is_said_and_skipped(tmp_path, monkeypatch):
+    """4Q: the segment tables have no targets; the stages write {skipped: why} and the timelines say so too."""
+    import json
+
+    from mer import params
+    from mer.tracking import Run
+    from stages import dynamic as dynamic_stage
+    from stages import timelines as timelines_stage
+    from tests.conftest import REPO
+
+    seg = segments()
+    index = seg.index.drop(columns=["true_valence", "true_arousal"]).assign(valence=1, arousal=0, quadrant="Q4")
+    (tmp_path / "data/embed").mkdir(parents=True)
+    (tmp_path / "data/segments").mkdir(parents=True)
+    (tmp_path / "data/labels").mkdir(parents=True)
+    (tmp_path / "metrics").mkdir()
+    index.to_csv(tmp_path / "data/embed/sssl.csv", index=False)
+    index.to_csv(tmp_path / "data/segments/sssl.csv", index=False)
+    np.save(tmp_path / "data/embed/sssl.npy", seg.values)
+    (tmp_path / "data/embed/columns.txt").write_text("\n".join(seg.columns) + "\n")
+    (tmp_path / "data/embed/settings.json").write_text(json.dumps({"models": ["M"]}))
+    monkeypatch.chdir(tmp_path)
+    p = params.load(REPO / "params.yaml", {"dataset": "4q"})
+    dynamic_stage.main(p, Run())
+    why = json.loads((tmp_path / "metrics/dynamic.json").read_text())["skipped"]
+    assert why.startswith("dataset '4q' has no time-continuous annotations")
+    assert json.loads((tmp_path / "data/dynamic/folds.json").read_text()) == {"skipped": why}
+    timelines_stage.main(p, Run())
+    out = json.loads((tmp_path / "metrics/timelines.json").read_text())
+    assert out["skipped"].startswith("dataset '4q' has no time-continuous annotations") and "sssl" not in out
+    assert pd.read_csv(tmp_path / "metrics/timelines_folds.csv").empty
