@@ -21,7 +21,8 @@ SMALL = {
 FRONT_END = {"download", "pad", "labels", "folds", "segment", "logmel"}
 MODELS = {
     "autoencoder", "two_stage", "baseline", "sssl", "svm", "mel_svm", "smile", "smile_svm", "fusion",
-    "chroma", "chroma_bilstm", "tagger", "export", "plots", "report", "embed", "dynamic", "timelines",
+    "chroma", "chroma_bilstm", "tagger", "export", "plots", "report", "embed", "embed_svm", "embed_sssl", "embed_bilstm",
+    "dynamic", "timelines",
 }
 
 

@@ -167,8 +167,9 @@ def test_stages_of_one_repro_are_grouped_in_mlflow(small_repo):
         "autoencoder · fold 0", *(f"{m} · {d} · fold 0" for m in ("baseline", "two_stage") for d in ("valence", "arousal")),
         *(f"{m} · {t} · fold 0" for m in ("sssl", "svm", "mel_svm", "smile_svm", "fusion") for t in ("valence", "arousal", "quadrant")),
         *(f"chroma_bilstm · {p} · fold 0" for p in ("joy_sad", "excited_calm")), "tagger · fold 0",
-        *(f"dynamic · {d} · fold 0" for d in ("valence", "arousal")),
-        *(f"export · {m} · all songs" for m in ("two_stage", "sssl", "smile_svm", "fusion", "dynamic")),
+        *(f"{m} · {t} · fold 0" for m in ("embed_svm", "embed_sssl") for t in ("valence", "arousal", "quadrant")),
+        *(f"{m} · {d} · fold 0" for m in ("embed_bilstm", "dynamic") for d in ("valence", "arousal")),
+        *(f"export · {m} · all songs" for m in ("two_stage", "sssl", "smile_svm", "fusion", "embed_svm", "embed_sssl", "dynamic")),
     ])
     stage_of = dict(zip(stages.index, stages["mer.stage"]))
     assert all(stage_of[p] == m for p, m in zip(models["mlflow.parentRunId"], models["mer.model"]))
@@ -273,6 +274,7 @@ def test_plots_are_images_that_show_offline(small_repo):
     shown = json.loads(dvc(repo, "plots", "show", "--json", stdout_only=True))
     assert not shown.get("errors")
     names = [f"curves_{m}.png" for m in ("autoencoder", "two_stage", "baseline", "chroma_bilstm", "tagger", "sssl")] + ["timelines_sssl.png"]
+    names += ["timelines.png", "timelines_scores.png"]  # the timelines stage's curves and scores
     methods = ("two_stage", "baseline", "sssl", "mel_svm", "smile_svm", "fusion", "chroma_bilstm")
     names += [f"{kind}_{m}.png" for kind in ("folds", "confusion") for m in methods]
     assert set(shown["data"]) == {f"plots/{n}" for n in names}
