@@ -26,6 +26,10 @@ METHODS = ("embed_svm", "embed_sssl", "fusion", "smile_svm", "sssl", "two_stage"
 DEFAULT_METHOD = "fusion"  # the best on real music in the README's results (4Q, 10 folds)
 WITH_SVMS = ("sssl", "smile_svm", "fusion", "embed_svm", "embed_sssl")  # bundles whose song decision is an SVM (svm.pkl)
 MAKER = "the `export` stage: run `dvc repro export` in the project (after `dvc repro`, it is already there)"
+# Bundles that ship inside the package, one folder per method (mer/shipped/<method>/bundle.json): the last place
+# `mer predict` looks without --model (:func:`default_model_dirs`).
+SHIPPED = Path(__file__).resolve().parent / "shipped"
+HERE = "the project of the working directory"  # what the first of default_model_dirs() is, when the working directory is in one
 
 
 class BundleError(MerError):
@@ -92,6 +96,70 @@ def locate(model: str | Path, method: str | None) -> Path:
         return model / method
     where = model / method if model.is_dir() else model
     raise BundleError(f"no {method} model bundle at {where} (bundle.json missing); it is made by {MAKER}, or pass --model DIR")
+
+
+def _dvc_project(start: Path) -> Path | None:
+    """The DVC project (a folder holding ``dvc.yaml`` or ``.dvc/``) that contains ``start``, or None."""
+    start = start.resolve()
+    for candidate in (start, *start.parents):
+        if (candidate / "dvc.yaml").is_file() or (candidate / ".dvc").is_dir():
+            return candidate
+    return None
+
+
+def _package_project() -> Path | None:
+    """The project the ``mer`` package is installed from (an editable install: the repository), or None."""
+    root = Path(__file__).resolve().parents[1]
+    return root if (root / "dvc.yaml").is_file() and (root / "mer" / "bundle.py").is_file() else None
+
+
+def default_model_dirs(cwd: Path | None = None) -> list[tuple[Path, str]]:
+    """Where ``mer predict`` looks for bundles without ``--model``, in order, each with what it is:
+    ``models/`` of the DVC project around the working directory (what its ``dvc repro`` wrote),
+    ``models/`` of the project the ``mer`` package is installed from, and the bundles shipped
+    inside the package (:data:`SHIPPED`). Each holds one folder per method."""
+    out: list[tuple[Path, str]] = []
+    here = _dvc_project(cwd or Path.cwd())
+    if here is not None:
+        out.append((here / "models", HERE))
+    installed = _package_project()
+    if installed is not None and installed != here:
+        out.append((installed / "models", "the project mer is installed from"))
+    out.append((SHIPPED, "the models shipped with mer"))
+    return out
+
+
+def _synthetic(folder: Path, method: str) -> bool:
+    """Whether the bundle of ``method`` in ``folder`` was trained on the embedded synthetic set."""
+    try:
+        return json.loads((folder / method / "bundle.json").read_text()).get("dataset") == "synth"
+    except (OSError, json.JSONDecodeError):
+        return False
+
+
+def find_default(method: str | None = None, cwd: Path | None = None) -> tuple[Path, str]:
+    """``(folder, what it is)``: the first of :func:`default_model_dirs` holding a bundle of ``method``
+    (default :data:`DEFAULT_METHOD`) trained on real music; a bundle of the embedded synthetic set only
+    where no place has a real-music one (its answers are those of a model of synthetic music; ``--model``
+    chooses it explicitly). A :class:`BundleError` lists where it looked and says what to do."""
+    method = method or DEFAULT_METHOD
+    places = default_model_dirs(cwd)
+    found = [(folder, what) for folder, what in places if (folder / method / "bundle.json").is_file()]
+    real = [(folder, what) for folder, what in found if not _synthetic(folder, method)]
+    if real:
+        folder, what = real[0]
+        passed = [f for f, _ in found[: found.index(real[0])]]
+        if passed:
+            what += f"; {', '.join(str(f) for f in passed)} holds models of the embedded synthetic set (--model {passed[0]} uses them)"
+        return folder, what
+    if found:
+        return found[0]
+    looked = "; ".join(f"{folder / method} ({what})" for folder, what in places)
+    raise BundleError(
+        f"no {method} model found (looked in: {looked}). Train one: run `dvc repro` in the mer project (its `export` stage "
+        f"writes models/), then run mer predict inside that project or pass --model PROJECT/models; or pass --model DIR, "
+        f"a bundle folder or a folder with one per method"
+    )
 
 
 def read_meta(model: str | Path, method: str | None = None) -> tuple[Path, dict[str, Any]]:

@@ -6,7 +6,11 @@ read either from the MLflow store (the pipeline run the ``report`` stage fills,
 see :mod:`mer.tracking`) or from ``dvc exp show --json`` (the workspace, its
 commits and their ``dvc exp`` experiments). Params are compared as the stages
 resolve them (:func:`mer.tracking.resolved_params`); the table keeps only those
-that differ between the experiments shown, so a sweep reads at a glance.
+that differ between the experiments shown and that the preset alone does not
+explain (a preset's own values are its ``preset`` column), so a sweep reads at a
+glance. Experiments of one dataset are shown at a time (:func:`one_dataset`): scores
+of different datasets are not comparable. The valence / arousal / quadrant columns
+and the chroma BiLSTM's antonym pairs and the tagger's averages are two tables.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ TAGGER_METRIC = {
 }
 CONTEXT = ("dataset", "preset", "folds")  # columns every table has: what the scores were measured on
 CI = ("_ci_low", "_ci_high")
+MAIN = ("valence", "arousal", "quadrant")  # the first table's dimensions; the others (pairs, tag averages) a second table
 
 
 def check_choices(metric: str, methods: Iterable[str] | None) -> None:
@@ -113,7 +118,7 @@ def from_mlflow(tracking_uri: str | None = None, experiments: Iterable[str] | No
         params, tags = dict(run.data.params), run.data.tags
         context = {
             "dataset": params.get("dataset") or tags.get("mer.dataset", "–"), "preset": params.get("preset") or tags.get("mer.preset", "–"),
-            "folds": _folds(_evaluated(scores), params.get("cv.folds")),
+            "folds": _folds(_evaluated(scores), tags.get("mer.folds", params.get("cv.folds"))),  # the folds made, as the report counts them
         }
         out.append(Experiment(
             name=tags.get("dvc.exp_name", run.info.run_name), params=params, scores=scores,
@@ -176,12 +181,49 @@ def latest(experiments: list[Experiment]) -> list[Experiment]:
     return out
 
 
+def one_dataset(experiments: list[Experiment], datasets: Iterable[str] | None = None) -> tuple[list[Experiment], str]:
+    """The experiments of ``datasets`` (default: the dataset of the newest experiment, or of the workspace) and a line naming the
+    datasets left out, with the options that show them ("" when none is)."""
+    if not experiments:
+        return experiments, ""
+    # the newest: an entry without a time (the workspace in `dvc exp show`) is the state of now
+    wanted = set(datasets or [max(experiments, key=lambda e: e.started).context.get("dataset")])
+    kept = [e for e in experiments if e.context.get("dataset") in wanted]
+    others: dict[str, int] = {}
+    for e in experiments:
+        if e.context.get("dataset") not in wanted:
+            others[str(e.context.get("dataset"))] = others.get(str(e.context.get("dataset")), 0) + 1
+    if not others:
+        return kept, ""
+    listed = ", ".join(f"{d} ({n} experiment{'s' * (n > 1)})" for d, n in sorted(others.items()))
+    return kept, (f"Only dataset {', '.join(sorted(map(str, wanted)))}; also in the records: {listed} — "
+                  f"`--dataset {sorted(others)[0]}`, or `--all-datasets`.")
+
+
+def _preset_value(preset: str, key: str) -> Any:
+    """The value the preset alone gives a dotted params key (``bilstm.hidden``), or None if it sets none."""
+    from mer import presets
+
+    section, _, name = key.partition(".")
+    return presets.PRESETS.get(preset, {}).get(section, {}).get(name) if name else None
+
+
 def differing(experiments: list[Experiment]) -> list[str]:
-    """Params whose value is not the same in every experiment, in params.yaml order."""
+    """Params whose value is not the same in every experiment, in params.yaml order, less those whose every
+    value is the one its experiment's preset gives (the ``preset`` column says them)."""
     keys: dict[str, None] = {}
     for e in experiments:
         keys.update(dict.fromkeys(e.params))
-    return [k for k in keys if len({e.params.get(k) for e in experiments}) > 1]
+    several = len({e.context.get("dataset") for e in experiments}) > 1
+    out = []
+    for k in keys:
+        if len({e.params.get(k) for e in experiments}) < 2 or (several and k.startswith("synth.")):  # synth.*: the dataset column says it
+            continue
+        implied = [(v := _preset_value(e.context.get("preset", e.params.get("preset", "")), k)) is not None and str(v) == str(e.params.get(k))
+                   for e in experiments]
+        if not all(implied):
+            out.append(k)
+    return out
 
 
 def _by_method(scores: Mapping[str, float], metric: str, wanted: set[str]) -> dict[str, tuple[str, dict[str, float]]]:
@@ -267,27 +309,46 @@ def _with_interval(value: Any, low: Any, high: Any) -> str:
     return f"{100 * value:.1f} [{100 * low:.1f}, {100 * high:.1f}]"
 
 
-def render(df: pd.DataFrame, fmt: str = "md", metric: str = "accuracy") -> str:
+def _markdown(shown: pd.DataFrame, dims: list[str]) -> list[str]:
+    head = "| " + " | ".join(shown.columns) + " |"
+    rule = "|" + "".join(" ---: |" if c in dims else " --- |" for c in shown.columns)
+    return [head, rule, *("| " + " | ".join(row) + " |" for row in shown.itertuples(index=False))]
+
+
+def render(df: pd.DataFrame, fmt: str = "md", metric: str = "accuracy", note: str = "") -> str:
+    """The table as CSV (every column) or Markdown: the valence / arousal / quadrant scores, then, where
+    there are any, the chroma BiLSTM's antonym pairs and the tagger's averages as a second table; ``note``
+    (which datasets were left out) under them."""
     if fmt == "csv":
         return df.to_csv(index=False)
     if df.empty:
-        return "No experiments with scores found.\n"
+        return "No experiments with scores found.\n" + (f"{note}\n" if note else "")
     shown = df.copy()
     dims = [d for d in DIMENSIONS if d in shown]
     for d in dims:
         low, high = (shown.get(f"{d}{ci}", pd.Series(float("nan"), index=shown.index)) for ci in CI)
         shown[d] = [_with_interval(v, lo, hi) for v, lo, hi in zip(shown[d], low, high)]
     shown = shown.drop(columns=[f"{d}{ci}" for d in dims for ci in CI if f"{d}{ci}" in shown])
-    shown = shown.fillna("–").astype(str)
-    head = "| " + " | ".join(shown.columns) + " |"
-    rule = "|" + "".join(" ---: |" if c in dims else " --- |" for c in shown.columns)
-    body = ["| " + " | ".join(row) + " |" for row in shown.itertuples(index=False)]
-    note = [  # each line fits a 120-column terminal
-        f"{metric} per dimension, % (`<method>.<dimension>.{metric}` of metrics/summary.json), with its 95 % t-interval",
-        "over folds in brackets where the run has one; folds: evaluated/made; other columns: the params that differ.",
+    present = {d: df[d].notna() for d in dims}
+    tables = []
+    for group in ([d for d in dims if d in MAIN], [d for d in dims if d not in MAIN]):
+        if not group:
+            continue
+        rows = pd.concat([present[d] for d in group], axis=1).any(axis=1)
+        part = shown.loc[rows, [c for c in shown.columns if c not in dims or c in group]]
+        if "metric" in part and part["metric"].eq(metric).all():
+            part = part.drop(columns="metric")
+        tables.append(_markdown(part.fillna("–").astype(str), group))
+    lines = [line for i, table in enumerate(tables) for line in ([""] if i else []) + table]
+    note_lines = [  # each line fits a 120-column terminal
+        f"{metric} per dimension, % (`<method>.<dimension>.{metric}` of metrics/summary.json), with its 95 % interval in",
+        "brackets where the run has one (over folds; over test songs with fewer than 5); folds: evaluated/made;",
+        "other columns: the params that differ, beyond what the preset sets.",
     ]
     if "metric" in shown:
-        note.append("metric: the score a row shows where it lacks the one asked for (the tagger: macro/micro ROC-AUC, else F1).")
+        note_lines.append("metric: the score a row shows where it lacks the one asked for (the tagger: macro/micro ROC-AUC, else F1).")
     if "synth" in set(shown["dataset"]):
-        note.append("dataset synth: the embedded synthetic set, a check of the pipeline, not a result on real music.")
-    return "\n".join([head, rule, *body, "", *note]) + "\n"
+        note_lines.append("dataset synth: the embedded synthetic set, a check of the pipeline, not a result on real music.")
+    if note:
+        note_lines.append(note)
+    return "\n".join([*lines, "", *note_lines]) + "\n"

@@ -32,6 +32,9 @@ METHOD_DIMENSIONS = {
     "mel_svm": ("valence", "arousal", "quadrant"),
     "smile_svm": ("valence", "arousal", "quadrant"),
     "fusion": ("valence", "arousal", "quadrant"),
+    "embed_svm": ("valence", "arousal", "quadrant"),
+    "embed_sssl": ("valence", "arousal", "quadrant"),
+    "embed_bilstm": ("valence", "arousal"),
     "chroma_bilstm": ("joy_sad", "excited_calm", "valence", "arousal"),
 }
 FOLD_COLUMNS = ["model", "dimension", "fold", "repeat", *METRICS, "epochs", "test_songs"]

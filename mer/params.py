@@ -172,8 +172,8 @@ def validate(p: Params) -> None:
         from mer.models.musicnn import MODELS
 
         models = p.embed.models
-        ok = isinstance(models, list) and models and all(m in MODELS for m in models) and len(set(models)) == len(models)
-        _require(ok, f"embed.models must be a non-empty list of distinct names from {', '.join(MODELS)} (got {models!r})")
+        ok = models is None or (isinstance(models, list) and models and all(m in MODELS for m in models) and len(set(models)) == len(models))
+        _require(ok, f"embed.models must be null (the preset's) or a non-empty list of distinct names from {', '.join(MODELS)} (got {models!r})")
     for key in ("embed_svm", "embed_sssl", "embed_bilstm"):
         if key in p:
             from mer.methods.embed_svm import check_features

@@ -88,6 +88,7 @@ CURVES = (
     Curves("autoencoder", ("train_huber", "val_huber"), "Huber loss (reconstruction)"),
     Curves("two_stage", ("train_loss", "val_loss"), "loss (cross-entropy)", ("train_acc", "val_acc")),
     Curves("baseline", ("train_loss", "val_loss"), "loss (cross-entropy)", ("train_acc", "val_acc")),
+    Curves("embed_bilstm", ("train_loss", "val_loss"), "loss (cross-entropy)", ("train_acc", "val_acc")),
     Curves("chroma_bilstm", ("train_loss", "val_loss"), "loss (cross-entropy, soft labels)", ("train_acc", "val_acc")),
     Curves("tagger", ("train_loss", "val_loss"), "loss (binary cross-entropy)", dimension="tags"),
 )
@@ -105,7 +106,7 @@ def colour(dimension: str | None) -> str:
 
 def inputs() -> list[str]:
     """Every table the figures read, relative to the project root (the stage's data deps)."""
-    paths = [f"metrics/{c.method}_curves.csv" for c in CURVES] + ["metrics/sssl_curves.csv", "metrics/sssl_timelines.csv",
+    paths = [f"metrics/{c.method}_curves.csv" for c in CURVES] + ["metrics/sssl_curves.csv", "metrics/embed_sssl_curves.csv", "metrics/sssl_timelines.csv",
                                                                     "metrics/timelines_curves.csv", "metrics/timelines_folds.csv"]
     for method, dims in METHOD_DIMENSIONS.items():
         paths.append(f"metrics/{method}_folds.csv")
@@ -192,8 +193,8 @@ def _epoch_panel(ax, ylabel: str | None, last_row: bool, title: str | None, dim)
     ax.grid(alpha=0.3)
 
 
-def sssl_curves_figure(table: pd.DataFrame) -> Figure:
-    """SSSL per target: training loss; the share of training segments in the clean set; where the
+def sssl_curves_figure(table: pd.DataFrame, method: str = "sssl", what: str = "segment classifier") -> Figure:
+    """SSSL (or its head over pretrained embeddings, ``embed_sssl``) per target: training loss; the share of training segments in the clean set; where the
     true segment emotion is known (synthetic set), the share of clean segments whose label is right."""
     dim_col = _dimension_column(table) or "target"
     dims = list(dict.fromkeys(table[dim_col]))
@@ -215,7 +216,7 @@ def sssl_curves_figure(table: pd.DataFrame) -> Figure:
             _epoch_panel(ax, label if j == 0 else None, i == len(rows) - 1, dim if i == 0 else None, dim)
         for i in range(1, len(rows)):
             axes[i, j].set_ylim(0, 102)
-    fig.suptitle("sssl: segment classifier per target (one line per fold; training songs only, no validation split)", fontsize=11)
+    fig.suptitle(f"{method}: {what} per target (one line per fold; training songs only, no validation split)", fontsize=11)
     _legend(fig, [*_styles(validation=False), Patch(color="0.9", label="warm-up epochs (segments keep their song's label)")])
     return fig
 
@@ -462,9 +463,9 @@ def figures(metrics: str | Path = "metrics") -> dict[str, Callable[[], Figure | 
         table = _read(metrics / f"{spec.method}_curves.csv")
         return None if table is None else curves_figure(table, spec)
 
-    def sssl_curves():
-        table = _read(metrics / "sssl_curves.csv")
-        return None if table is None else sssl_curves_figure(table)
+    def sssl_curves(method: str, what: str):
+        table = _read(metrics / f"{method}_curves.csv")
+        return None if table is None else sssl_curves_figure(table, method, what)
 
     def folds(method: str):
         table = _read(metrics / f"{method}_folds.csv")
@@ -480,7 +481,8 @@ def figures(metrics: str | Path = "metrics") -> dict[str, Callable[[], Figure | 
 
     for spec in CURVES:
         out[f"curves_{spec.method}.png"] = lambda spec=spec: curves(spec)
-    out["curves_sssl.png"] = sssl_curves
+    out["curves_sssl.png"] = lambda: sssl_curves("sssl", "segment classifier")
+    out["curves_embed_sssl.png"] = lambda: sssl_curves("embed_sssl", "segment head over pretrained embeddings")
     for method in METHOD_DIMENSIONS:
         out[f"folds_{method}.png"] = lambda method=method: folds(method)
         out[f"confusion_{method}.png"] = lambda method=method: confusion(method)

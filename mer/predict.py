@@ -208,8 +208,8 @@ class SSSLPredictor(Predictor):
         if len(clip) < self.seg_len:
             raise AudioError(
                 "shorter_than_segment",
-                f"{path.name}: {duration:.2f} s is shorter than one {self.mel.segment_dur:g}-s segment; the SSSL method "
-                f"pads nothing, and its training excluded such clips",
+                f"{path.name}: {duration:.2f} s is shorter than one {self.mel.segment_dur:g}-s segment, the least the {self.method} "
+                f"method reads (its SSSL segments are never padded, and its training excluded shorter clips)",
             )
 
     def _segments(self, clip: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
@@ -388,8 +388,8 @@ class EmbedPredictor(Predictor):
         if len(clip) < self.seg_len:
             raise AudioError(
                 "shorter_than_segment",
-                f"{path.name}: {duration:.2f} s is shorter than one {self.mel.segment_dur:g}-s segment; the {self.method} model reads "
-                f"whole segments of the unpadded audio, as in its training (two_stage loops short clips: --method two_stage)",
+                f"{path.name}: {duration:.2f} s is shorter than one {self.mel.segment_dur:g}-s segment, the least the {self.method} "
+                f"method reads (its segments of the unpadded audio are never padded, and its training excluded shorter clips)",
             )
 
     def _columns(self, kinds) -> np.ndarray:
@@ -496,7 +496,7 @@ class DynamicPredictor(Predictor):
             song[dim] = {"label": "high" if value > self.thresholds[dim] else "low", "value": value}
         table["looped"] = table["end_s"] > duration + 1e-6
         quadrant = VA_QUADRANT[(int(song["valence"]["label"] == "high"), int(song["arousal"]["label"] == "high"))]
-        song["quadrant"] = {"label": quadrant, "source": "the mean values against the thresholds"}
+        song["quadrant"] = {"label": quadrant, "source": "valence x arousal"}  # the labels of the mean values, against the thresholds
         return ValuePrediction(str(prepared.path), self.method, round(duration, 3), song, table, warnings, scale=self.scale)
 
 

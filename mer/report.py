@@ -8,20 +8,25 @@ the paper varies it) — the data and settings behind those differ, see README.
 Each published figure sits beside this run's score of the same method, with
 F1 averaged as that paper does (see :mod:`mer.evaluate`): binary F1 for seed
 000's PMEmo rows and seed 001's binary rows, micro-F1 (= accuracy) for seed
-000's AllMusic rows, macro-F1 for seed 001's four classes.
+000's AllMusic rows, macro-F1 for seed 001's four classes. What the report writes
+names the papers (:mod:`mer.papers`), never their seed numbers.
 
-Uncertainty (:mod:`mer.stats`), from each method's per-fold scores
-(``metrics/<method>_folds.csv``, repeats averaged within a fold): every score's
-95 % Student-t interval over folds (``<metric>_ci_low``, ``<metric>_ci_high``;
-null with one fold, and for the tagger, which writes no per-fold scores) and
-the number of test songs scored (``<dimension>.test_songs``, summed over the
-folds). Folds, not test songs, are the units resampled: each fold is one
-training and one test set, so the fold-to-fold spread holds the variation a
-different training set brings, which a bootstrap over test songs leaves out.
-Then each method against the classical baseline (:data:`BASELINES`), fold by
-fold on the folds both scored: the mean accuracy difference, its interval, the
-paired t-test and Wilcoxon signed-rank p-values and a verdict (``paired`` in
-``summary.json``). Pairs are checked to hold the same test songs fold by fold
+Uncertainty (:mod:`mer.stats`), every score's 95 % interval (``<metric>_ci_low``,
+``<metric>_ci_high``; null for the tagger, which writes no per-fold scores, and
+with one fold) and the number of test songs scored (``<dimension>.test_songs``,
+summed over the folds). With :data:`mer.stats.MIN_FOLDS` folds or more evaluated,
+the unit is the fold: the Student-t interval over the per-fold scores
+(``metrics/<method>_folds.csv``, repeats averaged within a fold), clipped to
+[0, 1]; each fold is one training and one test set, so the fold-to-fold spread
+holds the variation a different training set brings. With fewer folds (the quick
+preset's two) that spread cannot be estimated and the unit is the test song, from
+the per-song predictions (``metrics/confusion/<method>_<dimension>.csv``): the
+Wilson interval of the accuracy, the song bootstrap of F1 (``run.intervals`` in
+``summary.json``: ``folds`` or ``songs``). Then each method against the classical
+baseline (:data:`BASELINES`), on the folds both scored: the mean accuracy difference,
+its interval, and the paired t-test and Wilcoxon signed-rank p-values over folds,
+or, with fewer than five folds, the paired song bootstrap and the exact McNemar test
+over the test songs; and a verdict (``paired`` in ``summary.json``). Pairs are checked to hold the same test songs fold by fold
 (``metrics/confusion/<method>_<dimension>.csv``); two methods scored on
 different fold assignments are refused (:class:`mer.errors.FoldMismatchError`).
 """
@@ -32,6 +37,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from mer import stats
@@ -43,11 +49,14 @@ METHODS = [
     ("smile_svm", "classical baseline: openSMILE functionals + SVM", "metrics/smile_svm.json"),
     ("mel_svm", "floor: log-mel statistics + SVM", "metrics/mel_svm.json"),
     ("fusion", "fusion: one SVM over several methods' song features", "metrics/fusion.json"),
-    ("two_stage", "two-stage: autoencoder + BiLSTM (seed 000)", "metrics/two_stage.json"),
-    ("baseline", "CNN + BiLSTM baseline (seed 000 §4.4)", "metrics/baseline.json"),
-    ("sssl", "SSSL + SVM (seed 001)", "metrics/sssl.json"),
-    ("chroma_bilstm", "chroma + HPSS BiLSTM (seed 002)", "metrics/chroma_bilstm.json"),
-    ("tagger", "spectrogram CNN tagger (seed 003)", "metrics/tagger.json"),
+    ("embed_svm", "pretrained embeddings (musicnn): song statistics + SVM", "metrics/embed_svm.json"),
+    ("embed_sssl", "SSSL head over pretrained embeddings + SVM", "metrics/embed_sssl.json"),
+    ("embed_bilstm", "BiLSTM over pretrained embeddings (two-stage, pretrained first stage)", "metrics/embed_bilstm.json"),
+    ("two_stage", "two-stage: autoencoder + BiLSTM (He & Ferguson)", "metrics/two_stage.json"),
+    ("baseline", "CNN + BiLSTM baseline (He & Ferguson §4.4)", "metrics/baseline.json"),
+    ("sssl", "SSSL + SVM (Sun et al.)", "metrics/sssl.json"),
+    ("chroma_bilstm", "chroma + HPSS BiLSTM (Liu, Fang & Huang)", "metrics/chroma_bilstm.json"),
+    ("tagger", "spectrogram CNN tagger (the tagging paper)", "metrics/tagger.json"),
 ]
 METHOD_KEYS = tuple(key for key, _, _ in METHODS)  # every method name
 # The classical baseline the paired comparisons are against: the first whose per-fold scores exist.
@@ -66,47 +75,47 @@ F1_METRIC = {"binary": "f1", "micro": "f1_micro"}
 PUBLISHED: dict[str, list[dict[str, Any]]] = {
     "4q": [
         *[
-            {"source": "seed 000 Table 5", "method": "two-stage", "model": "two_stage", "f1": "micro",
+            {"source": "He & Ferguson, Table 5", "method": "two-stage", "model": "two_stage", "f1": "micro",
              "data": "AllMusic (4Q), 900 clips", "segment_dur": d, "valence": (acc_v, acc_v), "arousal": (acc_a, acc_a)}
             for d, acc_v, acc_a in ((3, 67.11, 85.67), (5, 66.89, 86.56), (10, 66.45, 86.11))
         ],
         *[
-            {"source": "seed 001 Tab. 2", "method": "SSSL + SVM", "model": "sssl", "f1": "binary", "data": "4Q, 900 clips",
+            {"source": "Sun et al., Tab. 2", "method": "SSSL + SVM", "model": "sssl", "f1": "binary", "data": "4Q, 900 clips",
              "segment_dur": d, "valence": v, "arousal": a}
             for d, v, a in (
                 (1, (69.11, 67.32), (87.20, 86.67)), (2, (71.32, 72.45), (86.60, 86.70)), (3, (75.20, 77.37), (86.56, 86.14)),
                 (4, (74.32, 76.55), (85.30, 86.65)), (5, (74.59, 77.05), (85.67, 86.51)),
             )
         ],
-        {"source": "seed 001 Tab. 3", "method": "SSSL + SVM, \"Proposed\"", "model": "sssl", "f1": "binary", "data": "4Q, 900 clips",
+        {"source": "Sun et al., Tab. 3", "method": "SSSL + SVM, \"Proposed\"", "model": "sssl", "f1": "binary", "data": "4Q, 900 clips",
          "segment_dur": None, "valence": (77.20, 78.37), "arousal": (87.20, 86.67), "quadrant": (76.49, 77.60)},
-        {"source": "seed 001 Tab. 3", "method": "SSSL without R-Drop, \"Proposed*\"", "model": "sssl", "f1": "binary",
+        {"source": "Sun et al., Tab. 3", "method": "SSSL without R-Drop, \"Proposed*\"", "model": "sssl", "f1": "binary",
          "data": "4Q, 900 clips", "segment_dur": None, "valence": (76.32, 76.45), "arousal": (86.70, 86.50), "quadrant": (74.39, 75.30)},
     ],
     "deam": [
-        {"source": "seed 002 §IV", "method": "chroma + HPSS BiLSTM", "model": "chroma_bilstm", "data": "DEAM, 1802 excerpts",
+        {"source": "Liu, Fang & Huang, §IV", "method": "chroma + HPSS BiLSTM", "model": "chroma_bilstm", "data": "DEAM, 1802 excerpts",
          "segment_dur": None, "joy_sad": 78.0, "excited_calm": 81.0},
     ],
     "pmemo": [
         *[
-            {"source": "seed 000 Table 5", "method": "two-stage", "model": "two_stage", "f1": "binary", "data": "PMEmo, 767 songs",
+            {"source": "He & Ferguson, Table 5", "method": "two-stage", "model": "two_stage", "f1": "binary", "data": "PMEmo, 767 songs",
              "segment_dur": d, "valence": v, "arousal": a}
             for d, v, a in (
                 (1, (79.01, 83.2), (83.19, 86.1)), (3, (78.75, 82.95), (82.67, 85.59)),
                 (5, (78.23, 82.64), (83.62, 86.52)), (10, (77.58, 82.18), (83.51, 86.62)),
             )
         ],
-        {"source": "seed 000 Table 6", "method": "CNN + BiLSTM baseline", "model": "baseline", "f1": "binary", "data": "PMEmo, 767 songs",
+        {"source": "He & Ferguson, Table 6", "method": "CNN + BiLSTM baseline", "model": "baseline", "f1": "binary", "data": "PMEmo, 767 songs",
          "segment_dur": None, "valence": (77.44, 81.91), "arousal": (82.79, 85.17)},
         *[
-            {"source": "seed 001 Tab. 2", "method": "SSSL + SVM", "model": "sssl", "f1": "binary", "data": "PMEmo", "segment_dur": d,
+            {"source": "Sun et al., Tab. 2", "method": "SSSL + SVM", "model": "sssl", "f1": "binary", "data": "PMEmo", "segment_dur": d,
              "valence": v, "arousal": a}
             for d, v, a in (
                 (1, (77.43, 81.32), (85.42, 86.61)), (2, (78.71, 82.20), (84.20, 85.26)), (3, (83.19, 82.31), (84.49, 86.01)),
                 (4, (82.11, 81.71), (81.20, 82.20)), (5, (82.69, 81.32), (84.42, 82.61)),
             )
         ],
-        {"source": "seed 001 Tab. 3", "method": "SSSL + SVM, \"Proposed\"", "model": "sssl", "f1": "binary", "data": "PMEmo",
+        {"source": "Sun et al., Tab. 3", "method": "SSSL + SVM, \"Proposed\"", "model": "sssl", "f1": "binary", "data": "PMEmo",
          "segment_dur": None, "valence": (83.19, 82.31), "arousal": (85.42, 86.61)},
     ],
 }
@@ -149,14 +158,65 @@ def _round(x: float | None) -> float | None:
     return None if x is None else round(float(x), 6)
 
 
-def _with_intervals(values: dict[str, Any], metrics: list[str], rows: pd.DataFrame | None, dimension: str) -> dict[str, Any]:
-    """``values`` with ``<metric>_ci_low``/``_ci_high`` after each metric's std (None without per-fold scores)."""
+def song_predictions(root: Path | None, method: str, dimension: str) -> pd.DataFrame | None:
+    """The per-song predictions ``metrics/confusion/<method>_<dimension>.csv`` (song, fold, repeat, actual,
+    predicted), or None where there are none."""
+    file = None if root is None else root / "metrics" / "confusion" / f"{method}_{dimension}.csv"
+    if file is None or not file.exists():
+        return None
+    table = read_csv(file)
+    return None if table.empty else table
+
+
+def fold_songs(predictions: pd.DataFrame, folds: list[int], dimension: str) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per fold of ``folds``: its test songs' ``(actual, predicted)`` class indices, shape ``(songs, repeats)``."""
+    from mer.evaluate import class_names
+
+    index = {name: i for i, name in enumerate(class_names(dimension))}
+    out = []
+    for fold in folds:
+        part = predictions[predictions["fold"] == fold]
+        if part.empty:
+            continue
+        wide = part.pivot_table(index="song", columns="repeat", values=["actual", "predicted"], aggfunc="first").dropna()
+        out.append((wide["actual"].map(index.get).to_numpy(int), wide["predicted"].map(index.get).to_numpy(int)))
+    return out
+
+
+def _song_interval(metric: str, per_song: list[tuple[np.ndarray, np.ndarray]], dimension: str) -> stats.Interval:
+    """The interval of ``metric`` over the test songs (:mod:`mer.stats`): Wilson for accuracy (= micro-F1),
+    the song bootstrap for binary F1 and macro-F1 — Wilson's too where every song is right or none is."""
+    right = sum(float((t == p).mean(axis=1).sum()) for t, p in per_song)
+    n = sum(len(t) for t, _ in per_song)
+    if metric in ("accuracy", "f1_micro") or right in (0, n):
+        # every song right (or none): F1 equals the accuracy, and a bootstrap would have nothing to vary ([100, 100])
+        return stats.wilson(right, n)
+    k = 4 if dimension == "quadrant" else 2
+    average = "binary" if metric == "f1" else "macro"
+    return stats.song_bootstrap(per_song, lambda t, p: stats.f1_scores(t, p, k, average))
+
+
+def _with_intervals(
+    values: dict[str, Any], metrics: list[str], rows: pd.DataFrame | None, dimension: str, predictions: pd.DataFrame | None = None,
+) -> dict[str, Any]:
+    """``values`` with ``<metric>_ci_low``/``_ci_high`` after each metric's std: over folds with
+    :data:`mer.stats.MIN_FOLDS` folds or more whose scores differ, else over the test songs of ``predictions``
+    (a t-interval of folds that all scored the same, e.g. every song right, would be that one value); None
+    without per-fold scores, or with fewer folds and no predictions."""
     out: dict[str, Any] = {}
     for metric in metrics:
         out[metric] = values[metric]
         if f"{metric}_std" in values:
             out[f"{metric}_std"] = values[f"{metric}_std"]
-        ci = stats.fold_interval(per_fold(rows, dimension, metric)) if rows is not None else None
+        ci = None
+        if rows is not None:
+            folds = per_fold(rows, dimension, metric)
+            spread = len(folds) > 1 and float(folds.max() - folds.min()) > 0
+            if len(folds) >= stats.MIN_FOLDS and (spread or predictions is None):
+                ci = stats.fold_interval(folds, bounds=(0.0, 1.0))
+            elif predictions is not None:  # few folds, or every fold the same score (e.g. all right): over the songs
+                per_song = fold_songs(predictions, sorted(int(f) for f in folds.index), dimension)
+                ci = _song_interval(metric, per_song, dimension) if per_song else None
         out[f"{metric}_ci_low"] = _round(ci.low) if ci else None
         out[f"{metric}_ci_high"] = _round(ci.high) if ci else None
     return out
@@ -215,10 +275,27 @@ def paired_baseline(folds: dict[str, pd.DataFrame]) -> str | None:
     return next((key for key in BASELINES if key in folds), None)
 
 
+def correct_by_song(root: Path, a: str, b: str, dimension: str, folds: list[int]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per fold: whether ``a`` and ``b`` predicted each test song both scored right, ``(songs, repeats)`` each."""
+    out = []
+    for fold in folds:
+        sides = []
+        for method in (a, b):
+            pred = song_predictions(root, method, dimension)
+            part = pred[pred["fold"] == fold] if pred is not None else pd.DataFrame(columns=["song", "repeat", "actual", "predicted"])
+            sides.append(part.assign(right=(part["actual"] == part["predicted"]).astype(float)).pivot_table(
+                index="song", columns="repeat", values="right", aggfunc="first"))
+        common = sides[0].index.intersection(sides[1].index)  # a song one method excluded is left out of the pair
+        if len(common):
+            out.append((sides[0].loc[common].to_numpy(), sides[1].loc[common].to_numpy()))
+    return out
+
+
 def paired_comparisons(folds: dict[str, pd.DataFrame], root: Path) -> dict[str, Any]:
     """``{"against": baseline, method: {dimension: Paired.to_dict()}}``: accuracy, method − baseline,
     on the folds both scored, for every other method with per-fold scores and each dimension of
-    :data:`TARGETS` both have. Refuses pairs whose folds hold different test songs."""
+    :data:`TARGETS` both have: over folds with :data:`mer.stats.MIN_FOLDS` or more, else over their
+    test songs. Refuses pairs whose folds hold different test songs."""
     against = paired_baseline(folds)
     if against is None:
         return {}
@@ -232,7 +309,10 @@ def paired_comparisons(folds: dict[str, pd.DataFrame], root: Path) -> dict[str, 
             if not common:
                 continue
             check_same_folds(root, method, against, dim, common)
-            result = stats.paired(mine.loc[common].to_numpy(), theirs.loc[common].to_numpy())
+            if len(common) >= stats.MIN_FOLDS:
+                result = stats.paired(mine.loc[common].to_numpy(), theirs.loc[common].to_numpy())
+            else:
+                result = stats.paired_songs(correct_by_song(root, method, against, dim, [int(f) for f in common]))
             out.setdefault(method, {})[dim] = result.to_dict()
     return out
 
@@ -241,6 +321,11 @@ def _tagger_test_songs(root: Path) -> int | None:
     """Test songs the tagger scored, summed over folds (its predictions, one row per test song and fold)."""
     file = root / "metrics" / "tagger_predictions.csv"
     return len(read_csv(file, usecols=["song", "fold"])) if file.exists() else None
+
+
+def interval_unit(folds_evaluated: int | None) -> str:
+    """``folds`` (Student-t over folds) with :data:`mer.stats.MIN_FOLDS` folds evaluated or more, else ``songs``."""
+    return "folds" if (folds_evaluated or 0) >= stats.MIN_FOLDS else "songs"
 
 
 TIMELINES = "metrics/timelines.json"  # the timelines stage's scores (mer/timelines.py)
@@ -270,12 +355,13 @@ def timeline_scores(data: dict[str, Any]) -> dict[str, Any]:
 
 def summary(results: dict[str, dict[str, Any]], run: dict[str, Any], root: Path | None = None) -> dict[str, Any]:
     """Means and stds per method and target (fractions, as the methods' own files), with each one's
-    95 % t-interval over folds and the test songs, and the paired comparisons with the baseline.
+    95 % interval (over folds, or over test songs with few folds) and the test songs, and the paired
+    comparisons with the baseline.
 
     ``root``: the project whose ``metrics/`` hold the per-fold scores and predictions; None:
     the methods' JSON files only (no intervals, test songs nor paired comparisons)."""
     folds = fold_rows(root) if root is not None else {}
-    out: dict[str, Any] = {"run": run}
+    out: dict[str, Any] = {"run": {**run, "intervals": interval_unit(run.get("folds_evaluated"))}}
     for method, m in results.items():
         if method == "tagger":  # multi-label: macro/micro F1 and ROC-AUC; no per-fold scores, so no intervals
             out[method] = {}
@@ -290,10 +376,13 @@ def summary(results: dict[str, dict[str, Any]], run: dict[str, Any], root: Path 
             for t in (*TARGETS, *PAIRS):
                 if t not in m:
                     continue
-                values = _with_intervals(m[t], [k for k in KEYS if k in m[t]], rows, t)
+                predictions = song_predictions(root, method, t) if rows is not None else None
+                values = _with_intervals(m[t], [k for k in KEYS if k in m[t]], rows, t, predictions)
                 values["test_songs"] = count_test_songs(rows, t) if rows is not None else None
                 out[method][t] = values
         out[method]["folds"] = m.get("folds")
+        if "soft_label_songs" in m:  # the chroma BiLSTM: songs with per-rater ratings (the side most raters chose)
+            out[method]["soft_label_songs"] = m["soft_label_songs"]
     if root is not None:
         paired = paired_comparisons(folds, root)
         if paired:
@@ -311,7 +400,7 @@ def _pct(x: float) -> str:
 
 
 def _cell(values: dict[str, Any] | None, metric: str) -> str:
-    """``62.7 [56.4, 69.0]``: the mean and its 95 % t-interval over folds, %; ``62.7 [–]`` without one."""
+    """``62.7 [56.4, 69.0]``: the mean and its 95 % interval, %; ``62.7 [–]`` without one."""
     if not values or values.get(metric) is None:
         return "–"
     low, high = values.get(f"{metric}_ci_low"), values.get(f"{metric}_ci_high")
@@ -368,26 +457,52 @@ def _paired_lines(summ: dict[str, Any], names: dict[str, str]) -> list[str]:
     if against is None:
         return lines + [f"No per-fold scores of a classical baseline ({' or '.join(BASELINES)}): no paired comparison."]
     missing = BASELINES[: BASELINES.index(against)]
+    results = [r for m, dims in paired.items() if m != "against" for r in dims.values()]
+    over_songs = any("songs" in r for r in results)
+    over_folds = any("songs" not in r for r in results)
     lines += [
         f"Baseline: `{against}`, {names.get(against, against)}" + (f" (`{'`, `'.join(missing)}` wrote no per-fold scores)" if missing else "")
-        + f". {PAIRED_METRIC.capitalize()}, method − baseline in points: the mean per-fold difference on the folds both scored "
-        "(repeats averaged within a fold; each fold checked to hold the same test songs) and its 95 % t-interval; "
-        "p-values of the paired t-test and of the Wilcoxon signed-rank test. Verdict: better or worse when the "
-        "t-test's p < 0.05 (the sign of the difference), else no difference shown (also where the t-test is undefined: "
-        "one fold, or the same difference on every fold).",
+        + f". {PAIRED_METRIC.capitalize()}, method − baseline in points, on the folds both scored (each fold checked to hold "
+        "the same test songs)."
+        + (f" With {stats.MIN_FOLDS} folds or more: the mean per-fold difference (repeats averaged within a fold) and its 95 % "
+           "t-interval, p-values of the paired t-test and of the Wilcoxon signed-rank test; verdict better or worse when the "
+           "t-test's p < 0.05 (the sign of the difference), else no difference shown (also where the t-test is undefined: "
+           "the same difference on every fold)." if over_folds else "")
+        + (f" With fewer than {stats.MIN_FOLDS} folds, over the test songs both scored: the difference in accuracy, its 95 % paired bootstrap "
+           "interval (songs resampled within each fold) and the exact McNemar test on the songs one method got right and the "
+           "other not; verdict better or worse when its p < 0.05, else no difference shown. These hold the sampling of the "
+           "test songs only, not the variation another training set brings." if over_songs else ""),
         "",
     ]
     methods = [m for m in paired if m != "against"]
     if not methods:
         return lines + ["No other method shares folds and dimensions with it."]
-    lines += ["| method | dimension | folds | difference [95 % CI] | t-test p | Wilcoxon p | verdict |",
-              "| --- | --- | ---: | --- | ---: | ---: | --- |"]
+    head = "| method | dimension | folds | " + ("songs | " if over_songs else "") + "difference [95 % CI] | "
+    head += ("t-test p | Wilcoxon p | " if over_folds else "") + ("McNemar p | " if over_songs else "") + "verdict |"
+    rule = "| --- | --- | ---: | " + ("---: | " if over_songs else "") + "--- | " + ("---: | ---: | " if over_folds else "")
+    rule += ("---: | " if over_songs else "") + "--- |"
+    lines += [head, rule]
     for method in methods:
         for dim, r in paired[method].items():
             ci = f"[{_points(r['ci_low'])}, {_points(r['ci_high'])}]" if r["ci_low"] is not None else "[–]"
             diff = "–" if r["diff"] is None else f"{_points(r['diff'])} {ci}"
-            lines.append(f"| {names.get(method, method)} | {dim} | {r['folds']} | {diff} | {_p(r['p_t'])} | {_p(r['p_wilcoxon'])} | {r['verdict']} |")
+            cells = [names.get(method, method), dim, str(r["folds"])]
+            cells += [str(r.get("songs", "–"))] if over_songs else []
+            cells += [diff]
+            cells += [_p(r["p_t"]), _p(r["p_wilcoxon"])] if over_folds else []
+            cells += [_p(r.get("p_mcnemar"))] if over_songs else []
+            lines.append("| " + " | ".join([*cells, r["verdict"]]) + " |")
     return lines
+
+
+def interval_text(run: dict[str, Any]) -> str:
+    """What the brackets of the score tables are, for this run's number of folds."""
+    if run.get("intervals", interval_unit(run.get("folds_evaluated"))) == "folds":
+        return ("its 95 % Student-t interval over those folds, clipped to 0–100 (where every fold scored the same, e.g. every "
+                "song right, Wilson's over the test songs instead; `[–]`: none — a method without per-fold scores)")
+    return (f"its 95 % interval over the test songs, as fewer than {stats.MIN_FOLDS} folds cannot show the fold-to-fold spread: "
+            "Wilson's for accuracy, a bootstrap over the songs of each fold for F1 (`[–]`: none — a method without per-song "
+            "predictions). It holds the sampling of the test songs only, not the variation another training set brings")
 
 
 def _score(entry: dict[str, Any], score: str) -> str:
@@ -444,9 +559,7 @@ def markdown(summ: dict[str, Any]) -> str:
         f"# Results: dataset {run['dataset']}, preset {run['preset']}, segment_dur {run['segment_dur']:g} s",
         "",
         (
-            f"Mean over the evaluated folds ({run['folds_evaluated']} of {run['folds']}), %, and in brackets its 95 % "
-            "Student-t interval over those folds (`[–]`: none — one fold, or a method without per-fold scores; not clipped "
-            "to 0–100, so an end past them says the folds are too few to pin the score down). "
+            f"Mean over the evaluated folds ({run['folds_evaluated']} of {run['folds']}), %, and in brackets {interval_text(run)}. "
             "F1: binary (high class positive) for valence and arousal, macro-F1 for quadrants "
             "(`f1` and `f1_macro` in the metrics files, which also hold `f1_micro`)."
         ),
@@ -464,12 +577,14 @@ def markdown(summ: dict[str, Any]) -> str:
         lines += ["", songs]
     if any(p in summ.get("chroma_bilstm", {}) for p in PAIRS):
         c = summ["chroma_bilstm"]
-        lines += ["", "Antonym pairs (seed 002; accuracy against the side most raters chose):", "",
+        against = ("the side most raters chose" if c.get("soft_label_songs", 1) else
+                   "each song's label: this dataset has no per-rater ratings, so the pairs train and score on hard labels")
+        lines += ["", f"Antonym pairs (joy–sad, excited–calm; Liu, Fang & Huang), accuracy against {against}:", "",
                   "| method | joy–sad acc. | excited–calm acc. |", "| --- | --- | --- |",
                   f"| {names['chroma_bilstm']} | {_cell(c.get('joy_sad'), 'accuracy')} | {_cell(c.get('excited_calm'), 'accuracy')} |"]
     if "tagger" in summ:
         t = summ["tagger"]
-        lines += ["", "Multi-label emotion tags (seed 003):", "",
+        lines += ["", "Multi-label emotion tags (the tagging paper):", "",
                   "| method | macro F1 | macro ROC-AUC | micro F1 | micro ROC-AUC |", "| --- | --- | --- | --- | --- |",
                   f"| {names['tagger']} | "
                   + " | ".join(_cell(t.get(a), s) for a, s in (("macro", "f1"), ("macro", "roc_auc"), ("micro", "f1"), ("micro", "roc_auc"))) + " |"]

@@ -26,7 +26,10 @@ def main(p, run):
     with_audio = int((ann.songs["audio"] != "").sum())
     for note in ann.notes:
         print(f"[download] {note}")
-    print(ann.rejects.summary(len(ann.songs), "annotated songs"))
+    print(ann.rejects.summary(with_audio, "annotated songs with audio"))
+    if len(ann.songs) > with_audio:  # PMEmo, DEAM: the annotation table is the dataset's, its thresholds use every row
+        print(f"[download] the labels' thresholds also use the {len(ann.songs) - with_audio} annotated songs without audio "
+              "(no_audio above): the dataset's own annotation table")
     curves = ann.timeline["song"].astype(str)
     if len(curves) or len(ann.timeline_rejects):
         print(ann.timeline_rejects.summary(curves.nunique(), "time-continuous curves"))

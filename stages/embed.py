@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
+from mer import presets
 from mer.data import registry
 from mer.embed import EmbedConfig, embed_dataset
 from mer.errors import DataError
@@ -16,7 +17,7 @@ OUT = Path("data/embed")
 
 
 def main(p, run):
-    cfg = EmbedConfig(tuple(p.embed.models), registry.sample_rate(p), float(p.pad.clip_dur))
+    cfg = EmbedConfig(tuple(presets.resolve(p, "embed")["models"]), registry.sample_rate(p), float(p.pad.clip_dur))
     clips = read_csv("data/pad/clips.csv")
     two, sssl = read_csv("data/segments/two_stage.csv"), read_csv("data/segments/sssl.csv")
     start = time.perf_counter()
@@ -44,4 +45,4 @@ def main(p, run):
 
 
 if __name__ == "__main__":
-    run_stage("embed", main, ["dataset", "segment_dur", "segment", "pad", "embed"])
+    run_stage("embed", main, ["dataset", "preset", "segment_dur", "segment", "pad", "embed"])

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from mer.folds import assign_folds, strata
+from mer.folds import assign_folds, fold_count, strata
 from mer.io import atomic_dir, read_csv, write_csv, write_json
 from mer.stage import run_stage
 
@@ -12,12 +12,18 @@ OUT = Path("data/folds")
 def main(p, run):
     labels = read_csv("data/labels/labels.csv")
     usable = labels[labels["song"].isin(set(read_csv("data/pad/clips.csv")["song"]))]
-    folds = assign_folds(usable["song"], strata(usable, p.cv.get("stratify", "quadrant")), p.cv.folds, p.seed)
+    classes = strata(usable, p.cv.get("stratify", "quadrant"))
+    k, lowered = fold_count(classes, p.cv.folds)
+    if lowered:
+        print(f"[folds] {lowered}")
+    folds = assign_folds(usable["song"], classes, k, p.seed)
     with atomic_dir(OUT) as tmp:
         write_csv(tmp / "folds.csv", folds)
     per_fold = folds.merge(usable, on="song").groupby("fold")["quadrant"].value_counts().unstack(fill_value=0)
-    print(f"[folds] {len(folds)} songs in {p.cv.folds} folds; songs per fold and quadrant:\n{per_fold.to_string()}")
-    metrics = {"folds": p.cv.folds, "songs": len(folds), "min_fold_songs": int(folds["fold"].value_counts().min())}
+    print(f"[folds] {len(folds)} songs in {k} folds; songs per fold and quadrant:\n{per_fold.to_string()}")
+    metrics = {"folds": k, "songs": len(folds), "min_fold_songs": int(folds["fold"].value_counts().min())}
+    if lowered:
+        metrics["folds_requested"] = p.cv.folds
     write_json("metrics/folds.json", metrics)
     run.log_metrics(metrics)
 

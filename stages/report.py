@@ -24,6 +24,7 @@ def main(p, run):
     run.log_artifact("metrics/summary.md")
     pipeline = run.pipeline()  # the experiment's one run: its scores whichever stages DVC re-ran
     pipeline.log_metrics(scores)
+    pipeline.set_tags({"mer.folds": info["folds"]})  # the folds made (cv.folds, or fewer for a small dataset): mer compare's folds
     for name in ("summary.json", "summary.md"):
         pipeline.log_artifact(f"metrics/{name}")
     print(Path("metrics/summary.md").read_text())

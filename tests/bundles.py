@@ -105,3 +105,33 @@ def fusion_bundle(out: Path, feature_set: str = "eGeMAPSv02", seed: int = 0, sou
     sssl = {**VGG_CFG, "targets": k, "theta": 0.5}
     model = {"sources": list(sources), "scale": "equal", "feature_set": feature_set, "sssl": sssl, "columns": columns, "targets": k}
     return bundle.save(out, {**common(), "method": "fusion", "songs": 16, "model": model}, weights, svms)
+
+
+def embed_bundle(out: Path, method: str = "embed_svm", models=("MSD_musicnn",), seed: int = 0, heads: bool = True) -> Path:
+    """An embed_svm or embed_sssl bundle over the shipped musicnn weights: untrained segment heads and SVMs fitted on
+    random vectors of the right widths."""
+    import pandas as pd
+
+    from mer.embed import EmbedConfig
+    from mer.methods.embed_sssl import Head
+    from mer.models.musicnn import weights_digest
+
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    k = {"valence": 2, "arousal": 2, "quadrant": 4}
+    columns = EmbedConfig(tuple(models), SR, PAD.clip_dur).columns()
+    n_pen = 200 * len(models)
+    weights, svms = {}, {}
+    for t in k:
+        if heads or method == "embed_sssl":
+            weights[f"head.{t}"] = Head(n_pen, k[t], 8, 0.0).state_dict()
+        width = 7 * k[t] if method == "embed_sssl" else 2 * n_pen
+        x = pd.DataFrame(rng.normal(size=(16, width)))
+        svms[t] = for_prediction(fit_svm(x, np.arange(16) % k[t], probability=True), x.to_numpy())
+    model = {
+        "embed_models": list(models), "embed_weights": {m: weights_digest(m) for m in models}, "embed_columns": columns,
+        "features": ["penultimate"], "stats": ["mean", "std"], "targets": k, "theta": 0.5,
+    }
+    if heads or method == "embed_sssl":
+        model.update({"heads": k, "head_inputs": n_pen, "head": {"hidden": 8, "dropout": 0.0}, "head_features": ["penultimate"]})
+    return bundle.save(out, {**common(), "method": method, "songs": 16, "model": model}, weights, svms)

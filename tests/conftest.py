@@ -79,3 +79,16 @@ def models(tmp_path_factory):
     smile_svm_bundle(root / "smile_svm")
     fusion_bundle(root / "fusion")
     return root
+
+
+# pytest-xdist (`--dist loadfile`, without reordering by test count) hands files out in this order, each worker holding
+# one file ahead: the two end-to-end pipeline files first, one per worker (each runs the small pipeline once; they
+# compare their outputs), then two short files, then the other end-to-end files, then the rest as collected. The
+# slow files start first, so the short ones fill in what is left on either worker.
+FIRST = ("tests/test_pipeline.py", "tests/test_pipeline_repro.py", "tests/test_lint.py", "tests/test_params.py",
+         "tests/test_pipeline_data.py", "tests/data/test_folder.py")
+
+
+def pytest_collection_modifyitems(config, items):
+    rank = {name: i for i, name in enumerate(FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(FIRST)))  # stable: the rest keep their order

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -21,7 +22,7 @@ SMALL = {
 FRONT_END = {"download", "pad", "labels", "folds", "segment", "logmel"}
 MODELS = {
     "autoencoder", "two_stage", "baseline", "sssl", "svm", "mel_svm", "smile", "smile_svm", "fusion",
-    "chroma", "chroma_bilstm", "tagger", "export", "plots", "report", "embed", "embed_svm", "embed_sssl", "embed_bilstm",
+    "embed", "embed_svm", "embed_sssl", "embed_bilstm", "chroma", "chroma_bilstm", "tagger", "export", "plots", "report",
     "dynamic", "timelines",
 }
 
@@ -72,3 +73,58 @@ def ran(output: str) -> set[str]:
 
 def metrics(repo: Path) -> dict:
     return {p.name: json.loads(p.read_text()) for p in sorted((repo / "metrics").glob("*.json"))}
+
+
+# --------------------------------------------------------------------------- one pipeline run checked against another
+
+
+def stage_outputs(repo: Path, stage: str) -> dict[str, bytes]:
+    """The bytes of every file a stage writes (its outs in dvc.yaml, folders walked)."""
+    outs = yaml.safe_load((repo / "dvc.yaml").read_text())["stages"][stage].get("outs", [])
+    paths = [repo / (o if isinstance(o, str) else next(iter(o))) for o in outs]
+    files = [f for p in paths for f in (sorted(p.rglob("*")) if p.is_dir() else [p]) if f.is_file()]
+    return {f.relative_to(repo).as_posix(): f.read_bytes() for f in files}
+
+
+def units_line(out: str, stage: str) -> str:
+    return next(line for line in out.splitlines() if line.startswith(f"[{stage}] units:"))
+
+
+ARRAYS = ("data/logmel/two_stage.npy", "data/logmel/sssl.npy")
+
+
+def snapshot(repo: Path, out: str) -> dict:
+    """What two runs of the small pipeline must share, byte for byte: every metrics file, the log-mel arrays and
+    every output of the `sssl` stage (as sha256), and the `sssl` stage's units line."""
+    files = {p: (repo / p).read_bytes() for p in ARRAYS} | stage_outputs(repo, "sssl")
+    return {"metrics": metrics(repo), "sha256": {p: hashlib.sha256(b).hexdigest() for p, b in sorted(files.items())},
+            "sssl_units": units_line(out, "sssl")}
+
+
+def shared_dir(tmp_path_factory) -> Path:
+    """A folder every pytest-xdist worker of this session sees (the session's base temporary folder)."""
+    base = Path(tmp_path_factory.getbasetemp())
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+REFERENCE = "small-pipeline-reference.json"  # the snapshot of tests/test_pipeline.py's run, for tests/test_pipeline_repro.py
+STARTED, FAILED = REFERENCE + ".started", REFERENCE + ".failed"
+
+
+def publish(shared: Path, data: dict) -> None:
+    tmp = shared / (REFERENCE + ".tmp")
+    tmp.write_text(json.dumps(data))
+    tmp.replace(shared / REFERENCE)  # a reader sees the whole snapshot or none
+
+
+def mlflow_client(repo: Path):
+    from mlflow.tracking import MlflowClient
+
+    return MlflowClient(tracking_uri=f"sqlite:///{repo / 'mlruns' / 'mlflow.db'}")
+
+
+def pipeline_runs(repo: Path) -> list:
+    """The one-per-experiment runs, newest first."""
+    client = mlflow_client(repo)
+    exp = client.get_experiment_by_name("mer-synth")
+    return client.search_runs([exp.experiment_id], "tags.`mer.level` = 'pipeline'", order_by=["attributes.start_time DESC"])

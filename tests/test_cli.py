@@ -37,10 +37,14 @@ def test_console_script_is_declared():
     assert any(e.name == "mer" and e.value == "mer.cli:main" for e in scripts)
 
 
-def test_table_shows_song_and_segments(models, make_audio, capsys):
-    code, out, err = run(capsys, make_audio("song.wav", 5.0, sr=SR), "--model", models)
+def test_table_shows_the_song_line_and_segments_on_request(models, make_audio, capsys):
+    audio = make_audio("song.wav", 5.0, sr=SR)
+    code, out, err = run(capsys, audio, "--model", models)
     assert code == 0, err
     assert "song.wav" in out and "valence" in out and "quadrant Q" in out
+    assert "P(V high)" not in out and "start_s" not in out and len(out.strip().splitlines()) == 2  # the song line only
+    code, out, err = run(capsys, audio, "--model", models, "--segments")
+    assert code == 0, err
     assert "P(V high)" in out and "start_s" in out  # the segment table
 
 
@@ -70,12 +74,12 @@ def test_every_probability_has_four_decimals_in_every_format(models, make_audio,
     values = probabilities(json.loads(out)[0])
     assert len(values) >= 24 and all(json.dumps(v) == json.dumps(round(v, 4)) for v in values)  # no 0.9057999849319458
     assert any(round(v, 3) != v for v in values)  # four decimals, not three
-    _, out, _ = run(capsys, audio, "--model", models, "--method", method, "--format", "csv")
+    _, out, _ = run(capsys, audio, "--model", models, "--method", method, "--format", "csv", "--segments")
     table = pd.read_csv(io.StringIO(out))
     cols = ["valence", "arousal", "Q1", "Q2", "Q3", "Q4"]
     assert (table[cols].round(4) == table[cols]).all().all()
     assert sorted(table[cols].to_numpy().ravel().tolist()) == sorted(values)  # the same numbers as the JSON
-    _, out, _ = run(capsys, audio, "--model", models, "--method", method)
+    _, out, _ = run(capsys, audio, "--model", models, "--method", method, "--segments")
     song_line, *segment_lines = [line for line in out.splitlines()[1:] if re.search(r"\d\.\d", line)]
     assert re.findall(r"P\(high\) (\S+)", song_line) == [f"{v:.4f}" for v in values[:2]]
     assert re.findall(r"Q\d (\d\.\d+)", song_line) == [f"{v:.4f}" for v in values[2:6]]
@@ -91,12 +95,12 @@ def test_outputs_say_what_the_segment_values_are(models, make_audio, capsys, met
     reading = {"two_stage": TwoStagePredictor, "sssl": SSSLPredictor}[method].segment_reading
     assert reading and reading != {"two_stage": SSSLPredictor, "sssl": TwoStagePredictor}[method].segment_reading
     audio = make_audio("song.wav", 5.0, sr=SR)
-    _, out, _ = run(capsys, audio, "--model", models, "--method", method)
+    _, out, _ = run(capsys, audio, "--model", models, "--method", method, "--segments")
     lines = out.splitlines()
     assert lines[2] == f"  segments: {reading}; they need not agree with the song line" and "start_s" in lines[3]
     _, out, _ = run(capsys, audio, "--model", models, "--method", method, "--format", "json")
     assert json.loads(out)[0]["segment_reading"] == reading
-    _, out, _ = run(capsys, audio, "--model", models, "--method", method, "--format", "csv")
+    _, out, _ = run(capsys, audio, "--model", models, "--method", method, "--format", "csv", "--segments")
     table = pd.read_csv(io.StringIO(out), keep_default_na=False)
     assert table.groupby("level")["segment_reading"].agg(set).to_dict() == {"song": {""}, "segment": {reading}}
 
@@ -106,7 +110,7 @@ def test_a_method_whose_song_answer_is_its_segments_gets_no_segment_note(models,
 
     assert Predictor.segment_reading is None
     monkeypatch.setattr(TwoStagePredictor, "segment_reading", None)
-    _, out, _ = run(capsys, make_audio("song.wav", 5.0, sr=SR), "--model", models, "--method", "two_stage")
+    _, out, _ = run(capsys, make_audio("song.wav", 5.0, sr=SR), "--model", models, "--method", "two_stage", "--segments")
     assert out.splitlines()[2] == "  segments:"
 
 
@@ -122,15 +126,21 @@ def test_markdown_has_one_row_per_song(models, make_audio, tmp_path, capsys):
         cells = [c.strip() for c in row.strip("|").split(" | ")]
         assert cells[3:8] == [song["valence"]["label"], f"{song['valence']['p_high']:.4f}", song["arousal"]["label"],
                               f"{song['arousal']['p_high']:.4f}", song["quadrant"]["label"]]
-        assert cells[8:] == [f"{v:.4f}" for v in song["quadrant"]["probabilities"].values()]
+        assert cells[8:12] == [f"{v:.4f}" for v in song["quadrant"]["probabilities"].values()]
+        assert cells[12].startswith("from ")  # where the quadrant comes from
 
 
-def test_csv_has_song_and_segment_rows(models, make_audio, capsys):
-    code, out, _ = run(capsys, make_audio("a.wav", 5.0, sr=SR), make_audio("b.wav", 3.0, sr=SR), "--model", models, "--method", "two_stage", "--format", "csv")
+def test_csv_has_song_rows_and_segment_rows_on_request(models, make_audio, capsys):
+    files = make_audio("a.wav", 5.0, sr=SR), make_audio("b.wav", 3.0, sr=SR)
+    code, out, _ = run(capsys, *files, "--model", models, "--method", "two_stage", "--format", "csv", "--segments")
     assert code == 0
     table = pd.read_csv(io.StringIO(out))
     assert (table["level"] == "song").sum() == 2
     assert (table[table["level"] == "segment"].groupby("file").size() == 3).all()
+    code, out, _ = run(capsys, *files, "--model", models, "--method", "two_stage", "--format", "csv")
+    songs = pd.read_csv(io.StringIO(out))
+    assert code == 0 and list(songs["level"]) == ["song", "song"]
+    assert set(songs["quadrant_source"]) == {"valence x arousal"} and songs["quadrant_agrees"].all()
 
 
 def test_bad_file_is_reported_and_the_others_go_on(models, make_audio, tmp_path, capsys):
@@ -165,10 +175,26 @@ def test_short_file_warns(models, make_audio, capsys):
     assert code == 0 and "warning:" in err and "shorter than one 2-s segment" in err
 
 
-def test_short_file_is_refused_by_sssl(models, make_audio, capsys):
-    """SSSL pads nothing and its training excludes clips shorter than a segment: an error line, exit status 1."""
-    code, _, err = run(capsys, make_audio("tiny.wav", 1.0, sr=SR), "--model", models, "--method", "sssl")
+@pytest.mark.parametrize("method", ["sssl", "fusion"])
+def test_short_file_is_refused_by_the_sssl_path_which_names_the_methods_that_answer_it(models, make_audio, capsys, method):
+    """SSSL pads nothing and its training excludes clips shorter than a segment: an error line naming the method
+    used and the methods that can answer the clip, exit status 1."""
+    code, _, err = run(capsys, make_audio("tiny.wav", 1.0, sr=SR), "--model", models, "--method", method)
     assert code == cli.EXIT_FAILED_FILES and "error:" in err and "shorter than one 2-s segment" in err
+    assert f"the least the {method} method reads" in err
+    assert "--method two_stage or --method smile_svm can answer it" in err
+
+
+def test_the_methods_named_for_a_short_clip_are_those_with_a_bundle(models, make_audio, tmp_path, capsys):
+    import shutil
+
+    only = tmp_path / "models"
+    shutil.copytree(models / "sssl", only / "sssl")
+    shutil.copytree(models / "smile_svm", only / "smile_svm")
+    _, _, err = run(capsys, make_audio("tiny.wav", 1.0, sr=SR), "--model", only, "--method", "sssl")
+    assert "--method smile_svm can answer it" in err and "two_stage" not in err
+    code, out, err = run(capsys, make_audio("tiny.wav", 1.0, sr=SR), "--model", only, "--method", "smile_svm")
+    assert code == 0 and "tiny.wav" in out  # the method named answers it
 
 
 def test_missing_bundle_names_the_stage(tmp_path, make_audio, capsys):
@@ -198,3 +224,132 @@ def test_plot_legends_cover_no_axes(models, make_audio):
     import matplotlib.pyplot as plt
 
     plt.close(fig)
+
+
+# --------------------------------------------------------------------------- one coherent answer per song
+
+
+def disagreeing_bundle(root):
+    """An SSSL bundle whose SVMs say valence high, arousal low (Q4) and whose 4-class model says Q3."""
+    from tests.bundles import FixedSVM, sssl_bundle
+
+    svms = {"valence": FixedSVM(1, [0.2, 0.8]), "arousal": FixedSVM(0, [0.7, 0.3]), "quadrant": FixedSVM(2, [0.1, 0.1, 0.6, 0.2])}
+    return sssl_bundle(root / "sssl", svms=svms)
+
+
+def test_a_song_line_says_where_its_quadrant_comes_from_and_when_the_models_disagree(tmp_path, make_audio, capsys):
+    disagreeing_bundle(tmp_path / "models")
+    audio = make_audio("song.wav", 5.0, sr=SR)
+    code, out, _ = run(capsys, audio, "--model", tmp_path / "models", "--method", "sssl")
+    assert code == 0
+    line = out.splitlines()[1]
+    assert "valence high" in line and "arousal low" in line and "quadrant Q3" in line
+    assert line.endswith("from the 4-class model; the models disagree: valence high × arousal low is Q4")
+    _, out, _ = run(capsys, audio, "--model", tmp_path / "models", "--method", "sssl", "--format", "json")
+    quadrant = json.loads(out)[0]["quadrant"]
+    assert (quadrant["label"], quadrant["source"], quadrant["from_valence_arousal"], quadrant["agrees"]) == ("Q3", "4-class model", "Q4", False)
+    _, out, _ = run(capsys, audio, "--model", tmp_path / "models", "--method", "sssl", "--format", "csv")
+    row = pd.read_csv(io.StringIO(out)).iloc[0]
+    assert (row["quadrant_label"], row["quadrant_from_valence_arousal"], row["quadrant_agrees"]) == ("Q3", "Q4", False)
+    _, out, _ = run(capsys, audio, "--model", tmp_path / "models", "--method", "sssl", "--format", "md")
+    assert out.splitlines()[2].endswith("| from the 4-class model; the models disagree: valence high × arousal low is Q4 |")
+
+
+@pytest.mark.parametrize("method", ["two_stage", "sssl", "fusion", "smile_svm"])
+def test_every_song_line_agrees_with_itself_or_says_it_does_not(models, make_audio, capsys, method):
+    """The quadrant of a song line is the one of its valence and arousal labels, or the line says the models disagree."""
+    from mer.labels import VA_QUADRANT
+
+    files = [make_audio(f"s{i}.wav", 4.0 + i, sr=SR, freq=110.0 * (i + 1)) for i in range(4)]
+    code, out, _ = run(capsys, *files, "--model", models, "--method", method)
+    assert code == 0
+    lines = [line for line in out.splitlines() if line.startswith("  valence")]
+    assert len(lines) == 4
+    for line in lines:
+        words = line.split()
+        v, a, q = words[words.index("valence") + 1], words[words.index("arousal") + 1], words[words.index("quadrant") + 1]
+        implied = VA_QUADRANT[(int(v == "high"), int(a == "high"))]
+        assert q == implied or f"the models disagree: valence {v} × arousal {a} is {implied}" in line
+
+
+def test_the_plot_titles_tell_where_the_answer_comes_from_and_where_the_segments_lean(tmp_path, make_audio):
+    from mer import bundle
+    from mer.predict import predictor
+
+    disagreeing_bundle(tmp_path / "models")
+    pred = predictor(bundle.load(tmp_path / "models", "sssl")).predict(make_audio("a.wav", 5.0, sr=SR))
+    fig = cli.timeline_figure([pred])
+    left, right = (ax.get_title() for ax in fig.axes)
+    mostly, n = cli.segments_mostly(pred)
+    assert left == "a.wav: song valence high, arousal low (sssl)"
+    assert right.startswith("song Q3 from the 4-class model; the models disagree: valence high × arousal low is Q4\n")
+    assert right.splitlines()[1].startswith(f"segments mostly {mostly} ({n} of {len(pred.segments)})")
+    assert right.endswith(", unlike the song's answer") == (mostly != "Q3")
+    labels = [line.get_label() for line in fig.axes[1].get_lines()]
+    assert "song: Q3" in labels  # the song's answer is drawn beside the segment curves
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+
+
+# --------------------------------------------------------------------------- words a user reads
+
+
+def helps() -> dict[str, str]:
+    """Every help text of the command line: ``mer --help`` and each subcommand's."""
+    parser = cli.build_parser()
+    out = {"mer": parser.format_help()}
+    stack = [("mer", parser)]
+    while stack:
+        name, p = stack.pop()
+        for action in p._actions:
+            if isinstance(action, __import__("argparse")._SubParsersAction):
+                for sub_name, sub in action.choices.items():
+                    out[f"{name} {sub_name}"] = sub.format_help()
+                    stack.append((f"{name} {sub_name}", sub))
+    return out
+
+
+def test_no_help_names_a_seed_and_each_names_the_methods():
+    texts = helps()
+    assert {"mer", "mer predict", "mer compare", "mer claims", "mer claims check", "mer claims run", "mer claims report"} <= set(texts)
+    for name, text in texts.items():
+        assert "seed 00" not in text.lower(), name
+    assert "He & Ferguson" in texts["mer predict"] and "Sun et al." in texts["mer predict"]
+    assert "how each number is made" in texts["mer predict"]
+
+
+def test_the_installed_command_helps_name_no_seed():
+    import subprocess
+    import sys
+
+    for args in (["--help"], ["predict", "--help"]):
+        proc = subprocess.run([sys.executable, "-m", "mer.cli", *args], capture_output=True, text=True)
+        assert proc.returncode == 0 and "seed 00" not in proc.stdout and "usage: mer" in proc.stdout
+
+
+# --------------------------------------------------------------------------- the reader of stdout leaves
+
+
+def test_a_reader_that_leaves_ends_the_command_quietly(models, make_audio):
+    """`mer predict … | head`: no BrokenPipeError traceback, the status of a command SIGPIPE ended."""
+    import subprocess
+    import sys
+
+    files = [make_audio(f"s{i}.wav", 4.0, sr=SR) for i in range(3)]
+    for fmt in ("csv",):  # `mer predict <folder> --format csv | head -3`; the table format streams through the same write
+        proc = subprocess.Popen([sys.executable, "-m", "mer.cli", "predict", *map(str, files), "--model", str(models), "--method", "two_stage",
+                                 "--format", fmt, "--segments", "--no-progress"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        proc.stdout.close()  # the reader is gone before the first line
+        err = proc.stderr.read().decode()
+        assert proc.wait() == cli.EXIT_BROKEN_PIPE, err
+        assert "Traceback" not in err and "BrokenPipeError" not in err and "Exception ignored" not in err
+
+
+def test_a_text_file_named_mp3_is_reported_as_not_audio(models, make_audio, tmp_path, capsys):
+    text = tmp_path / "lyrics.mp3"
+    text.write_text("la la la\n")
+    code, out, err = run(capsys, text, make_audio("fine.wav", 4.0, sr=SR), "--model", models, "--format", "json")
+    assert code == cli.EXIT_FAILED_FILES and len(json.loads(out)) == 1
+    assert f"error: {text}: undecodable: lyrics.mp3 is not audio: it holds text (first line: 'la la la')" in err
+    assert "does not exist" not in err and "MPEG" not in err

@@ -179,3 +179,41 @@ def test_from_dvc_shows_the_experiments_of_an_older_commit(monkeypatch):
     assert rows[0] == "experiment,dataset,preset,folds,segment_dur,method,valence"
     assert sorted(rows[1:]) == ["old,synth,quick,2/10,5,sssl,0.6", "seg-10,synth,quick,2/10,10,sssl,0.8", "seg-3,synth,quick,2/10,3,sssl,0.7",
                                 "workspace,synth,quick,2/10,5,sssl,0.6"]
+
+
+def _experiment(name, started, overrides, valence):
+    """An experiment as from_mlflow reads it: resolved params, context and scores (every method's row)."""
+    p = params_mod.load(overrides=overrides)
+    scores = {f"{m}.{d}.accuracy": valence for m in ("sssl", "fusion", "chroma_bilstm") for d in ("valence", "arousal")}
+    scores |= {"sssl.valence.accuracy_ci_low": valence - 0.1, "sssl.valence.accuracy_ci_high": min(1.0, valence + 0.1),
+               "chroma_bilstm.joy_sad.accuracy": 0.5, "tagger.macro.roc_auc": 0.7}
+    return compare.Experiment(name=name, params={k: str(v) for k, v in tracking.resolved_params(p).items()}, scores=scores, started=started,
+                              context={"dataset": p.dataset, "preset": p.preset, "folds": "2/10"})
+
+
+def test_one_dataset_at_a_time_and_params_the_preset_explains_are_left_out(monkeypatch, capsys):
+    exps = [
+        _experiment("workspace", 1.0, {}, 0.9),
+        _experiment("seg-3", 2.0, {"segment_dur": 3}, 0.8),
+        _experiment("4q-cpu", 3.0, {"dataset": "4q", "data.root": "/data/MER_audio_taffc_dataset", "preset": "cpu", "cv.max_folds": 10}, 0.7),
+        _experiment("4q-quick", 0.5, {"dataset": "4q", "data.root": "/data/MER_audio_taffc_dataset", "bilstm.hidden": 16}, 0.6),
+    ]
+    kept, note = compare.one_dataset(exps)
+    assert [e.name for e in kept] == ["4q-cpu", "4q-quick"]  # the newest experiment's dataset
+    assert note == "Only dataset 4q; also in the records: synth (2 experiments) — `--dataset synth`, or `--all-datasets`."
+    assert compare.differing(kept) == ["preset", "cv.max_folds", "bilstm.hidden"]  # not the dozens of settings the presets differ in
+    assert compare.differing([exps[0], exps[2]]) == ["dataset", "preset", "cv.max_folds", "data.root"]  # no synth.*
+    monkeypatch.setattr(compare, "from_mlflow", lambda *a, **k: exps)
+    assert main(["compare", "--dataset", "synth"]) == 0
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert lines[0] == "| experiment | dataset | preset | folds | segment_dur | method | valence | arousal |"
+    assert {line.split(" | ")[1] for line in lines if line.startswith("| seg") or line.startswith("| work")} == {"synth"}
+    second = lines.index("| experiment | dataset | preset | folds | segment_dur | method | metric | joy_sad | macro |")
+    assert lines[second - 1] == "" and "| 4q" not in out  # the pairs and the tag averages: a second table
+    assert max(map(len, lines)) <= 120
+    assert main(["compare", "--all-datasets"]) == 0
+    out = capsys.readouterr().out
+    assert {"| 4q-cpu | 4q | cpu |", "| seg-3 | synth | quick |"} <= {line[: len("| 4q-cpu | 4q | cpu |")] for line in out.splitlines()} | {
+        line[: len("| seg-3 | synth | quick |")] for line in out.splitlines()}
+    assert max(map(len, out.splitlines())) <= 160

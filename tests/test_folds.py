@@ -49,3 +49,20 @@ def test_four_songs_one_per_quadrant_fold_when_stratified_by_less():
     assert assign_folds(labels["song"], strata(labels, "none"), 2, seed=0)["fold"].value_counts().tolist() == [2, 2]
     with pytest.raises(DataError, match="cv.stratify"):
         strata(labels, "genre")
+
+
+def test_the_number_of_folds_adapts_to_the_smallest_class():
+    """24 songs, 6 per quadrant, and cv.folds 10: 6 folds, each testing a song of every quadrant, and a line saying why."""
+    from mer.folds import fold_count
+
+    songs, strata = table(6)
+    assert fold_count(strata, 5) == (5, None)  # enough songs: cv.folds stands
+    k, why = fold_count(strata, 10)
+    assert k == 6 and why.startswith("cv.folds = 10 lowered to 6: the smallest class (Q1) has 6 songs")
+    folds = assign_folds(songs, strata, k, seed=0)
+    per = folds.merge(pd.DataFrame({"song": songs, "q": strata}), on="song").groupby(["fold", "q"]).size().unstack()
+    assert per.shape == (6, 4) and (per == 1).all().all()
+    uneven = pd.Series(["Q1"] * 9 + ["Q2"] * 3 + ["Q3"] * 5 + ["Q4"] * 4)
+    assert fold_count(uneven, 10)[0] == 3
+    with pytest.raises(DataError, match=r"at least 2 songs of every class.*Q2 has 1"):
+        fold_count(pd.Series(["Q1", "Q1", "Q2", "Q3", "Q3"]), 10)

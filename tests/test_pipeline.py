@@ -1,4 +1,8 @@
-"""End to end: `dvc repro` / `dvc exp run` of the front-end stages in a temporary copy of the repository."""
+"""End to end: one `dvc repro` of the small pipeline in a temporary copy of the repository (tracked in MLflow, one
+worker process per stage), and what it wrote. It publishes a snapshot of its outputs, which
+tests/test_pipeline_repro.py compares with a second run of its own; that file also holds the tests that change a
+pipeline's state (a killed stage, more folds, a failing stage, other params), on its own copy. The two files run on
+two pytest-xdist workers side by side (tests/conftest.py orders them first)."""
 
 from __future__ import annotations
 
@@ -13,19 +17,29 @@ import numpy as np
 import pandas as pd
 import pytest
 import soundfile as sf
-import yaml
 
 from mer import bundle
 from mer.predict import predictor
+from tests import e2e
 from tests.conftest import FOURQ, needs_fourq
-from tests.e2e import FRONT_END, MODELS, SMALL, copy_repo, dvc, env, metrics, ran
+from tests.e2e import FRONT_END, MODELS, SMALL, copy_repo, dvc, env, metrics, mlflow_client, pipeline_runs, ran
 
 pytestmark = pytest.mark.e2e
 
+
 @pytest.fixture(scope="module")
 def small_repo(tmp_path_factory):
-    repo = copy_repo(tmp_path_factory.mktemp("repo"), SMALL)
-    out = dvc(repo, "repro", tracking=True)
+    """The small pipeline, run once with tracking and one worker process per stage; its snapshot published
+    (:func:`tests.e2e.snapshot`) before any test touches the copy."""
+    shared = e2e.shared_dir(tmp_path_factory)
+    (shared / e2e.STARTED).touch()
+    try:
+        repo = copy_repo(tmp_path_factory.mktemp("repo"), SMALL)
+        out = dvc(repo, "repro", tracking=True, extra_env={"MER_JOBS": "1"})
+        e2e.publish(shared, e2e.snapshot(repo, out))
+    except BaseException:
+        (shared / e2e.FAILED).touch()
+        raise
     return repo, out
 
 
@@ -146,7 +160,8 @@ def test_chroma_bilstm_and_tagger_results(small_repo):
     conf = pd.read_csv(repo / "metrics/confusion/chroma_bilstm_joy_sad.csv")
     assert set(conf["actual"]) <= {"joy", "sad"}
     md = (repo / "metrics/summary.md").read_text()
-    assert "chroma + HPSS BiLSTM (seed 002)" in md and "spectrogram CNN tagger (seed 003)" in md
+    assert "chroma + HPSS BiLSTM (Liu, Fang & Huang)" in md and "spectrogram CNN tagger (the tagging paper)" in md and "seed 00" not in md
+    assert "the side most raters chose" in md  # the synthetic set has raters
 
 
 def test_stages_of_one_repro_are_grouped_in_mlflow(small_repo):
@@ -181,19 +196,6 @@ def test_stages_of_one_repro_are_grouped_in_mlflow(small_repo):
     assert epochs >= 1  # per-epoch losses (step = epoch)
 
 
-def mlflow_client(repo: Path):
-    from mlflow.tracking import MlflowClient
-
-    return MlflowClient(tracking_uri=f"sqlite:///{repo / 'mlruns' / 'mlflow.db'}")
-
-
-def pipeline_runs(repo: Path) -> list:
-    """The one-per-experiment runs, newest first."""
-    client = mlflow_client(repo)
-    exp = client.get_experiment_by_name("mer-synth")
-    return client.search_runs([exp.experiment_id], "tags.`mer.level` = 'pipeline'", order_by=["attributes.start_time DESC"])
-
-
 def flat(data: dict, prefix: str = "") -> dict:
     out = {}
     for k, v in data.items():
@@ -219,7 +221,7 @@ def test_pipeline_run_holds_params_and_scores_after_a_repro_that_reruns_nothing(
         assert p["cv.max_folds"] == "1" and p["cv.repeats"] == "1" and p["seed"] == "2024"
         t = run.data.tags
         assert len(t["git.rev"]) == 40 and t["dvc.exp_name"] == "workspace"
-        assert (t["mer.dataset"], t["mer.segment_dur"], t["mer.preset"]) == ("synth", "2", "quick")
+        assert (t["mer.dataset"], t["mer.segment_dur"], t["mer.preset"], t["mer.folds"]) == ("synth", "2", "quick", "2")
         assert run.info.run_name.startswith("workspace · synth · segment_dur 2 · quick")
     client = mlflow_client(repo)
     assert {a.path for a in client.list_artifacts(runs[0].info.run_id)} >= {"summary.json", "summary.md"}
@@ -237,23 +239,6 @@ def test_pipeline_run_holds_params_and_scores_after_a_repro_that_reruns_nothing(
         assert image in {a.path for a in client.list_artifacts(run.info.run_id)}, name
     export = client.search_runs([fold.info.experiment_id], "attributes.run_name = 'export · sssl · all songs'")[0]
     assert {a.path for a in client.list_artifacts(export.info.run_id, "bundle")} >= {"bundle/bundle.json"}
-
-
-def test_a_failing_stage_marks_the_pipeline_run_failed(small_repo):
-    repo, _ = small_repo
-    original = (repo / "params.yaml").read_text()
-    params = yaml.safe_load(original)
-    params["tagger"]["threshold"] = 2  # rejected by the tagger stage
-    (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    try:
-        proc = subprocess.run([sys.executable, "-m", "dvc", "repro"], cwd=repo, env=env(True), capture_output=True, text=True)
-    finally:
-        (repo / "params.yaml").write_text(original)
-    assert proc.returncode != 0 and "tagger.threshold must be" in proc.stdout + proc.stderr
-    newest = pipeline_runs(repo)[0]
-    assert newest.info.status == "FAILED" and newest.data.tags["mer.error"].startswith("tagger: ConfigError")
-    assert newest.data.params["tagger.threshold"] == "2" and not newest.data.metrics
-    assert ran(dvc(repo, "repro")) - {"plots"} == {"tagger", "report"}  # DVC removed the failed stage's outputs: back for the next tests
 
 
 def test_mer_compare_reads_the_store_and_dvc(small_repo):
@@ -285,48 +270,6 @@ def test_plots_are_images_that_show_offline(small_repo):
     assert "/plots/" in (repo / ".gitignore").read_text() and "plots" not in dvc(repo, "status", "plots")  # up to date
 
 
-def test_changing_segment_dur_reruns_only_what_depends_on_it(small_repo):
-    repo, _ = small_repo
-    out = dvc(repo, "exp", "run", "-S", "segment_dur=3", "logmel")
-    assert ran(out) == {"segment", "logmel"}
-    two = np.load(repo / "data/logmel/two_stage.npy", mmap_mode="r")
-    assert two.shape == (16 * 10, 216, 128)
-    assert metrics(repo)["logmel.json"]["two_stage"]["hop_length"] == 307  # Table 1, 22.05 kHz, 3 s
-
-
-def test_temporary_experiments_use_their_own_params_and_the_main_store(small_repo):
-    repo, _ = small_repo
-    before = metrics(repo)
-    out = dvc(repo, "exp", "run", "--temp", "-n", "tmp-exp", "-S", "segment_dur=4", "logmel", tracking=True)
-    assert ran(out) == {"segment", "logmel"}  # up to `logmel`: enough to see which params and store the copy used
-    shown = json.loads(dvc(repo, "exp", "show", "--json", stdout_only=True))
-    exps = [e for rev in shown for e in (rev.get("experiments") or [])]
-    run = next(r for e in exps for r in e["revs"] if e["name"] == "tmp-exp")
-    assert run["data"]["params"]["params.yaml"]["data"]["segment_dur"] == 4
-    assert metrics(repo) == before  # the workspace is untouched
-    with sqlite3.connect(repo / "mlruns" / "mlflow.db") as con:
-        names = {r[0] for r in con.execute("select value from tags where key = 'dvc.exp_name'")}
-        segments = con.execute(
-            "select m.value from metrics m join tags s on s.run_uuid = m.run_uuid join tags e on e.run_uuid = m.run_uuid "
-            "where m.key = 'two_stage.segments' and s.key = 'mer.stage' and s.value = 'logmel' and e.key = 'dvc.exp_name' and e.value = 'tmp-exp'"
-        ).fetchall()
-    assert "tmp-exp" in names
-    assert segments == [(16 * 7,)]  # 30 s / 4 s: the copy's params were used
-    assert not list((repo / ".dvc" / "tmp").rglob("mlflow.db"))
-
-
-def test_two_runs_give_identical_metrics_and_arrays(small_repo):
-    repo, _ = small_repo
-    dvc(repo, "exp", "run", "-S", "segment_dur=2")  # back to the first configuration
-    before = metrics(repo)
-    arrays = {p: np.load(repo / p) for p in ("data/logmel/two_stage.npy", "data/logmel/sssl.npy")}
-    out = dvc(repo, "repro", "--force", extra_env={"MER_REUSE": "0"})  # every model trained again, none loaded
-    assert ran(out) == FRONT_END | MODELS
-    assert metrics(repo) == before
-    for p, a in arrays.items():
-        np.testing.assert_array_equal(np.load(repo / p), a)
-
-
 @needs_fourq
 def test_mer_predict_on_4q_clips(small_repo, tmp_path):
     """The `mer` command on real MP3s: song and segment predictions, the plot, a corrupt and a 1-s file."""
@@ -340,7 +283,7 @@ def test_mer_predict_on_4q_clips(small_repo, tmp_path):
     plot = tmp_path / "timeline.png"
     proc = subprocess.run(
         [sys.executable, "-m", "mer.cli", "predict", str(clip), str(corrupt), str(one_second), "--model", str(repo / "models"), "--method", "two_stage",
-         "--plot", str(plot)],
+         "--plot", str(plot), "--segments"],
         cwd=tmp_path, env=env(False), capture_output=True, text=True,
     )
     assert proc.returncode == 1  # one file failed, the others were predicted
@@ -355,70 +298,3 @@ def test_mer_predict_on_4q_clips(small_repo, tmp_path):
     )
     assert fusion.returncode == 1 and "1 of 2 files failed" in fusion.stderr and "shorter than one 2-s segment" in fusion.stderr
     assert f"{clip.name}  (" in fusion.stdout and ", fusion)" in fusion.stdout and fusion.stderr.startswith("note: this fusion model was trained")
-
-
-def stage_outputs(repo, stage) -> dict[str, bytes]:
-    """The bytes of every file a stage writes (its outs in dvc.yaml, folders walked)."""
-    import yaml
-
-    outs = yaml.safe_load((repo / "dvc.yaml").read_text())["stages"][stage].get("outs", [])
-    paths = [repo / (o if isinstance(o, str) else next(iter(o))) for o in outs]
-    files = [f for p in paths for f in (sorted(p.rglob("*")) if p.is_dir() else [p]) if f.is_file()]
-    return {f.relative_to(repo).as_posix(): f.read_bytes() for f in files}
-
-
-def units_line(out: str, stage: str) -> str:
-    return next(line for line in out.splitlines() if line.startswith(f"[{stage}] units:"))
-
-
-def test_a_killed_training_stage_resumes_and_writes_what_an_uninterrupted_run_writes(small_repo, tmp_path):
-    """SIGKILL after the first finished model (fault injection); the re-run trains only the rest,
-    and every output equals the uninterrupted run's, byte for byte."""
-    repo, _ = small_repo
-    uninterrupted = stage_outputs(repo, "sssl")
-    store = {"MER_UNITS_DIR": str(tmp_path / "units")}  # an empty store: nothing finished before
-    dvc(repo, "repro", "-f", "-s", "sssl", tracking=True, extra_env={**store, "MER_KILL_AFTER_UNITS": "1"}, fails=True)
-    assert len(list((tmp_path / "units" / "sssl").glob("*.pkl"))) == 1
-    client = mlflow_client(repo)
-    killed = client.search_runs([e.experiment_id for e in client.search_experiments()], filter_string="attributes.status = 'RUNNING'")
-    assert {r.info.run_name for r in killed} >= {"sssl"}  # SIGKILL: the stage could not close its runs
-    out = dvc(repo, "repro", "-f", "-s", "sssl", tracking=True, extra_env=store)
-    assert "units: 2 trained, 1 reused" in units_line(out, "sssl")  # 3 targets × 1 fold; the first was not trained again
-    assert stage_outputs(repo, "sssl") == uninterrupted
-    for run in killed:  # the re-run's pipeline ended them: their DVC process is gone
-        assert client.get_run(run.info.run_id).info.status == "KILLED"
-
-
-def test_raising_max_folds_trains_only_the_new_folds(small_repo, tmp_path):
-    import yaml
-
-    repo, _ = small_repo
-    params = repo / "params.yaml"
-    original = params.read_text()
-    two = yaml.safe_load(original)
-    two["cv"]["max_folds"] = 2
-    try:
-        store = {"MER_UNITS_DIR": str(tmp_path / "units")}
-        out = dvc(repo, "repro", "-f", "-s", "chroma_bilstm", extra_env=store)  # max_folds 1: 2 pairs × fold 0
-        assert "units: 2 trained, 0 reused" in units_line(out, "chroma_bilstm")
-        params.write_text(yaml.safe_dump(two, sort_keys=False))
-        out = dvc(repo, "repro", "-s", "chroma_bilstm", extra_env=store)
-        assert "units: 2 trained, 2 reused" in units_line(out, "chroma_bilstm")  # only fold 1's models
-        grown = stage_outputs(repo, "chroma_bilstm")
-        out = dvc(repo, "repro", "-f", "-s", "chroma_bilstm", extra_env={"MER_UNITS_DIR": str(tmp_path / "fresh")})
-        assert "units: 4 trained, 0 reused" in units_line(out, "chroma_bilstm")
-        assert stage_outputs(repo, "chroma_bilstm") == grown  # a fresh 2-fold run writes the same
-    finally:
-        params.write_text(original)
-        dvc(repo, "repro", "-s", "chroma_bilstm")  # back to the module's workspace (its units are in the repository's store)
-
-
-def test_results_do_not_depend_on_the_number_of_workers(small_repo, tmp_path):
-    """Each unit trains with one thread, from its own seed: 1 or 2 worker processes write the same bytes."""
-    repo, _ = small_repo
-    outputs = []
-    for jobs in ("1", "2"):
-        out = dvc(repo, "repro", "-f", "-s", "sssl", extra_env={"MER_JOBS": jobs, "MER_UNITS_DIR": str(tmp_path / jobs)})
-        assert "units: 3 trained, 0 reused" in units_line(out, "sssl")
-        outputs.append(stage_outputs(repo, "sssl"))
-    assert outputs[0] == outputs[1]

@@ -48,7 +48,7 @@ def test_values_on_the_annotation_scale_from_the_embed_stages_features(tmp_path,
     song = pred.song["valence"]
     assert song["value"] == pytest.approx(float(seg["valence"].mean()), abs=1e-4) and "p_high" not in song
     assert song["label"] == ("high" if song["value"] > 0.5 else "low")
-    table = format_table(pred)
+    table = format_table(pred, segments=True)
     assert "value on [0, 1]" in table and "V value" in table and "P(V high)" not in table and "not probabilities" in table
     assert "V value" in format_markdown([pred])
     assert json.loads(json.dumps(pred.to_dict()))["scale"] == "[0, 1]"
@@ -66,7 +66,7 @@ def test_a_bundle_over_other_embedding_weights_is_refused(tmp_path):
 def test_the_command_line_names_the_scale_in_every_format(tmp_path, make_audio, capsys):
     path = make_audio("a.wav", 4.0, sr=SR)
     dynamic_bundle(tmp_path / "models" / "dynamic")
-    assert main(["predict", str(path), "--model", str(tmp_path / "models"), "--method", "dynamic", "--format", "csv", "--no-progress",
-                 "--plot", str(tmp_path / "t.png")]) == 0
+    assert main(["predict", str(path), "--model", str(tmp_path / "models"), "--method", "dynamic", "--format", "csv", "--segments",
+                 "--no-progress", "--plot", str(tmp_path / "t.png")]) == 0
     out = capsys.readouterr().out
     assert "values on the [0, 1] annotation scale" in out and (tmp_path / "t.png").exists()

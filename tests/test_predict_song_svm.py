@@ -93,6 +93,7 @@ def test_the_classical_baseline_refuses_silence_and_shows_no_timeline(models, ma
     model = predictor(bundle.load(models, "smile_svm"))
     with pytest.raises(AudioError, match="silent"):
         model.predict(make_audio("quiet.wav", 2.0, sr=SR, amp=0.0))
-    code = cli.main(["predict", str(make_audio("song.wav", 3.0, sr=SR)), "--model", str(models), "--method", "smile_svm", "--no-progress"])
+    code = cli.main(["predict", str(make_audio("song.wav", 3.0, sr=SR)), "--model", str(models), "--method", "smile_svm", "--no-progress",
+                     "--segments"])
     out = capsys.readouterr().out
     assert code == 0 and "segments: none" in out

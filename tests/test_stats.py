@@ -69,3 +69,63 @@ def test_undefined_values_are_json_null_and_pairs_must_match():
     assert paired([0.7, float("nan"), 0.8], [0.6, 0.5, 0.7]).folds == 2  # a fold one side lacks is not paired
     with pytest.raises(ValueError, match="one value per fold"):
         paired([0.7, 0.8], [0.6])
+
+
+# --------------------------------------------------------------------------- over test songs, when the folds are few
+
+
+def test_wilson_by_hand():
+    """15 of 16: p = 0.9375, z = 1.959964: centre (p + z²/32) / (1 + z²/16) = 0.852797, half 0.136085 → [0.716712, 0.988882]
+    (Wilson 1927); 0 and n right stay within [0, 1]."""
+    from mer.stats import wilson
+
+    ci = wilson(15, 16)
+    assert ci.mean == 0.9375 and ci.n == 16
+    assert (ci.low, ci.high) == (pytest.approx(0.716712, abs=2e-6), pytest.approx(0.988882, abs=2e-6))
+    none, every = wilson(0, 8), wilson(8, 8)
+    assert none.low == 0.0 and 0 < none.high < 0.4 and every.high == 1.0 and 0.6 < every.low < 1
+    assert wilson(0, 0).mean is None
+
+
+def test_vectorised_f1_is_sklearns():
+    from sklearn.metrics import f1_score
+
+    from mer.stats import f1_scores
+
+    rng = np.random.default_rng(0)
+    for k in (2, 4):
+        t, p = rng.integers(0, k, (50, 9)), rng.integers(0, k, (50, 9))
+        t[0], p[0] = 0, 0  # a row with one class only
+        average = "binary" if k == 2 else "macro"
+        mine = f1_scores(t, p, k, average)
+        theirs = [f1_score(a, b, average=average, zero_division=0, **({"pos_label": 1} if k == 2 else {})) for a, b in zip(t, p)]
+        np.testing.assert_allclose(mine, theirs)
+
+
+def test_song_bootstrap_is_the_reported_statistic_within_bounds_and_seeded():
+    from mer.stats import f1_scores, song_bootstrap
+
+    f1 = lambda t, p: f1_scores(t, p, 2, "binary")  # noqa: E731
+    folds = [(np.array([1, 1, 0, 0, 1, 0]), np.array([1, 0, 0, 0, 1, 1])), (np.array([1, 0, 1, 0]), np.array([1, 0, 1, 0]))]
+    ci = song_bootstrap(folds, f1)
+    assert ci.mean == pytest.approx((2 / 3 + 1.0) / 2) and ci.n == 10  # the mean over folds of the fold's F1
+    assert 0 <= ci.low < ci.mean < ci.high == 1.0
+    assert song_bootstrap(folds, f1) == ci and song_bootstrap(folds, f1, seed=1) != ci
+
+
+def test_sign_test_is_the_exact_mcnemar_test_on_right_and_wrong_songs():
+    from mer.stats import paired_songs, sign_test
+
+    assert sign_test([1] * 9) == pytest.approx(2 / 2**9)  # 9 discordant songs, all one way
+    assert sign_test([1, -1, 0, 0]) == 1.0 and sign_test([0, 0]) == 1.0
+    assert sign_test([1] * 6 + [-1] * 2) == pytest.approx(scipy.stats.binomtest(6, 8, 0.5).pvalue)
+    assert sign_test([0.5, 0.5, 1.0]) == pytest.approx(2 / 8)  # repeats: shares of rounds, every sign pattern counted
+    r = paired_songs([(np.array([1, 1, 1, 0]), np.array([0, 0, 1, 0])), (np.array([1, 1]), np.array([1, 0]))])
+    assert r.diff == pytest.approx((2 / 4 + 1 / 2) / 2) and r.songs == 6 and r.folds == 2 and r.p_t is None
+    assert r.p_mcnemar == pytest.approx(0.25) and r.verdict == "no difference shown" and -1 <= r.ci_low <= r.diff <= r.ci_high <= 1
+    assert r.to_dict()["songs"] == 6 and "songs" not in paired([0.7, 0.8], [0.6, 0.7]).to_dict()
+
+
+def test_a_t_interval_may_be_clipped_to_the_scores_range():
+    wide = fold_interval([0.5, 0.9], bounds=(0.0, 1.0))
+    assert wide.high == 1.0 and wide.low == 0.0 and wide.mean == 0.7

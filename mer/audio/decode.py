@@ -26,8 +26,35 @@ class Decoded:
         return len(self.samples) / self.sample_rate
 
 
+TEXT_PROBE = 4096  # bytes read to tell a text file from audio
+
+
+def text_start(path: Path) -> str | None:
+    """The first line of ``path`` if its start is text (UTF-8, no NUL, no control characters but
+    whitespace), else None. No audio format starts so: a WAV, AIFF, FLAC, Ogg or MP4 header holds NUL
+    bytes, and an MP3 frame or an ID3 tag starts with bytes that are not text."""
+    with open(path, "rb") as f:
+        head = f.read(TEXT_PROBE)
+    if not head or b"\0" in head:
+        return None
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 3:  # not merely a character cut at the end of the probe
+            return None
+        text = head[: exc.start].decode("utf-8")
+    if any(ord(c) < 32 and c not in "\t\n\r\f" for c in text):
+        return None
+    return (text.strip().splitlines() or [""])[0]
+
+
 def _read(path: Path) -> tuple[np.ndarray, int]:
-    """``(frames × channels, rate)``; soundfile first (wav/flac/ogg/mp3), audioread as fallback."""
+    """``(frames × channels, rate)``; soundfile first (wav/flac/ogg/mp3), audioread as fallback. A text file
+    is refused before any decoder sees it (decoders print noise on stderr for what they cannot parse)."""
+    line = text_start(path)
+    if line is not None:
+        shown = line if len(line) <= 60 else line[:57] + "..."
+        raise AudioError("undecodable", f"{path.name} is not audio: it holds text (first line: {shown!r})")
     try:
         data, rate = sf.read(path, dtype="float32", always_2d=True)
         return data, int(rate)
@@ -37,7 +64,10 @@ def _read(path: Path) -> tuple[np.ndarray, int]:
                 warnings.simplefilter("ignore")
                 data, rate = librosa.load(path, sr=None, mono=False, dtype=np.float32)
         except Exception:  # noqa: BLE001
-            raise AudioError("undecodable", f"{path.name}: {first}") from None
+            reason = str(first)
+            if "does not exist or is not a regular file" in reason:  # libsndfile's words for a format it does not know
+                reason = "neither soundfile nor audioread recognises its format"
+            raise AudioError("undecodable", f"{path.name} cannot be decoded as audio: {reason}") from None
         data = np.atleast_2d(data).T
         return data, int(rate)
 

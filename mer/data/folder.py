@@ -329,10 +329,12 @@ def read_folder(root: Path, labels: Path, scale: tuple[float, float] | list | No
             ok[i] = False
         elif len(found) == 1 and files[found[0]] is None:
             rejects.add(song, "no_audio", f"{found[0]} is a symbolic link to a missing file")
+            ok[i] = False  # a row without audio is left out: your own labels count only the songs that can be heard
         elif len(found) == 1:
             audio[i] = found[0]
         else:
             rejects.add(song, "no_audio", f"no audio file {song!r} under data.root (its path, or its name with or without the extension)")
+            ok[i] = False
         if ok[i] and len(found) == 1:
             used[found[0]] = song
     songs["audio"] = audio
@@ -348,8 +350,8 @@ def read_folder(root: Path, labels: Path, scale: tuple[float, float] | list | No
         "quadrant": "quadrants",
     }[table.kind] + (", and quadrants" if table.with_quadrant else "")
     notes = [
-        f"folder: {len(songs)} labelled songs ({kind}); {counts.get('no_audio', 0)} of them have no audio file; "
-        f"{counts.get('no_annotation', 0)} audio files have no row in {where}"
+        f"folder: {len(songs)} labelled songs with audio ({kind}); {counts.get('no_audio', 0)} rows of {where} name no audio file "
+        f"and {counts.get('no_annotation', 0)} audio files have no row (both left out, listed in data/raw/rejects.csv)"
     ]
     if scale is not None and table.kind == "quadrant":
         notes.append(f"folder: data.scale {_scale_text(scale)} is not used: {where} holds quadrants only")

@@ -17,13 +17,28 @@ import torch.nn.functional as F
 from sklearn.mixture import GaussianMixture
 
 
-def clean_probability(losses: np.ndarray, seed: int = 0) -> np.ndarray:
-    """ω_i: posterior of the smaller-mean component of a 2-GMM fitted (EM) to the losses."""
+def fit_split(losses: np.ndarray, seed: int = 0) -> tuple[np.ndarray, dict[str, float]]:
+    """ω_i (the posterior of the smaller-mean component of a 2-GMM fitted by EM to the losses) and the
+    two components: ``{mean,std,weight}_{clean,noisy}`` (clean: the smaller mean). Nothing to separate
+    (fewer than 2 losses, or all equal): every ω is 1 and the components are NaN."""
     x = np.asarray(losses, dtype=np.float64).reshape(-1, 1)
     if len(x) < 2 or np.ptp(x) < 1e-12:
-        return np.ones(len(x))  # nothing to separate: everything counts as clean
+        return np.ones(len(x)), {f"{k}_{c}": float("nan") for k in ("mean", "std", "weight") for c in ("clean", "noisy")}
     gmm = GaussianMixture(n_components=2, max_iter=100, tol=1e-3, reg_covar=5e-4, random_state=seed).fit(x)
-    return gmm.predict_proba(x)[:, int(np.argmin(gmm.means_.ravel()))]
+    means = gmm.means_.ravel()
+    clean = int(np.argmin(means))
+    order = {"clean": clean, "noisy": 1 - clean}
+    components = {}
+    for name, i in order.items():
+        components[f"mean_{name}"] = float(means[i])
+        components[f"std_{name}"] = float(np.sqrt(gmm.covariances_.ravel()[i]))
+        components[f"weight_{name}"] = float(gmm.weights_[i])
+    return gmm.predict_proba(x)[:, clean], components
+
+
+def clean_probability(losses: np.ndarray, seed: int = 0) -> np.ndarray:
+    """ω_i: posterior of the smaller-mean component of a 2-GMM fitted (EM) to the losses."""
+    return fit_split(losses, seed)[0]
 
 
 def sharpen(p: torch.Tensor, temperature: float) -> torch.Tensor:

@@ -24,7 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from mer.models.sssl import clean_probability, draw_mixup, mixup, sharpen, soft_cross_entropy, symmetric_kl
+from mer.models.sssl import draw_mixup, fit_split, mixup, sharpen, soft_cross_entropy, symmetric_kl
 from mer.training.base import DeviceModule, optimizer
 from mer.training.data import DeviceBatches, storage_dtype
 
@@ -142,6 +142,22 @@ def split_quality(right: np.ndarray, kept: np.ndarray) -> dict[str, float]:
     }
 
 
+def balance(labels: np.ndarray, kept: np.ndarray, predicted: np.ndarray, n_classes: int) -> dict[str, float]:
+    """The classes of one split, per class k: ``clean_share_k`` — share of the segments labelled k kept in the
+    clean set X; ``pseudo_share_k`` — share of the noisy set U whose prediction (the pseudo label's class) is k;
+    ``predicted_share_k`` — share of all training segments the model predicts as k. A split that keeps one
+    class's segments and relabels the other's, or a model that predicts one class, shows here (NaN where
+    there is nothing to count)."""
+    labels, kept, predicted = np.asarray(labels), np.asarray(kept, dtype=bool), np.asarray(predicted)
+    out = {}
+    for k in range(n_classes):
+        mine = labels == k
+        out[f"clean_share_{k}"] = float(kept[mine].mean()) if mine.any() else float("nan")
+        out[f"pseudo_share_{k}"] = float((predicted[~kept] == k).mean()) if (~kept).any() else float("nan")
+        out[f"predicted_share_{k}"] = float((predicted == k).mean()) if len(predicted) else float("nan")
+    return out
+
+
 def window_logits(net: nn.Module, x: torch.Tensor, pooled: bool) -> torch.Tensor:
     """The network's logits of windows that went through its input pooling already
     (``pooled``, :class:`Windows` with the network's ``input_pool``) or not."""
@@ -201,7 +217,7 @@ class LitSSSL(DeviceModule):
         Sets ``clean`` (ω > τ: the set X) and ``soft`` (the sharpened predictions, eq. 4,
         that replace the erased labels of U); returns the split's summary."""
         losses, probs = self.scan(windows, labels, rows)
-        omega = clean_probability(losses.cpu().numpy(), self.seed + self.current_epoch)
+        omega, components = fit_split(losses.cpu().numpy(), self.seed + self.current_epoch)
         clean_rows = torch.as_tensor(omega > self.cfg.tau, device=self.device)
         n = len(windows)
         self.clean = torch.zeros(n, dtype=torch.bool, device=self.device)
@@ -209,6 +225,8 @@ class LitSSSL(DeviceModule):
         self.soft = torch.zeros(n, self.cfg.n_classes, device=self.device)
         self.soft[rows] = sharpen(probs, self.cfg.temperature)
         entry = {"epoch": self.current_epoch, "clean": int(clean_rows.sum()), "clean_share": float(clean_rows.float().mean())}
+        entry.update({f"gmm_{k}": v for k, v in components.items()})
+        entry.update(balance(labels[rows].cpu().numpy(), clean_rows.cpu().numpy(), probs.argmax(-1).cpu().numpy(), self.cfg.n_classes))
         if self.truth is not None:
             right = (labels[rows] == self.truth.to(self.device)[rows]).cpu().numpy()
             entry.update(split_quality(right, clean_rows.cpu().numpy()))

@@ -73,3 +73,25 @@ def test_non_finite_samples_are_rejected(tmp_path, value, channels):
     with pytest.raises(AudioError) as err:
         decode(path, 22050)  # before resampling, which would spread it
     assert err.value.reason == "non_finite" and f"nan.wav: {channels} of its {y.size} samples are NaN or infinite" in err.value.detail
+
+
+def test_a_text_file_named_mp3_is_not_audio_and_no_decoder_speaks(tmp_path, capfd):
+    """It exists and holds text: said so, before any decoder prints its noise on stderr (file descriptor 2)."""
+    path = tmp_path / "notes.mp3"
+    path.write_text("these are my notes, not a song\nsecond line\n")
+    with pytest.raises(AudioError) as err:
+        decode(path, 22050)
+    assert err.value.reason == "undecodable"
+    assert err.value.detail == "notes.mp3 is not audio: it holds text (first line: 'these are my notes, not a song')"
+    assert "does not exist" not in str(err.value)
+    captured = capfd.readouterr()
+    assert captured.err == "" and captured.out == ""
+
+
+@pytest.mark.parametrize("head", [b"RIFF\x24\x00\x00\x00WAVEfmt ", b"ID3\x03\x00\x00\x00", b"\xff\xfb\x90\x64", b"fLaC\x00\x00\x00\x22", b"OggS\x00\x02"])
+def test_audio_headers_are_not_taken_for_text(tmp_path, head):
+    from mer.audio.decode import text_start
+
+    path = tmp_path / "x.bin"
+    path.write_bytes(head + b"abc" * 100)
+    assert text_start(path) is None

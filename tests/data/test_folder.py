@@ -125,7 +125,7 @@ def test_every_exclusion_is_counted_with_its_reason(tmp_path):
         "calm/b.flac,9.5,2\n"  # outside the scale
         "loud/c.wav,,3\n"  # missing value
         "loud/deep/d.wav,x,3\n"  # not a number
-        "nowhere.wav,5,5\n"  # no such file: kept without audio (as PMEmo's annotated songs without audio)
+        "nowhere.wav,5,5\n"  # no such file: left out (your labels count only the songs that can be heard)
         "calm/a.wav,1,1\n"  # repeated name
         "a,2,2\n"  # another name of calm/a.wav
         ",3,3\n"  # no name
@@ -133,8 +133,8 @@ def test_every_exclusion_is_counted_with_its_reason(tmp_path):
     )
     files = ("calm/a.wav", "calm/b.flac", "loud/c.wav", "loud/deep/d.wav", "x/song.wav", "y/song.flac", "extra/e.flac")
     ann = folder.read_folder(make_folder(tmp_path, rows, files), tmp_path / "labels.csv", [1, 9])
-    assert list(ann.songs["song"]) == ["calm/a.wav", "nowhere.wav"]
-    assert list(ann.songs["audio"]) == ["calm/a.wav", ""]
+    assert list(ann.songs["song"]) == ["calm/a.wav"]
+    assert list(ann.songs["audio"]) == ["calm/a.wav"]
     assert rejected(ann) == {
         "calm/b.flac": "bad_label",
         "loud/c.wav": "bad_label",
@@ -155,7 +155,7 @@ def test_every_exclusion_is_counted_with_its_reason(tmp_path):
     assert "extra/e.flac has no row in labels.csv" in detail(ann, "extra/e")
     # audio of rejected rows is not also counted as unlabelled
     assert not {"calm/b", "loud/c", "loud/deep/d", "x/song", "y/song"} & set(rejected(ann))
-    assert ann.notes[0].startswith("folder: 2 labelled songs (continuous valence/arousal on [1, 9], rescaled to [0, 1]); 1 of them")
+    assert ann.notes[0].startswith("folder: 1 labelled songs with audio (continuous valence/arousal on [1, 9], rescaled to [0, 1]); 1 rows of labels.csv name no audio file")
 
 
 def test_unreadable_audio_is_rejected_by_the_pad_stage(tmp_path):
@@ -183,7 +183,7 @@ def test_symbolic_links_followed_hidden_files_skipped(tmp_path):
     write_audio(root / "._resource.wav", tone(0.1, SR), SR)
     assert set(folder.audio_tree(root)) == {"calm/a.wav", "linked/far.wav", "solo.wav", "gone.wav"}
     ann = folder.read_folder(root, root / "labels.csv", None)
-    assert list(ann.songs["audio"]) == ["linked/far.wav", "solo.wav", ""]
+    assert list(ann.songs["audio"]) == ["linked/far.wav", "solo.wav"]
     assert rejected(ann) == {"gone.wav": "no_audio", "calm/a": "no_annotation"}
     assert "symbolic link to a missing file" in detail(ann, "gone.wav")
 
@@ -253,7 +253,7 @@ def test_obtain_gathers_the_folder_and_loads_it(tmp_path):
     dest = tmp_path / "raw" / "source"
     data = params.Params({"root": str(root), "labels": "meta/ratings.csv", "scale": [0, 1]})
     ann = obtain(registry.get("folder"), dest, root=root, synth_params=None, seed=0, downloads=tmp_path / "dl", data_params=data)
-    assert list(ann.songs["audio"]) == ["calm/a.wav", "loud/deep/d.wav", "linked/far.wav", ""]
+    assert list(ann.songs["audio"]) == ["calm/a.wav", "loud/deep/d.wav", "linked/far.wav"]
     for rel in ann.songs["audio"][ann.songs["audio"] != ""]:
         assert (dest / rel).is_file() and not (dest / rel).is_symlink()  # copies, never links to the user's files
     assert (dest / folder.LABELS).read_text() == (root / "meta" / "ratings.csv").read_text()
@@ -314,9 +314,9 @@ def make_clips(root: Path, per_quadrant: int = 5, duration: float = 6.0, sr: int
 @pytest.mark.e2e
 def test_front_end_and_mel_svm_on_a_folder(tmp_path):
     clips = make_clips(tmp_path / "clips")
-    overrides = {
+    overrides = {  # cv.folds as params.yaml has it (10): 5 songs of a quadrant make 5 folds
         "dataset": "folder", "data.root": str(clips), "data.labels": "meta/ratings.csv", "data.scale": [1, 9],
-        "cv.folds": 2, "segment_dur": 2, "pad.clip_dur": 10.0,
+        "segment_dur": 2, "pad.clip_dur": 10.0,
     }
     repo = copy_repo(tmp_path / "repo", overrides)
     out = dvc(repo, "repro", "mel_svm")
@@ -327,11 +327,14 @@ def test_front_end_and_mel_svm_on_a_folder(tmp_path):
     pad = pd.read_csv(repo / "data/pad/rejects.csv")
     assert list(pad["song"]) == ["q1/broken.wav"] and list(pad["reason"]) == ["undecodable"]
     download = json.loads((repo / "metrics/download.json").read_text())
-    assert download["dataset"] == "folder" and download["with_audio"] == 21 and download["songs"] == 22
+    assert download["dataset"] == "folder" and download["with_audio"] == 21 and download["songs"] == 21  # the row without audio left out
     labels = json.loads((repo / "metrics/labels.json").read_text())
     assert set(labels["threshold"]) == {"valence", "arousal"}
-    assert labels["counts"]["quadrant"] == {"Q1": 6, "Q2": 6, "Q3": 5, "Q4": 5}  # songs without audio are labelled too
-    assert json.loads((repo / "metrics/folds.json").read_text())["songs"] == 20
+    assert labels["counts"]["quadrant"] == {"Q1": 6, "Q2": 5, "Q3": 5, "Q4": 5}  # q2/missing.wav is not counted
+    folds = json.loads((repo / "metrics/folds.json").read_text())
+    assert (folds["songs"], folds["folds"], folds["folds_requested"]) == (20, 5, 10)  # 5 songs in the smallest quadrant
+    assert "[folds] cv.folds = 10 lowered to 5: the smallest class" in out
+    assert "[download] kept 21 annotated songs with audio; excluded 3" in out  # not 22: q2/missing.wav is no song
     mel = json.loads((repo / "metrics/mel_svm.json").read_text())
     assert 0 <= mel["valence"]["accuracy"] <= 1 and 0 <= mel["arousal"]["accuracy"] <= 1
     assert (repo / "data/raw/source/q3/song0.wav").is_file()  # copied through the linked folder

@@ -72,3 +72,29 @@ def test_symmetric_kl_matches_equation_9():
     torch.testing.assert_close(symmetric_kl(a, b), 0.5 * (kl(p, q) + kl(q, p)).reshape(1))
     torch.testing.assert_close(symmetric_kl(a, b), symmetric_kl(b, a))
     assert float(symmetric_kl(a, a)) == pytest.approx(0.0, abs=1e-7)
+
+
+def test_the_split_reports_its_two_components_clean_first():
+    from mer.models.sssl import fit_split
+
+    rng = np.random.default_rng(0)
+    losses = np.concatenate([rng.normal(0.1, 0.02, 300), rng.normal(2.0, 0.3, 100)])
+    omega, c = fit_split(losses, seed=0)
+    assert c["mean_clean"] == pytest.approx(0.1, abs=0.02) and c["mean_noisy"] == pytest.approx(2.0, abs=0.1)
+    assert c["weight_clean"] == pytest.approx(0.75, abs=0.02) and c["std_noisy"] == pytest.approx(0.3, abs=0.05)
+    assert (omega[:300] > 0.5).all() and (omega[300:] < 0.5).all()
+    _, flat = fit_split(np.full(5, 0.2))
+    assert np.isnan(flat["mean_clean"])
+
+
+def test_the_balance_of_a_split_per_class():
+    from mer.training.sssl import balance
+
+    labels = np.array([0, 0, 0, 0, 1, 1, 1, 1])
+    kept = np.array([1, 1, 1, 1, 0, 0, 1, 0], bool)  # the split kept every 0 and one 1: the collapse it is there to show
+    predicted = np.array([0, 0, 0, 0, 0, 0, 1, 0])
+    b = balance(labels, kept, predicted, 2)
+    assert b["clean_share_0"] == 1.0 and b["clean_share_1"] == 0.25
+    assert b["pseudo_share_0"] == 1.0 and b["pseudo_share_1"] == 0.0  # the relabelled 1s all become 0s
+    assert b["predicted_share_1"] == 0.125
+    assert np.isnan(balance(labels, np.ones(8, bool), predicted, 2)["pseudo_share_0"])

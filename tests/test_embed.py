@@ -1,0 +1,91 @@
+"""Pretrained segment embeddings (mer/embed.py): spans, one pass per clip, exclusions, the stage's arrays."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from mer import embed
+from mer.audio.musicnn_input import log_mel
+from mer.audio.pad import to_pcm16
+from mer.errors import AudioError
+from mer.models import musicnn
+
+SR = 16000
+
+
+def music(seconds: float, sr: int = SR, seed: int = 0) -> np.ndarray:
+    """A few notes over noise: something for the network to describe."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(seconds * sr)) / sr
+    f = 220.0 * 2 ** (np.floor(t * 2) % 5 / 12)
+    return (0.4 * np.sin(2 * np.pi * f * t) + 0.05 * rng.standard_normal(len(t))).astype(np.float32)
+
+
+@pytest.fixture(scope="module")
+def net():
+    return musicnn.load("MSD_musicnn")
+
+
+def test_a_segment_holds_the_frames_whose_centre_lies_in_it():
+    # frame i is centred on i * 256 / 16000 s = i * 0.016 s
+    spans = embed.spans(np.array([0.0, 1.0, 2.99]), np.array([3.0, 1.016, 3.5]), 200)
+    assert spans.tolist() == [[0, 188], [63, 64], [187, 200]]  # 3 s: centres 0 .. 2.992 (188 frames); the last one clipped at the clip's end
+
+
+def test_the_clip_is_described_in_chunks_exactly_as_in_one_pass(net, monkeypatch):
+    frames = log_mel(music(9.0))
+    with torch.inference_mode():
+        whole = net.frames(torch.from_numpy(frames)[None])[0]
+    monkeypatch.setattr(embed, "CHUNK", 100)  # 563 frames in 6 chunks, each with its context
+    chunked = embed.clip_frames(net, frames)
+    assert chunked.shape == whole.shape == (753, len(frames))
+    assert torch.allclose(chunked, whole, rtol=1e-4, atol=1e-4)  # float32 rounding of convolutions over other lengths
+    monkeypatch.setattr(embed, "CONTEXT", 8)  # too little context: the chunk edges differ (the test can fail)
+    assert (embed.clip_frames(net, frames) - whole).abs().max() > 1.0
+
+
+def test_describe_gives_penultimate_features_and_tag_probabilities_per_segment(net):
+    y = music(12.0)
+    starts = np.arange(0.0, 8.0)
+    sets = [(starts, starts + 5.0), (np.array([0.0, 5.0]), np.array([5.0, 10.0]))]
+    a, b = embed.describe({"MSD_musicnn": net}, y, sets)
+    assert a.shape == (8, 250) and b.shape == (2, 250) and a.dtype == np.float32
+    tags = a[:, 200:]
+    assert ((tags > 0) & (tags < 1)).all()
+    np.testing.assert_allclose(a[[0, 5]], b, atol=1e-5)  # the same span gives the same vector in both sets
+    with torch.inference_mode():  # segment 2 = the back end over its own frames of the whole clip's pass
+        frames = net.frames(torch.from_numpy(log_mel(y))[None])[0]
+        pen, _ = net.pool(frames, embed.spans(np.array([2.0]), np.array([7.0]), frames.shape[1]))
+    np.testing.assert_allclose(a[2, :200], pen[0].numpy(), atol=1e-5)
+
+
+def test_segments_too_short_for_the_network_are_refused(net):
+    with pytest.raises(AudioError) as err:
+        embed.describe({"MSD_musicnn": net}, music(3.0), [(np.array([0.0]), np.array([0.1]))], "x.wav")
+    assert err.value.reason == "too_short"
+
+
+def test_the_dataset_keeps_index_and_arrays_aligned_and_records_an_unreadable_clip(tmp_path):
+    (tmp_path / "clips").mkdir()
+    rate = 8000
+    for i, seconds in enumerate((7.0, 4.0)):
+        np.save(tmp_path / "clips" / f"{i:06d}.npy", to_pcm16(music(seconds, rate, seed=i)))
+    (tmp_path / "clips" / "000002.npy").write_bytes(b"not an array")
+    clips = pd.DataFrame({"song": ["a", "b", "c"], "file": [f"clips/{i:06d}.npy" for i in range(3)]})
+
+    def table(song, starts, length):
+        return pd.DataFrame({"song": song, "segment": np.arange(len(starts)), "start": np.asarray(starts) * rate, "length": length * rate, "fold": 0})
+
+    sssl = pd.concat([table("a", [0, 1, 2], 5), table("b", [], 5), table("c", [0], 5)], ignore_index=True)
+    two = pd.concat([table("a", [0, 5], 5), table("b", [0, 5], 5), table("c", [0, 5], 5)], ignore_index=True)
+    cfg = embed.EmbedConfig(("MSD_musicnn",), rate, 10.0)
+    index, arrays, rejects = embed.embed_dataset(tmp_path, clips, two, sssl, cfg, jobs=1)
+    assert rejects.counts() == {"unreadable": 1} and rejects.songs() == {"c"}
+    assert index["sssl"]["song"].tolist() == ["a"] * 3 and index["two_stage"]["song"].tolist() == ["a", "a", "b", "b"]
+    assert arrays["sssl"].shape == (3, 250) and arrays["two_stage"].shape == (4, 250)
+    # song b (4 s) is looped to the padded 10 s for its two-stage segments: its second segment holds the loop
+    assert not np.allclose(arrays["two_stage"][2], arrays["two_stage"][3])
+    assert len(cfg.columns()) == 250 and cfg.columns()[200] == "MSD_musicnn.tag.rock"

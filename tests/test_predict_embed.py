@@ -1,0 +1,70 @@
+"""mer predict with the methods over pretrained embeddings: the training's segments, the heads' timeline, the SVM's answer."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from mer import bundle
+from mer.bundle import BundleError
+from mer.errors import AudioError
+from mer.predict import predictor
+from tests.bundles import SR, embed_bundle
+
+
+@pytest.fixture(scope="module")
+def bundles(tmp_path_factory):
+    root = tmp_path_factory.mktemp("embed_models")
+    return {m: embed_bundle(root / m, m) for m in ("embed_svm", "embed_sssl")} | {"plain": embed_bundle(root / "plain", heads=False)}
+
+
+@pytest.mark.parametrize("method", ["embed_svm", "embed_sssl"])
+def test_song_answer_and_timeline_over_the_training_segments(bundles, make_audio, method):
+    model = predictor(bundle.load(bundles[method]))
+    pred = model.predict(make_audio("a.wav", 5.0, sr=SR))
+    seg = pred.segments
+    np.testing.assert_allclose(seg["start_s"], [0, 1, 2, 3])  # 2-s segments every 1 s over 5 s of audio, as the segment stage cuts them
+    assert (seg["end_s"] - seg["start_s"] == 2.0).all()
+    assert seg[["valence", "arousal"]].stack().between(0, 1).all()
+    np.testing.assert_allclose(seg[["Q1", "Q2", "Q3", "Q4"]].sum(1), 1, atol=1e-3)
+    assert pred.song["quadrant"]["source"] == "4-class model" and pred.segment_reading
+    assert pred.method == method and json.dumps(pred.to_dict())
+
+
+def test_the_heads_feed_embed_sssl_and_only_the_timeline_of_embed_svm(bundles, make_audio, monkeypatch):
+    """embed_sssl's SVM reads the heads' statistics (different heads, different answers' inputs);
+    embed_svm's SVM reads the embeddings' statistics, whatever the heads say."""
+    path = make_audio("b.wav", 4.0, sr=SR, freq=330)
+    seen = {}
+    for method in ("embed_svm", "embed_sssl"):
+        model = predictor(bundle.load(bundles[method]))
+        svm = model.svms["valence"]
+        original = svm.predict
+        monkeypatch.setattr(svm, "predict", lambda x, original=original, method=method: seen.setdefault(method, x) is not None and original(x))
+        model.predict(path)
+    assert seen["embed_svm"].shape == (1, 400) and seen["embed_sssl"].shape == (1, 14)
+
+
+def test_a_bundle_without_heads_has_no_timeline(bundles, make_audio):
+    pred = predictor(bundle.load(bundles["plain"])).predict(make_audio("c.wav", 3.0, sr=SR))
+    assert pred.segments.empty and pred.segment_reading is None and pred.song["valence"]["label"] in ("low", "high")
+
+
+def test_audio_shorter_than_a_segment_is_refused_with_the_reason(bundles, make_audio):
+    with pytest.raises(AudioError, match="the least the embed_svm method reads") as err:
+        predictor(bundle.load(bundles["embed_svm"])).predict(make_audio("d.wav", 1.5, sr=SR))
+    assert err.value.reason == "shorter_than_segment"
+
+
+def test_a_bundle_trained_over_other_weights_is_refused(bundles, tmp_path):
+    meta = json.loads((bundles["embed_svm"] / "bundle.json").read_text())
+    meta["model"]["embed_weights"]["MSD_musicnn"] = "0" * 16
+    other = tmp_path / "other"
+    other.mkdir()
+    for f in bundles["embed_svm"].iterdir():
+        (other / f.name).write_bytes(f.read_bytes())
+    (other / "bundle.json").write_text(json.dumps(meta))
+    with pytest.raises(BundleError, match="other MSD_musicnn weights"):
+        predictor(bundle.load(other))
