@@ -22,7 +22,7 @@ from mer.io import atomic_dir, write_json
 
 FORMAT = "mer-bundle"
 VERSION = 2  # 2: svm.pkl holds the SVMs' array form (mer.models.svm_arrays); 1 (sklearn objects) still reads
-METHODS = ("embed_svm", "embed_sssl", "fusion", "smile_svm", "sssl", "two_stage")
+METHODS = ("embed_svm", "embed_sssl", "fusion", "smile_svm", "sssl", "two_stage", "dynamic")
 DEFAULT_METHOD = "fusion"  # the best on real music in the README's results (4Q, 10 folds)
 WITH_SVMS = ("sssl", "smile_svm", "fusion", "embed_svm", "embed_sssl")  # bundles whose song decision is an SVM (svm.pkl)
 MAKER = "the `export` stage: run `dvc repro export` in the project (after `dvc repro`, it is already there)"

@@ -28,6 +28,15 @@ dataset filled in), so sides whose overrides resolve alike share one experiment.
   (``metrics/confusion/<method>_<dimension>.csv``, :func:`mer.report.same_fold_assignment`),
   are refused (:class:`mer.errors.FoldMismatchError`).
 
+Claims on timelines (``metric``: ``rmse``, ``pearson`` or ``ccc``; :mod:`mer.timelines`) compare a
+segment method's curve with a flat reference line (``static_flat``, ``train_mean``,
+``oracle_flat``) or another segment method, fold by fold, from the per-fold means over each
+fold's test songs (``metrics/timelines_folds.csv``; the songs' folds checked in
+``metrics/timelines_songs.csv``). A flat line's r is undefined — it has no course to follow —
+so against one a method's r is tested against 0 (the paired test becomes the one-sample t-test
+of the method's fold means). Where the dataset has no time-continuous annotations the file has
+no rows and the claim is *not run*.
+
 Verdict per claim and dimension (:func:`verdict`): *holds* when the paired t-test's
 p < 0.05 with the difference in the expected direction, *contradicted* when p < 0.05 the
 other way, else *inconclusive at this scale* (:attr:`mer.stats.Paired.verdict`); *not run*
@@ -57,15 +66,22 @@ from mer.errors import ConfigError, FoldMismatchError, MerError
 from mer.evaluate import METHOD_DIMENSIONS, METRICS
 from mer.io import flatten
 from mer.papers import cite
+from mer.timelines import DIMENSIONS as TIMELINE_DIMENSIONS
+from mer.timelines import METHODS as TIMELINE_METHODS
+from mer.timelines import REFERENCES as FLAT_LINES
+from mer.timelines import SCORES as TIMELINE_METRICS
 
 # what the folds are made of: two sides must agree on these (and on the songs of each fold)
-SAME_FOLDS = ("dataset", "data.root", "cv.folds", "seed")
+SAME_FOLDS = ("dataset", "data.root", "cv.folds", "cv.stratify", "seed")
 FIELDS = {"id", "source", "statement", "a", "b", "metric", "dimensions", "expect", "note"}
 REQUIRED = ("id", "source", "statement", "a", "b", "metric", "dimensions", "expect")
 HOLDS, CONTRADICTED, INCONCLUSIVE, NOT_RUN = "holds", "contradicted", "inconclusive at this scale", "not run"
 RESULT_STATES = ("success", "commit", "workspace")  # records whose metrics are results, in order of preference
 PENDING_STATES = ("queued", "running")
 SPLIT_KEYS = ("noisy_precision", "noisy_recall", "noisy_base_rate")
+# claims on timelines (metric rmse, pearson or ccc): per-fold scores of the segment methods and the flat reference lines
+TIMELINE_FOLDS, TIMELINE_SONGS = "metrics/timelines_folds.csv", "metrics/timelines_songs.csv"
+TIMELINE_SIDES = (*(m.name for m in TIMELINE_METHODS), *FLAT_LINES)
 
 
 class ClaimsError(ConfigError):
@@ -209,8 +225,16 @@ def check(claims: Sequence[Claim], params_path: str | Path, base: Mapping[str, A
             problems.append(f"--base: {exc}")
     for c in claims:
         where = f"claim '{c.id}'"
+        timeline = c.metric in TIMELINE_METRICS
         for name, side in (("a", c.a), ("b", c.b)):
-            if side.method not in METHOD_DIMENSIONS:
+            if timeline:
+                if side.method not in TIMELINE_SIDES:
+                    problems.append(f"{where}, side {name}: '{side.method}' has no {c.metric} of its timeline; segment methods and "
+                                    f"flat lines: {', '.join(TIMELINE_SIDES)}")
+                unknown = [d for d in c.dimensions if d not in TIMELINE_DIMENSIONS]
+                if unknown:
+                    problems.append(f"{where}: timelines have no dimension {', '.join(unknown)}; theirs: {', '.join(TIMELINE_DIMENSIONS)}")
+            elif side.method not in METHOD_DIMENSIONS:
                 why = " (the tagger writes no per-fold scores)" if side.method == "tagger" else ""
                 problems.append(f"{where}, side {name}: unknown method '{side.method}'{why}; methods: {', '.join(METHOD_DIMENSIONS)}")
             else:
@@ -229,8 +253,8 @@ def check(claims: Sequence[Claim], params_path: str | Path, base: Mapping[str, A
                     params_mod.load(params_path, {**base, **side.params})
                 except ConfigError as exc:
                     problems.append(f"{where}, side {name}: {exc}")
-        if c.metric not in METRICS:
-            problems.append(f"{where}: unknown metric '{c.metric}'; metrics: {', '.join(METRICS)}")
+        if c.metric not in METRICS and c.metric not in TIMELINE_METRICS:
+            problems.append(f"{where}: unknown metric '{c.metric}'; metrics: {', '.join(METRICS)}; of timelines: {', '.join(TIMELINE_METRICS)}")
         if not c.dimensions:
             problems.append(f"{where}: no dimensions")
         if c.a.method == c.b.method and _canon(c.a.params) == _canon(c.b.params):
@@ -488,10 +512,11 @@ class Outcome:
     a_mean: float | None = None
     b_mean: float | None = None
     why: str = ""  # for "not run": what is missing
+    against_zero: bool = False  # b is a flat line, whose r is undefined: a's r tested against 0
 
 
 def check_same_data(claim: Claim, a: tuple[str, Record], b: tuple[str, Record]) -> None:
-    """Refuse two experiments whose dataset, data.root, cv.folds or seed differ."""
+    """Refuse two experiments whose dataset, data.root, cv.folds, cv.stratify or seed differ."""
     (la, ra), (lb, rb) = a, b
     pa, pb = ra.resolved() or {}, rb.resolved() or {}
     differ = [f"{k} {pa.get(k)!r} vs {pb.get(k)!r}" for k in SAME_FOLDS if _canon(pa.get(k)) != _canon(pb.get(k))]
@@ -524,30 +549,55 @@ def evaluate(claims: Sequence[Claim], planned: Mapping[str, Planned], repo: Path
             continue
         la, lb = f"{c.a.method} of {ra.name}", f"{c.b.method} of {rb.name}"
         check_same_data(c, (la, ra), (lb, rb))
-        rows_a = read_table(repo, ra, f"metrics/{c.a.method}_folds.csv")
-        rows_b = read_table(repo, rb, f"metrics/{c.b.method}_folds.csv")
+        timeline = c.metric in TIMELINE_METRICS
+        rows_a, rows_b = fold_scores(repo, ra, c.a.method, timeline), fold_scores(repo, rb, c.b.method, timeline)
+        # a flat line's r is undefined (it has no course): against one, a timeline's r is tested against 0
+        against_zero = timeline and c.metric == "pearson" and c.b.method in FLAT_LINES
         for dim in dict.fromkeys(c.dimensions):
-            missing = [f"`{r.name}` has no metrics/{m}_folds.csv" for m, r, rows in ((c.a.method, ra, rows_a), (c.b.method, rb, rows_b)) if rows is None]
+            where = TIMELINE_FOLDS if timeline else "metrics/{}_folds.csv"
+            missing = [f"`{r.name}` has no {where.format(m)}" + (" (a dataset without time-continuous annotations?)" if timeline else "")
+                       for m, r, rows in ((c.a.method, ra, rows_a), (c.b.method, rb, rows_b)) if rows is None]
             if missing:
                 out.append(Outcome(c, dim, pa, pb, NOT_RUN, why="; ".join(missing)))
                 continue
             fa, fb = per_fold(rows_a, dim, c.metric), per_fold(rows_b, dim, c.metric)
+            if against_zero:
+                fb = pd.Series(0.0, index=per_fold(rows_b, dim, "rmse").index)  # the folds the flat line scored
             common = sorted(set(fa.index) & set(fb.index))
             if not common:
                 why = "; ".join(f"{lab} has no per-fold {dim} {c.metric}" for lab, f in ((la, fa), (lb, fb)) if f.empty) or "no fold scored by both"
                 out.append(Outcome(c, dim, pa, pb, NOT_RUN, why=why))
                 continue
-            tables = [read_table(repo, r, f"metrics/confusion/{m}_{dim}.csv") for m, r in ((c.a.method, ra), (c.b.method, rb))]
+            tables = [tested_songs(repo, r, m, dim, timeline) for m, r in ((c.a.method, ra), (c.b.method, rb))]
             for table, lab in zip(tables, (la, lb)):
                 if table is None:
-                    raise FoldMismatchError(f"claim '{c.id}': {lab} has no metrics/confusion/ predictions for {dim}: cannot check that both "
-                                            "sides were tested on the same songs in each fold")
+                    raise FoldMismatchError(f"claim '{c.id}': {lab} has no {TIMELINE_SONGS if timeline else 'metrics/confusion/'} "
+                                            f"predictions for {dim}: cannot check that both sides were tested on the same songs in each fold")
             same_fold_assignment(folds_of_songs(tables[0]), folds_of_songs(tables[1]), la, lb, dim, common,
                                  remedy=f"claim '{c.id}' cannot pair them; run both sides with the same --base on the same data")
             result = stats.paired(fa.loc[common].to_numpy(), fb.loc[common].to_numpy())
             out.append(Outcome(c, dim, pa, pb, verdict(result, c.sign), result,
-                               float(fa.loc[common].mean()), float(fb.loc[common].mean())))
+                               float(fa.loc[common].mean()), float(fb.loc[common].mean()), against_zero=against_zero))
     return out
+
+
+def fold_scores(repo: Path, record: Record, method: str, timeline: bool) -> pd.DataFrame | None:
+    """``method``'s per-fold scores in ``record``: ``metrics/<method>_folds.csv``, or for a timeline metric its
+    rows of ``metrics/timelines_folds.csv`` (None where absent or, for a timeline, without rows of it)."""
+    if not timeline:
+        return read_table(repo, record, f"metrics/{method}_folds.csv")
+    rows = read_table(repo, record, TIMELINE_FOLDS)
+    if rows is None or rows.empty or not (rows["model"] == method).any():
+        return None
+    return rows[rows["model"] == method]
+
+
+def tested_songs(repo: Path, record: Record, method: str, dimension: str, timeline: bool) -> pd.DataFrame | None:
+    """``song, fold`` of every song ``method`` tested on ``dimension`` in ``record`` (the check of one fold assignment)."""
+    if not timeline:
+        return read_table(repo, record, f"metrics/confusion/{method}_{dimension}.csv")
+    rows = read_table(repo, record, TIMELINE_SONGS)
+    return None if rows is None else rows[(rows["model"] == method) & (rows["dimension"] == dimension)]
 
 
 # ---- the report ----------------------------------------------------------------------------
@@ -565,12 +615,22 @@ def _p(p: float | None) -> str:
     return "–" if p is None else "< 0.001" if p < 0.001 else f"{p:.3f}"
 
 
+def _value(x: float | None) -> str:
+    return "–" if x is None or x != x else f"{x:.3f}"
+
+
+def _signed(x: float | None) -> str:
+    return "–" if x is None else f"{x:+.3f}"
+
+
 def _cell(o: Outcome) -> tuple[str, ...]:
     r = o.paired
     if r is None:
         return ("–",) * 6
-    ci = f"[{_points(r.ci_low)}, {_points(r.ci_high)}]" if r.ci_low is not None else "[–]"
-    return _pct(o.a_mean), _pct(o.b_mean), f"{_points(r.diff)} {ci}", _p(r.p_t), _p(r.p_wilcoxon), str(r.folds)
+    value, diff = (_value, _signed) if o.claim.metric in TIMELINE_METRICS else (_pct, _points)
+    ci = f"[{diff(r.ci_low)}, {diff(r.ci_high)}]" if r.ci_low is not None else "[–]"
+    b = "r undefined, vs 0" if o.against_zero else value(o.b_mean)
+    return value(o.a_mean), b, f"{diff(r.diff)} {ci}", _p(r.p_t), _p(r.p_wilcoxon), str(r.folds)
 
 
 def _verdict_text(o: Outcome) -> str:
@@ -621,7 +681,9 @@ def markdown(outcomes: Sequence[Outcome], base: Mapping[str, Any], command: str,
         f"Per claim and dimension: {' / '.join(metrics) or 'accuracy'} of side a and side b (%, mean of the fold means on the "
         "folds both scored; repeats averaged within a fold; every fold checked to hold the same test songs on both sides), "
         "the difference a − b in points with its 95 % t-interval, the paired t-test and Wilcoxon signed-rank p-values and "
-        "the number of folds. Verdict: **holds** when the t-test's p < 0.05 with the difference in the expected direction, "
+        "the number of folds. Timeline scores (rmse, pearson, ccc against the time-continuous annotations; mer/timelines.py) "
+        "are values, not %: each fold's mean over its test songs; a flat line's r is undefined, so a timeline's r is tested "
+        "against 0 there. Verdict: **holds** when the t-test's p < 0.05 with the difference in the expected direction, "
         "contradicted when p < 0.05 the other way, inconclusive at this scale otherwise (also with one fold, or the same "
         "difference on every fold, where the t-test is undefined); not run names what is missing (the commands are below). "
         "Folds of k-fold cross-validation share training songs, so these p-values are somewhat optimistic (mer/stats.py).", "",

@@ -184,15 +184,27 @@ def quadrant_note(pred) -> str:
             f"is {r['from_valence_arousal']}")
 
 
+def _song_number(pred, dim: str) -> float:
+    """The song's ``dim`` as reported: P(high), or the value on the annotation scale of a regressor's prediction."""
+    return pred.song[dim]["value"] if getattr(pred, "scale", None) else pred.song[dim]["p_high"]
+
+
+def _reading(pred) -> str:
+    """How a prediction's valence/arousal numbers read: ``P(high)``, or ``value on [0, 1]`` (a regressor's)."""
+    scale = getattr(pred, "scale", None)
+    return f"value on {scale}" if scale else "P(high)"
+
+
 def format_table(pred, segments: bool = False) -> str:
     """A file's song line (its three answers, with where the quadrant comes from); with ``segments``, its segment table."""
     s = pred.song
     q = s["quadrant"]
     lines = [
         f"{pred.file}  ({pred.duration_s:.1f} s, {pred.method})",
-        f"  valence {s['valence']['label']:<4}  P(high) {_p(s['valence']['p_high'])}   "
-        f"arousal {s['arousal']['label']:<4}  P(high) {_p(s['arousal']['p_high'])}   "
-        f"quadrant {q['label']}  (" + ", ".join(f"{k} {_p(v)}" for k, v in q["probabilities"].items()) + f")  {quadrant_note(pred)}",
+        f"  valence {s['valence']['label']:<4}  {_reading(pred)} {_p(_song_number(pred, 'valence'))}   "
+        f"arousal {s['arousal']['label']:<4}  {_reading(pred)} {_p(_song_number(pred, 'arousal'))}   "
+        f"quadrant {q['label']}  " + ("(" + ", ".join(f"{k} {_p(v)}" for k, v in q["probabilities"].items()) + ")  " if "probabilities" in q else "")
+        + quadrant_note(pred),
     ]
     if not segments:
         return "\n".join(lines)
@@ -203,7 +215,8 @@ def format_table(pred, segments: bool = False) -> str:
     if pred.segment_reading:  # another reading than the song's: say so where the two could be compared
         head = f"  segments: {pred.segment_reading}; they need not agree with the song line"
     lines.append(head)
-    seg = pred.segments.rename(columns={"valence": "P(V high)", "arousal": "P(A high)"})
+    names = {"valence": "V value", "arousal": "A value"} if getattr(pred, "scale", None) else {"valence": "P(V high)", "arousal": "P(A high)"}
+    seg = pred.segments.rename(columns=names)
     body = seg.to_string(index=False, formatters={c: _p for c in seg.columns if c not in ("start_s", "end_s", "looped")},
                          float_format=lambda x: f"{x:.3f}")
     lines += ["    " + line for line in body.splitlines()]
@@ -212,18 +225,20 @@ def format_table(pred, segments: bool = False) -> str:
 
 def format_markdown(preds: list) -> str:
     """The song answers of every file as one Markdown table (no segments)."""
-    head = ["file", "method", "duration_s", "valence", "P(V high)", "arousal", "P(A high)", "quadrant", "P(Q1)", "P(Q2)", "P(Q3)", "P(Q4)",
-            "quadrant from"]
+    values = any(getattr(p, "scale", None) for p in preds)  # a regressor's values: one method per call
+    v, a = ("V value", "A value") if values else ("P(V high)", "P(A high)")
+    head = ["file", "method", "duration_s", "valence", v, "arousal", a, "quadrant", "P(Q1)", "P(Q2)", "P(Q3)", "P(Q4)", "quadrant from"]
     rows = []
     for pred in preds:
         s = pred.song
-        probs = s["quadrant"]["probabilities"]
+        probs = s["quadrant"].get("probabilities", {})
         rows.append([
-            pred.file.replace("|", "\\|"), pred.method, f"{pred.duration_s:.3f}", s["valence"]["label"], _p(s["valence"]["p_high"]),
-            s["arousal"]["label"], _p(s["arousal"]["p_high"]), s["quadrant"]["label"], *(_p(probs[q]) for q in ("Q1", "Q2", "Q3", "Q4")),
+            pred.file.replace("|", "\\|"), pred.method, f"{pred.duration_s:.3f}", s["valence"]["label"], _p(_song_number(pred, "valence")),
+            s["arousal"]["label"], _p(_song_number(pred, "arousal")), s["quadrant"]["label"],
+            *(_p(probs[q]) if q in probs else "–" for q in ("Q1", "Q2", "Q3", "Q4")),
             quadrant_note(pred),
         ])
-    numeric = {"duration_s", "P(V high)", "P(A high)", "P(Q1)", "P(Q2)", "P(Q3)", "P(Q4)"}
+    numeric = {"duration_s", v, a, "P(Q1)", "P(Q2)", "P(Q3)", "P(Q4)"}
     lines = ["| " + " | ".join(head) + " |", "|" + "".join(" ---: |" if h in numeric else " --- |" for h in head)]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     return "\n".join(lines) + "\n"
@@ -244,7 +259,8 @@ def csv_rows(pred, segments: bool = False) -> pd.DataFrame:
     r = readings(pred)
     song = {
         "file": pred.file, "method": pred.method, "level": "song", "start_s": 0.0, "end_s": pred.duration_s,
-        "valence": s["valence"]["p_high"], "arousal": s["arousal"]["p_high"], **s["quadrant"]["probabilities"],
+        "valence": _song_number(pred, "valence"), "arousal": _song_number(pred, "arousal"),
+        **{q: s["quadrant"].get("probabilities", {}).get(q) for q in ("Q1", "Q2", "Q3", "Q4")},
         "valence_label": s["valence"]["label"], "arousal_label": s["arousal"]["label"], "quadrant_label": s["quadrant"]["label"],
         "quadrant_source": r["source"], "quadrant_from_valence_arousal": r["from_valence_arousal"], "quadrant_agrees": r["agrees"],
         "segment_reading": "",
@@ -252,7 +268,7 @@ def csv_rows(pred, segments: bool = False) -> pd.DataFrame:
     if not segments:
         return pd.DataFrame([song])
     seg = pred.segments.drop(columns=["looped"]).assign(file=pred.file, method=pred.method, level="segment", segment_reading=pred.segment_reading or "")
-    return pd.concat([pd.DataFrame([song]), seg], ignore_index=True)[list(song)]
+    return pd.concat([pd.DataFrame([song]), seg], ignore_index=True).reindex(columns=list(song))
 
 
 def segments_mostly(pred) -> tuple[str, int]:
@@ -277,24 +293,30 @@ def timeline_figure(preds: list):
     for (ax_va, ax_q), pred in zip(axes, preds):
         seg, song = pred.segments, pred.song
         mid = (seg["start_s"] + seg["end_s"]) / 2
+        values = getattr(pred, "scale", None)  # a regressor's values on the annotation scale, no quadrant probabilities
         for col, style in (("valence", "-o"), ("arousal", "-s")):
-            ax_va.plot(mid, seg[col], style, ms=3, color=colours[col], label=f"P(high {col}), segments")
-            ax_va.axhline(song[col]["p_high"], color=colours[col], ls="--", lw=1.2, label=f"song: {col} {song[col]['label']}")
-        for q in ("Q1", "Q2", "Q3", "Q4"):
-            ax_q.plot(mid, seg[q], "-", marker=".", color=colours[q], label=f"{q}, segments")
+            ax_va.plot(mid, seg[col], style, ms=3, color=colours[col], label=f"{col} value, segments" if values else f"P(high {col}), segments")
+            ax_va.axhline(_song_number(pred, col), color=colours[col], ls="--", lw=1.2, label=f"song: {col} {song[col]['label']}")
         answer = song["quadrant"]["label"]
-        ax_q.axhline(song["quadrant"]["probabilities"][answer], color=colours[answer], ls="--", lw=1.2, label=f"song: {answer}")
         name = Path(pred.file).name
-        mostly, n = segments_mostly(pred)
         ax_va.set_title(f"{name}: song valence {song['valence']['label']}, arousal {song['arousal']['label']} ({pred.method})", fontsize=9)
-        lean = f"segments mostly {mostly} ({n} of {len(seg)})"
-        ax_q.set_title(f"song {answer} {quadrant_note(pred)}\n{lean}" + (", unlike the song's answer" if mostly != answer else ""), fontsize=8)
+        if values:
+            ax_q.plot(seg["valence"], seg["arousal"], "-", marker=".", color="0.3", label="segments (valence, arousal)")
+            ax_q.set_xlim(0, 1)
+            ax_q.set_title(f"song {answer} {quadrant_note(pred)}\nthe segments in the valence-arousal plane (x: valence)", fontsize=8)
+        else:
+            for q in ("Q1", "Q2", "Q3", "Q4"):
+                ax_q.plot(mid, seg[q], "-", marker=".", color=colours[q], label=f"{q}, segments")
+            ax_q.axhline(song["quadrant"]["probabilities"][answer], color=colours[answer], ls="--", lw=1.2, label=f"song: {answer}")
+            mostly, n = segments_mostly(pred)
+            lean = f"segments mostly {mostly} ({n} of {len(seg)})"
+            ax_q.set_title(f"song {answer} {quadrant_note(pred)}\n{lean}" + (", unlike the song's answer" if mostly != answer else ""), fontsize=8)
         for ax in (ax_va, ax_q):
             ax.axhline(0.5, color="grey", lw=0.5)
             ax.set_ylim(0, 1)
-            ax.set_xlabel("time (s, segment centre)")
+            ax.set_xlabel("valence" if values and ax is ax_q else "time (s, segment centre)")
             ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
-        ax_va.set_ylabel("probability")
+        ax_va.set_ylabel(f"value {values}" if values else "probability")
     fig.tight_layout()  # makes room for the legends outside the axes
     return fig
 

@@ -2,7 +2,8 @@
 
 Cross-validation (stages ``two_stage``, ``sssl``/``svm``) measures a method; the
 model a user applies to new music is trained once more on all songs with the
-same settings: for the two-stage method the autoencoder (§3.1) and one BiLSTM
+same settings (the dynamic regressor on every song with a time-continuous annotation):
+for the two-stage method the autoencoder (§3.1) and one BiLSTM
 per dimension (§3.2), a validation part of the songs driving early stopping as
 in cross-validation; for SSSL one segment classifier per target and the
 song-level SVM (seed 001 eq. 11–15), deciding as in cross-validation, with
@@ -223,6 +224,37 @@ def export_smile_svm(p, run, common, labels, out):
     child.end()
     print(f"[export] smile_svm: {trained}")
     return {**trained, "songs": len(features)}, time.perf_counter() - start
+
+
+def export_dynamic(p, run, common, out) -> tuple[dict[str, Any], float]:
+    """The dynamic regressor on every song with a time-continuous annotation (:mod:`mer.methods.dynamic`): the
+    standardisation and ridge of each dimension as arrays, the embedding columns they read; ``(report, seconds)``.
+    A dataset without such annotations has no segment targets: no bundle, and the report says why."""
+    import torch
+
+    from mer.methods.dynamic import SCALE, check_settings, final_model, has_targets
+    from mer.methods.embed_svm import EmbedSegments
+
+    start = time.perf_counter()
+    seg = EmbedSegments.load("data/embed")
+    if not has_targets(seg.index):
+        why = f"dataset '{p.dataset}' has no time-continuous annotations"
+        print(f"[export] dynamic: skipped ({why})")
+        return {"skipped": why}, time.perf_counter() - start
+    cfg = {"features": list(p.dynamic.features), "alphas": list(p.dynamic.alphas), "inner_folds": p.dynamic.inner_folds}
+    check_settings(cfg)
+    child = run.child(tracking.run_name("export", "dynamic", "all songs"), {"mer.model": "export", "mer.method": "dynamic", "mer.fold": "all"})
+    child.log_params({"dynamic": cfg})
+    weights, trained = final_model(seg, cfg)
+    model = {**embed_model(seg), "features": cfg["features"], "positions": seg.select(cfg["features"]).tolist(),
+             "scale": f"[{SCALE[0]:g}, {SCALE[1]:g}]", "alpha": {d: r["alpha"] for d, r in trained.items()}}
+    tensors = {dim: {k: torch.as_tensor(np.asarray(v, dtype=np.float64)) for k, v in w.items()} for dim, w in weights.items()}
+    songs = int(seg.index.loc[seg.index[["true_valence", "true_arousal"]].notna().any(axis=1), "song"].nunique())
+    bundle.save(out, {**common, "method": "dynamic", "songs": songs, "model": model, "training": {"dynamic": cfg}}, tensors)
+    child.log_artifacts(out, "bundle")
+    child.end()
+    print(f"[export] dynamic: {trained}")
+    return {**trained, "songs": songs}, time.perf_counter() - start
 
 
 def export_fusion(p, run, common, labels, sssl_parts, out):

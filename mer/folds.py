@@ -9,6 +9,10 @@ where the smallest quadrant has fewer (a small dataset of your own), it is that
 quadrant's number of songs, so that every fold still tests a song of every
 quadrant — at least 2 (:func:`fold_count`). Fewer than 2 songs in a quadrant stop
 the stage.
+
+Stratification is ``cv.stratify``: by quadrant (the default), by binary valence or arousal, or
+none — a tiny set (PMEmo's public sample: 4 songs, one per quadrant) has no 2 songs in any
+quadrant, but 2 of each valence and arousal class.
 """
 
 from __future__ import annotations
@@ -17,6 +21,15 @@ import pandas as pd
 from sklearn.model_selection import StratifiedKFold
 
 from mer.errors import DataError
+
+STRATA = ("quadrant", "valence", "arousal", "none")  # the values of cv.stratify
+
+
+def strata(labels: pd.DataFrame, by: str) -> pd.Series:
+    """The class each song is stratified by: its ``quadrant``, binary ``valence`` or ``arousal``, or one class for all (``none``)."""
+    if by not in STRATA:
+        raise DataError(f"cv.stratify must be one of {', '.join(STRATA)} (got {by!r})")
+    return pd.Series("all", index=labels.index) if by == "none" else labels[by].astype(str)
 
 
 def fold_count(strata: pd.Series, requested: int) -> tuple[int, str | None]:
@@ -30,7 +43,8 @@ def fold_count(strata: pd.Series, requested: int) -> tuple[int, str | None]:
         detail = ", ".join(f"{c}: {k}" for c, k in counts.sort_index().items())
         raise DataError(
             f"cross-validation needs at least 2 songs of every class, so that each is tested by a model trained on the "
-            f"others; {smallest} has {n} ({detail}). Add songs of that class, or leave it out of the labels."
+            f"others; {smallest} has {n} ({detail}). Add songs of that class, leave it out of the labels, or stratify by less "
+            f"(cv.stratify: valence, arousal, none)."
         )
     if n >= requested:
         return requested, None
@@ -51,7 +65,8 @@ def assign_folds(songs: pd.Series, strata: pd.Series, k: int, seed: int) -> pd.D
         detail = ", ".join(f"{c}: {n}" for c, n in small.sort_index().items())
         raise DataError(
             f"cv.folds = {k}, but some classes have fewer songs than folds ({detail}). "
-            f"Lower cv.folds (at most {worst}), e.g. `dvc exp run -S cv.folds={max(worst, 2)}`, or use more songs."
+            f"Lower cv.folds (at most {worst}), e.g. `dvc exp run -S cv.folds={max(worst, 2)}`, stratify by less "
+            f"(cv.stratify: {', '.join(STRATA[1:])}), or use more songs."
         )
     splitter = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
     table["fold"] = -1

@@ -1,9 +1,12 @@
 """Segment index tables: which samples form each segment, with its song's labels and fold.
 
 Every segment inherits its song's labels (seed 000 §3.2; the noisy labels of
-seed 001). On the synthetic default the segment's *true* emotion — the mean of
-the latent per-second emotion it spans — is added as ``true_valence`` /
-``true_arousal``, so segment-level methods can be checked against it.
+seed 001). Where the dataset has time-continuous annotations (``data/raw/timeline.csv``:
+the synthetic set's latent per-second emotion, DEAM's and PMEmo's 2-Hz ratings) each
+segment's *target* — the curve's mean over its span, on the [0, 1] scale; NaN outside
+the annotated span (:mod:`mer.curves`) — is added as ``true_valence`` / ``true_arousal``,
+so segment-level methods can be checked against it (stage ``timelines``) and trained on it
+(stage ``dynamic``).
 """
 
 from __future__ import annotations
@@ -12,28 +15,10 @@ import numpy as np
 import pandas as pd
 
 from mer.audio import segment as seg
+from mer.curves import TARGET_COLUMNS, segment_targets
 from mer.rejects import Rejects
 
 COLUMNS = ["song", "segment", "start", "length", "start_s", "valence", "arousal", "quadrant", "fold"]
-
-
-def _true_emotion(song_idx: np.ndarray, starts_s: np.ndarray, seg_dur: float, durations: np.ndarray, dense: np.ndarray) -> np.ndarray:
-    """Mean latent emotion over each segment, sampled every 0.25 s; looped clips wrap at their duration.
-
-    ``dense[i, k]`` is song ``i``'s emotion in second ``k`` (NaN past its end)."""
-    offsets = np.arange(0.125, max(seg_dur, 0.25), 0.25)
-    t = (starts_s[:, None] + offsets[None, :]) % durations[song_idx][:, None]
-    lengths = (~np.isnan(dense)).sum(axis=1)
-    second = np.minimum(np.floor(t).astype(np.int64), lengths[song_idx][:, None] - 1)
-    return dense[song_idx[:, None], second].mean(axis=1).round(4)
-
-
-def _dense(timeline: pd.DataFrame, songs: pd.Series, column: str) -> np.ndarray:
-    row = {s: i for i, s in enumerate(songs)}
-    t = timeline[timeline["song"].isin(row)]
-    out = np.full((len(songs), int(t["time"].max()) + 1 if len(t) else 1), np.nan)
-    out[t["song"].map(row).to_numpy(), t["time"].to_numpy().astype(np.int64)] = t[column].to_numpy()
-    return out
 
 
 def _table(info: pd.DataFrame, counts: np.ndarray, step: int, seg_len: int, sample_rate: int, seg_dur: float, timeline: pd.DataFrame) -> pd.DataFrame:
@@ -55,9 +40,9 @@ def _table(info: pd.DataFrame, counts: np.ndarray, step: int, seg_len: int, samp
         }
     )
     if len(timeline):
-        durations = info["duration"].to_numpy(dtype=float)
-        for col in ("valence", "arousal"):
-            t[f"true_{col}"] = _true_emotion(song_idx, start / sample_rate, seg_dur, durations, _dense(timeline, info["song"], col))
+        spans = pd.DataFrame({"song": t["song"], "start_s": t["start_s"], "end_s": t["start_s"] + seg_dur})
+        durations = pd.Series(info["duration"].to_numpy(dtype=float), index=info["song"].astype(str))
+        t[list(TARGET_COLUMNS.values())] = segment_targets(spans, timeline, durations)
     return t
 
 

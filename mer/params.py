@@ -138,6 +138,10 @@ def validate(p: Params) -> None:
         value = p.cv.get(key)
         ok = value is None or (isinstance(value, int) and not isinstance(value, bool) and value >= 1)
         _require(ok, f"cv.{key} must be null or an integer >= 1 (got {value!r})")
+    from mer.folds import STRATA
+
+    stratify = p.cv.get("stratify", "quadrant")
+    _require(stratify in STRATA, f"cv.stratify must be one of {', '.join(STRATA)} (got {stratify!r})")
     vf = p.cv.get("val_fraction")
     _require(vf is None or (isinstance(vf, (int, float)) and 0 < vf < 1), f"cv.val_fraction must be null or between 0 and 1 (got {vf!r})")
     if "mask" in p:
@@ -160,6 +164,10 @@ def validate(p: Params) -> None:
     for key in ("smile_svm", "fusion", "mel_svm"):
         if key in p:
             _require(_positive(p[key].C), f"{key}.C must be a number > 0 (got {p[key].C!r})")
+    if "dynamic" in p:
+        from mer.methods.dynamic import check_settings
+
+        check_settings(p.dynamic)
     if "embed" in p:
         from mer.models.musicnn import MODELS
 

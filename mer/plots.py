@@ -15,7 +15,14 @@ Reads the tables the method stages write under ``metrics/`` and draws:
   whose predictions are the same song by song (the chroma BiLSTM's valence is
   its joy–sad answer) share one matrix titled with both names;
 * ``timelines_sssl.png``: the SSSL segment probabilities of a few test songs
-  over time, one panel per song.
+  over time, one panel per song;
+* ``timelines.png``: predicted against annotated curves of a few test songs
+  (``metrics/timelines_curves.csv`` of the ``timelines`` stage): per song and
+  dimension the segment targets, each segment method's curve (P(high) of a
+  classifier on its own right-hand axis) and the flat reference lines;
+* ``timelines_scores.png``: those scores per fold (``metrics/timelines_folds.csv``):
+  RMSE, Pearson r and CCC of every segment method and reference line, a
+  classifier's in the r row only (its P(high) is not on the annotation scale).
 
 A dimension has the same colour in every figure (:func:`colour`). A table that
 is absent (its stage did not run) or empty leaves its figure out with a log
@@ -99,7 +106,8 @@ def colour(dimension: str | None) -> str:
 
 def inputs() -> list[str]:
     """Every table the figures read, relative to the project root (the stage's data deps)."""
-    paths = [f"metrics/{c.method}_curves.csv" for c in CURVES] + ["metrics/sssl_curves.csv", "metrics/embed_sssl_curves.csv", "metrics/sssl_timelines.csv"]
+    paths = [f"metrics/{c.method}_curves.csv" for c in CURVES] + ["metrics/sssl_curves.csv", "metrics/embed_sssl_curves.csv", "metrics/sssl_timelines.csv",
+                                                                    "metrics/timelines_curves.csv", "metrics/timelines_folds.csv"]
     for method, dims in METHOD_DIMENSIONS.items():
         paths.append(f"metrics/{method}_folds.csv")
         paths += [f"metrics/confusion/{method}_{dim}.csv" for dim in dims]
@@ -355,6 +363,97 @@ def timelines_figure(table: pd.DataFrame) -> Figure:
     return fig
 
 
+REFERENCE_STYLES = {"static_flat": "--", "train_mean": ":", "oracle_flat": "-."}
+TIMELINE_COLOURS = ("#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#882255", "#44AA99")  # segment methods, in registry order; no black
+
+
+def timeline_colour(method: str) -> str:
+    """The colour of a segment method in the timeline figures (the annotation is black)."""
+    from mer.timelines import METHODS
+
+    names = [m.name for m in METHODS]
+    return TIMELINE_COLOURS[names.index(method) % len(TIMELINE_COLOURS)] if method in names else colour(method)
+
+
+def annotated_timelines_figure(table: pd.DataFrame) -> Figure:
+    """Per song (rows) and dimension (columns): the segment targets (black), each method's curve over the same
+    segments (a classifier's P(high) dotted, on its own right-hand axis: not the annotation scale) and the flat
+    reference lines (grey)."""
+    songs = list(dict.fromkeys(table["song"].astype(str)))
+    dims = [d for d in ("valence", "arousal") if d in set(table["dimension"])]
+    fig = _figure(5.2 * len(dims) + 1.0, 0.9 + 2.4 * len(songs))
+    axes = fig.subplots(len(songs), len(dims), squeeze=False)
+    handles: dict[str, Line2D] = {}
+    for r, song in enumerate(songs):
+        for c, dim in enumerate(dims):
+            ax = axes[r, c]
+            part = table[(table["song"].astype(str) == song) & (table["dimension"] == dim)]
+            twin = None
+            for series, rows in part.groupby("series", sort=False):
+                rows = rows.sort_values("start_s")
+                kind = rows["kind"].iloc[0]
+                if kind == "annotation":
+                    style = {"color": "black", "lw": 2.6, "marker": ".", "ms": 5}
+                elif kind == "reference":
+                    style = {"color": "0.45", "lw": 1.2, "ls": REFERENCE_STYLES.get(series, "--")}
+                else:
+                    style = {"color": timeline_colour(series), "lw": 1.6, "ls": ":" if kind == "probability" else "-",
+                             "marker": "." if kind != "probability" else None}
+                target = ax
+                if kind == "probability":
+                    twin = twin or ax.twinx()
+                    twin.set_ylim(0, 1)
+                    twin.set_ylabel("P(high)", fontsize=8)
+                    target = twin
+                (line,) = target.plot(rows["start_s"], rows["value"], **{k: v for k, v in style.items() if v is not None})
+                label = {"annotation": "annotation (segment target)", "probability": f"{series}: P(high), right axis"}.get(kind, series)
+                handles.setdefault(series, Line2D([], [], label=label, **{k: v for k, v in style.items() if v is not None}))
+            ax.set_ylim(0, 1)
+            ax.set_ylabel(f"{dim} [0, 1]")
+            ax.set_title(f"{song}: {dim}", fontsize=9, loc="left", color=colour(dim))
+            ax.grid(alpha=0.3)
+            if r == len(songs) - 1:
+                ax.set_xlabel("time (s, segment start)")
+    _legend(fig, list(handles.values()))
+    fig.suptitle("Timelines against the time-continuous annotations: test songs of the first fold", fontsize=11)
+    return fig
+
+
+def timeline_scores_figure(table: pd.DataFrame) -> Figure:
+    """Rows: RMSE, Pearson r, CCC; columns: dimensions. Per model a bar (the mean over folds of the folds' means
+    over songs) and a dot per fold; a method whose timeline is a probability (:data:`mer.timelines.METHODS`)
+    appears in the rows of its meaningful scores only (r), so no RMSE is drawn beside another scale's."""
+    from mer.timelines import MEANINGFUL, METHODS, REFERENCES
+
+    kinds = {m.name: m.kind for m in METHODS}
+    models = list(dict.fromkeys(table["model"]))
+    dims = [d for d in ("valence", "arousal") if d in set(table["dimension"])]
+    scores = ("rmse", "pearson", "ccc")
+    fig = _figure(1.6 + 0.75 * len(models) * len(dims), 7.5)
+    axes = fig.subplots(len(scores), len(dims), squeeze=False)
+    for r, score in enumerate(scores):
+        for c, dim in enumerate(dims):
+            ax = axes[r, c]
+            shown = [m for m in models if m in REFERENCES or score in MEANINGFUL[kinds.get(m, "value")]]
+            for x, model in enumerate(shown):
+                values = pd.to_numeric(table.loc[(table["model"] == model) & (table["dimension"] == dim), score], errors="coerce").dropna()
+                grey = model in REFERENCES
+                if len(values):
+                    ax.bar(x, values.mean(), 0.7, color="0.8" if grey else timeline_colour(model), edgecolor="black", lw=0.4)
+                    ax.plot(np.full(len(values), x), values, "k.", ms=4)
+                else:  # every fold's r undefined: a flat line
+                    ax.text(x, 0.02, "undefined", rotation=90, ha="center", va="bottom", fontsize=7, color="0.4")
+            ax.set_xticks(range(len(shown)), shown, rotation=30, ha="right", fontsize=8)
+            ax.set_xlim(-0.6, len(shown) - 0.4)
+            ax.axhline(0, color="black", lw=0.6)
+            ax.set_ylabel(score)
+            ax.grid(axis="y", alpha=0.3)
+            if r == 0:
+                ax.set_title(dim, color=colour(dim), fontweight="bold")
+    fig.suptitle("Timelines: per-song scores, mean per fold (bars: over folds; dots: folds); P(high) methods: r only", fontsize=10)
+    return fig
+
+
 def figures(metrics: str | Path = "metrics") -> dict[str, Callable[[], Figure | None]]:
     """``{file name: a function that builds its figure, or returns None when its table is absent}``."""
     metrics = Path(metrics)
@@ -388,6 +487,18 @@ def figures(metrics: str | Path = "metrics") -> dict[str, Callable[[], Figure | 
         out[f"folds_{method}.png"] = lambda method=method: folds(method)
         out[f"confusion_{method}.png"] = lambda method=method: confusion(method)
     out["timelines_sssl.png"] = timelines
+
+    def annotated():
+        table = _read(metrics / "timelines_curves.csv")
+        return None if table is None else annotated_timelines_figure(table)
+
+    out["timelines.png"] = annotated
+
+    def timeline_scores():
+        table = _read(metrics / "timelines_folds.csv")
+        return None if table is None else timeline_scores_figure(table)
+
+    out["timelines_scores.png"] = timeline_scores
     return out
 
 

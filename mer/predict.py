@@ -440,12 +440,72 @@ def check_embed_weights(bundle: Bundle, models: list[str]) -> None:
             raise BundleError(f"{bundle.path} was trained over other {m} weights than this mer ships; re-create it with `dvc repro export`")
 
 
+@dataclass
+class ValuePrediction(Prediction):
+    """A prediction whose valence and arousal are values on the annotation scale, not probabilities: per segment
+    (the ``valence``, ``arousal`` columns) and for the song (``{"label", "value"}``: the mean of its segments,
+    labelled against the bundle's thresholds; the quadrant from those labels, without probabilities)."""
+
+    scale: str = "[0, 1]"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**super().to_dict(), "scale": self.scale}
+
+
+class DynamicPredictor(Predictor):
+    """The dynamic regressor (:mod:`mer.methods.dynamic`): the unpadded clip's overlapping segments in its first
+    ``sssl_max_dur`` seconds (the SSSL path, as the embed stage cut them) → the pretrained musicnn features of each
+    (:func:`mer.embed.describe`, the network over the whole clip) → standardised ridge per dimension, clipped to
+    [0, 1]: valence and arousal per segment on the annotation scale."""
+
+    segment_reading = "valence and arousal values on the [0, 1] annotation scale (the regressor's curve), not probabilities"
+
+    def __init__(self, bundle: Bundle):
+        super().__init__(bundle)
+        model, pre = bundle.meta["model"], bundle.meta["preprocessing"]
+        self.hop = seconds_to_samples(pre["sssl_hop"], self.mel.sample_rate)
+        self.max_dur = None if pre.get("sssl_max_dur") is None else float(pre["sssl_max_dur"])
+        self.models, self.positions = list(model["embed_models"]), np.asarray(model["positions"], dtype=np.int64)
+        check_embed_weights(bundle, self.models)
+        self.scale = model["scale"]
+        self.weights = {dim: {k: np.asarray(v.numpy() if hasattr(v, "numpy") else v, dtype=np.float64) for k, v in bundle.weights[dim].items()}
+                        for dim in ("valence", "arousal")}
+        thresholds = bundle.meta.get("thresholds") or {}
+        self.thresholds = {dim: 0.5 if thresholds.get(dim) is None else float(thresholds[dim]) for dim in ("valence", "arousal")}
+
+    def _check_length(self, path: Path, clip: np.ndarray, duration: float, warnings: list[str]) -> None:
+        if len(clip) < self.seg_len:
+            raise AudioError("shorter_than_segment", f"{path.name}: {duration:.2f} s is shorter than one {self.mel.segment_dur:g}-s segment; "
+                                                     "the dynamic regressor pads nothing, and its training excluded such clips")
+
+    def _predict(self, prepared: Prepared, warnings: list[str]) -> Prediction:
+        from mer.audio.musicnn_input import to_16k
+        from mer.embed import describe, network
+        from mer.methods.dynamic import apply
+
+        clip, duration = prepared.clip, prepared.duration
+        starts = overlapping(sssl_samples(len(clip), self.max_dur, self.mel.sample_rate), self.seg_len, self.hop)
+        start_s = starts / self.mel.sample_rate
+        end_s = start_s + self.seg_len / self.mel.sample_rate
+        (x,) = describe({m: network(m) for m in self.models}, to_16k(clip, self.mel.sample_rate), [(start_s, end_s)], prepared.path.name)
+        table = pd.DataFrame({"start_s": start_s.round(3), "end_s": end_s.round(3)})
+        song: dict[str, dict[str, Any]] = {}
+        for dim, w in self.weights.items():
+            table[dim] = apply(w, x[:, self.positions])
+            value = float(table[dim].mean())
+            song[dim] = {"label": "high" if value > self.thresholds[dim] else "low", "value": value}
+        table["looped"] = table["end_s"] > duration + 1e-6
+        quadrant = VA_QUADRANT[(int(song["valence"]["label"] == "high"), int(song["arousal"]["label"] == "high"))]
+        song["quadrant"] = {"label": quadrant, "source": "valence x arousal"}  # the labels of the mean values, against the thresholds
+        return ValuePrediction(str(prepared.path), self.method, round(duration, 3), song, table, warnings, scale=self.scale)
+
+
 def predictor(bundle: Bundle) -> Predictor:
     """The predictor of ``bundle``'s method; a bundle whose weights do not fit its settings is a :class:`BundleError`."""
     try:
         kinds = {
             "two_stage": TwoStagePredictor, "sssl": SSSLPredictor, "smile_svm": SmileSVMPredictor, "fusion": FusionPredictor,
-            "embed_svm": EmbedPredictor, "embed_sssl": EmbedPredictor,
+            "embed_svm": EmbedPredictor, "embed_sssl": EmbedPredictor, "dynamic": DynamicPredictor,
         }
         return kinds[bundle.method](bundle)
     except (KeyError, RuntimeError, TypeError) as exc:

@@ -328,6 +328,31 @@ def interval_unit(folds_evaluated: int | None) -> str:
     return "folds" if (folds_evaluated or 0) >= stats.MIN_FOLDS else "songs"
 
 
+TIMELINES = "metrics/timelines.json"  # the timelines stage's scores (mer/timelines.py)
+TIMELINE_SCORES = ("rmse", "pearson", "ccc")
+
+
+def timelines(root: Path) -> dict[str, Any] | None:
+    """``metrics/timelines.json`` where the timelines stage scored something (None: absent or skipped)."""
+    file = root / TIMELINES
+    if not file.exists():
+        return None
+    data = json.loads(file.read_text())
+    return None if "skipped" in data else data
+
+
+TIMELINE_KEYS = (*(f"{s}{x}" for s in TIMELINE_SCORES for x in ("", "_ci_low", "_ci_high")), "songs", "pearson_undefined")
+
+
+def timeline_scores(data: dict[str, Any]) -> dict[str, Any]:
+    """``{model: {dimension: {rmse, rmse_ci_low, rmse_ci_high, pearson, ..., songs, pearson_undefined}}}`` of the
+    timelines file: the means and intervals the summary keeps (undefined scores as None)."""
+    return {
+        name: {d: {k: entry[d].get(k) for k in TIMELINE_KEYS} for d in ("valence", "arousal") if d in entry}
+        for name, entry in data.items() if isinstance(entry, dict) and ("valence" in entry or "arousal" in entry)
+    }
+
+
 def summary(results: dict[str, dict[str, Any]], run: dict[str, Any], root: Path | None = None) -> dict[str, Any]:
     """Means and stds per method and target (fractions, as the methods' own files), with each one's
     95 % interval (over folds, or over test songs with few folds) and the test songs, and the paired
@@ -362,6 +387,11 @@ def summary(results: dict[str, dict[str, Any]], run: dict[str, Any], root: Path 
         paired = paired_comparisons(folds, root)
         if paired:
             out["paired"] = paired
+        lines = timelines(root)
+        if lines is not None:
+            out["timelines"] = {**timeline_scores(lines), "info": {k: lines.get(k) for k in ("truth", "scale", "min_segments")},
+                                "kinds": {k: v["kind"] for k, v in lines.items() if isinstance(v, dict) and "kind" in v},
+                                "titles": {k: v["title"] for k, v in (lines.get("methods") or {}).items()}}
     return out
 
 
@@ -387,7 +417,7 @@ def published_rows(dataset: str, segment_dur: float) -> list[dict[str, Any]]:
     return [r for r in PUBLISHED.get(dataset, []) if r["segment_dur"] is None or float(r["segment_dur"]) == float(segment_dur)]
 
 
-NOT_METHODS = ("run", "paired")  # the top-level keys of a summary that are not methods
+NOT_METHODS = ("run", "paired", "timelines")  # the top-level keys of a summary that are not methods
 
 
 def _test_songs_line(summ: dict[str, Any], names: dict[str, str]) -> str:
@@ -475,6 +505,52 @@ def interval_text(run: dict[str, Any]) -> str:
             "predictions). It holds the sampling of the test songs only, not the variation another training set brings")
 
 
+def _score(entry: dict[str, Any], score: str) -> str:
+    """``0.412 [0.371, 0.453]``: the mean over songs and its 95 % t-interval; ``undefined (32 songs)`` for a flat line's r."""
+    value = entry.get(score)
+    if value is None:
+        undefined = entry.get(f"{score}_undefined") if score == "pearson" else None
+        return f"undefined ({undefined} songs)" if undefined else "–"
+    low, high = entry.get(f"{score}_ci_low"), entry.get(f"{score}_ci_high")
+    return f"{value:.3f} [{low:.3f}, {high:.3f}]" if low is not None and high is not None and low != high else f"{value:.3f}"
+
+
+def _timeline_lines(t: dict[str, Any]) -> list[str]:
+    """The section "Timelines against the time-continuous annotations" (see :mod:`mer.timelines`)."""
+    info, kinds, titles = t.get("info", {}), t.get("kinds", {}), t.get("titles", {})
+    lines = [
+        "", "## Timelines against the time-continuous annotations", "",
+        f"Truth: {info.get('truth') or 'the time-continuous annotations'}; scale {info.get('scale', '[0, 1]')}. Per test song over its "
+        f"segments inside the annotated span (at least {info.get('min_segments', 3)}), then the mean over songs (MediaEval 2015 "
+        "\"Emotion in Music\"): RMSE, Pearson r and Lin's CCC (`metrics/timelines.json`). "
+        "A flat line has no r (undefined, not 0; `pearson_undefined` counts the songs) and a CCC of 0.",
+        "",
+        "Each cell: the mean over songs [its 95 % t-interval]. Values on the annotation scale, beside the reference lines on the same songs:",
+        "",
+        "| timeline | valence RMSE | valence r | valence CCC | arousal RMSE | arousal r | arousal CCC | songs |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    names = {"static_flat": "reference: the song's static annotation, flat", "train_mean": "reference: the training songs' mean, flat",
+             "oracle_flat": "reference: the song's own annotated mean, flat (an oracle)", **titles}
+    models = [m for m in t if m not in ("info", "kinds", "titles")]
+    for model in [m for m in models if kinds.get(m) == "value"] + [m for m in models if kinds.get(m) == "reference"]:
+        e = t[model]
+        cells = [_score(e.get(d, {}), s) for d in ("valence", "arousal") for s in TIMELINE_SCORES]
+        songs = e.get("valence", e.get("arousal", {})).get("songs", "–")
+        lines.append(f"| {names.get(model, model)} | " + " | ".join(cells) + f" | {songs} |")
+    probs = [m for m in models if kinds.get(m) == "probability"]
+    if probs:
+        lines += ["", "Classifiers' P(high) per segment is not on the annotation scale: only r (scale-free) is meaningful; their RMSE "
+                  "and CCC stay in `metrics/timelines.json` and compare with nothing above.", "",
+                  "| timeline | valence r | arousal r | songs |", "| --- | ---: | ---: | ---: |"]
+        for model in probs:
+            e = t[model]
+            songs = e.get("valence", e.get("arousal", {})).get("songs", "–")
+            lines.append(f"| {names.get(model, model)} | {_score(e.get('valence', {}), 'pearson')} | {_score(e.get('arousal', {}), 'pearson')} "
+                         f"| {songs} |")
+    return lines
+
+
 def markdown(summ: dict[str, Any]) -> str:
     run = summ["run"]
     head = "| method | " + " | ".join(f"{t} {'acc.' if m == 'accuracy' else 'F1'}" for t, m in COLUMNS) + " |"
@@ -513,6 +589,8 @@ def markdown(summ: dict[str, Any]) -> str:
                   f"| {names['tagger']} | "
                   + " | ".join(_cell(t.get(a), s) for a, s in (("macro", "f1"), ("macro", "roc_auc"), ("micro", "f1"), ("micro", "roc_auc"))) + " |"]
     lines += _paired_lines(summ, names)
+    if summ.get("timelines"):
+        lines += _timeline_lines(summ["timelines"])
     rows = published_rows(run["dataset"], run["segment_dur"])
     lines += ["", "## Published figures for this dataset", ""]
     if not rows:

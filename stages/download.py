@@ -22,6 +22,7 @@ def main(p, run):
         write_csv(tmp / "raters.csv", ann.raters)
         write_csv(tmp / "timeline.csv", ann.timeline)
         ann.rejects.write(tmp / "rejects.csv")
+        ann.timeline_rejects.write(tmp / "timeline_rejects.csv")  # curves left out; their songs stay
     with_audio = int((ann.songs["audio"] != "").sum())
     for note in ann.notes:
         print(f"[download] {note}")
@@ -29,12 +30,20 @@ def main(p, run):
     if len(ann.songs) > with_audio:  # PMEmo, DEAM: the annotation table is the dataset's, its thresholds use every row
         print(f"[download] the labels' thresholds also use the {len(ann.songs) - with_audio} annotated songs without audio "
               "(no_audio above): the dataset's own annotation table")
+    curves = ann.timeline["song"].astype(str)
+    if len(curves) or len(ann.timeline_rejects):
+        print(ann.timeline_rejects.summary(curves.nunique(), "time-continuous curves"))
     metrics = {
         "dataset": ds.name,
         "songs": len(ann.songs),
         "with_audio": with_audio,
         "rater_rows": len(ann.raters),
         "excluded": ann.rejects.counts(),
+        "timeline": {  # time-continuous annotations (the synthetic set's latent emotion; DEAM's, PMEmo's dynamic ratings)
+            "songs": int(curves.nunique()),
+            "with_audio": int(ann.songs.loc[ann.songs["audio"] != "", "song"].astype(str).isin(set(curves)).sum()),
+            "excluded": ann.timeline_rejects.counts(),
+        },
     }
     write_json("metrics/download.json", metrics)
     run.log_metrics(metrics)

@@ -1,4 +1,4 @@
-"""Stage `export`: final two-stage, SSSL, classical-baseline and fusion models on every song → self-contained bundles in models/."""
+"""Stage `export`: final two-stage, SSSL, classical-baseline, fusion and dynamic models on every song → self-contained bundles in models/."""
 
 import json
 import time
@@ -7,6 +7,7 @@ from pathlib import Path
 
 from mer.data import registry
 from mer.export import (
+    export_dynamic,
     export_embed_sssl,
     export_embed_svm,
     export_fusion,
@@ -60,6 +61,7 @@ def main(p, run):
         report["fusion"], seconds["fusion"] = export_fusion(p, run, common, labels, sssl_parts, tmp / "fusion")
         report["embed_svm"], seconds["embed_svm"] = export_embed_svm(p, run, common, labels, tmp / "embed_svm", heads)
         report["embed_sssl"], seconds["embed_sssl"] = export_embed_sssl(p, run, common, labels, tmp / "embed_sssl", heads)
+        report["dynamic"], seconds["dynamic"] = export_dynamic(p, run, common, tmp / "dynamic")
     print(units.summary())
     write_json("metrics/export.json", report)
     run.log_metrics({**report, "time": {f"{k}_s": v for k, v in seconds.items()}})
@@ -69,5 +71,5 @@ def main(p, run):
 if __name__ == "__main__":
     run_stage("export", main, [
         "dataset", "segment_dur", "preset", "seed", "pad", "logmel", "segment", "mask", "autoencoder", "bilstm", "sssl", "svm",
-        "smile", "smile_svm", "mel_svm", "fusion", "embed", "embed_svm", "embed_sssl",
+        "smile", "smile_svm", "mel_svm", "fusion", "embed", "embed_svm", "embed_sssl", "dynamic",
     ])

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from mer.folds import assign_folds, fold_count
+from mer.folds import assign_folds, fold_count, strata
 from mer.io import atomic_dir, read_csv, write_csv, write_json
 from mer.stage import run_stage
 
@@ -12,10 +12,11 @@ OUT = Path("data/folds")
 def main(p, run):
     labels = read_csv("data/labels/labels.csv")
     usable = labels[labels["song"].isin(set(read_csv("data/pad/clips.csv")["song"]))]
-    k, lowered = fold_count(usable["quadrant"], p.cv.folds)
+    classes = strata(usable, p.cv.get("stratify", "quadrant"))
+    k, lowered = fold_count(classes, p.cv.folds)
     if lowered:
         print(f"[folds] {lowered}")
-    folds = assign_folds(usable["song"], usable["quadrant"], k, p.seed)
+    folds = assign_folds(usable["song"], classes, k, p.seed)
     with atomic_dir(OUT) as tmp:
         write_csv(tmp / "folds.csv", folds)
     per_fold = folds.merge(usable, on="song").groupby("fold")["quadrant"].value_counts().unstack(fill_value=0)

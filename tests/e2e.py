@@ -23,6 +23,7 @@ FRONT_END = {"download", "pad", "labels", "folds", "segment", "logmel"}
 MODELS = {
     "autoencoder", "two_stage", "baseline", "sssl", "svm", "mel_svm", "smile", "smile_svm", "fusion",
     "embed", "embed_svm", "embed_sssl", "embed_bilstm", "chroma", "chroma_bilstm", "tagger", "export", "plots", "report",
+    "dynamic", "timelines",
 }
 
 

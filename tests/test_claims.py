@@ -311,3 +311,73 @@ def test_override_values_as_dvc_reads_them():
         "cv.max_folds": 10, "mask.enabled": False, "data.root": "/x/y"}
     with pytest.raises(claims.ClaimsError, match="expected KEY=VALUE"):
         claims.parse_overrides(["dataset"])
+
+
+TIMELINE_CLAIMS = """
+- id: sssl_follows
+  source: s
+  statement: the SSSL timeline follows the annotations better than a flat line
+  a: {method: sssl}
+  b: {method: static_flat}
+  metric: pearson
+  dimensions: [valence, arousal]
+  expect: a > b
+- id: dynamic_closer
+  source: s
+  statement: the dynamic regressor is closer than a flat line
+  a: {method: dynamic}
+  b: {method: static_flat}
+  metric: rmse
+  dimensions: [valence]
+  expect: a < b
+"""
+
+
+def timeline_files(scores: dict[str, dict[str, np.ndarray]]) -> dict[str, str]:
+    """metrics/timelines_folds.csv and timelines_songs.csv of per-fold scores ``{model: {score: per-fold values}}``
+    (valence and arousal alike; a flat line's r undefined), 6 test songs per fold."""
+    rows, songs = [], []
+    for model, by_score in scores.items():
+        for dim in ("valence", "arousal"):
+            for fold in range(FOLDS):
+                rows.append({"model": model, "dimension": dim, "fold": fold, "repeat": 0,
+                             **{s: by_score[s][fold] if s in by_score else None for s in ("rmse", "pearson", "ccc")}, "songs": SONGS_PER_FOLD})
+                songs += [{"model": model, "dimension": dim, "fold": fold, "song": f"s{fold:02d}_{i}"} for i in range(SONGS_PER_FOLD)]
+    return {"metrics/timelines_folds.csv": pd.DataFrame(rows).to_csv(index=False),
+            "metrics/timelines_songs.csv": pd.DataFrame(songs).to_csv(index=False)}
+
+
+def test_timeline_claims_pair_fold_means_and_test_r_against_zero_for_a_flat_line(dvc):
+    found = claims.parse(yaml.safe_load(TIMELINE_CLAIMS))
+    claims.check(found, dvc.root / "params.yaml")
+    files = timeline_files({
+        "sssl": {"pearson": folds(0.3, 0.05, seed=1), "rmse": folds(0.4, seed=2), "ccc": folds(0.1, seed=3)},
+        "dynamic": {"rmse": folds(0.10, 0.005, seed=4), "pearson": folds(0.5, seed=5), "ccc": folds(0.4, seed=6)},
+        "static_flat": {"rmse": folds(0.15, 0.005, seed=7), "ccc": np.zeros(FOLDS)},
+    })
+    dvc.experiment("synth-base", {}, {}, extra=files)
+    text, outcomes = claims.report(found, dvc.root / "params.yaml", {}, dvc.records, dvc.root, "mer claims report")
+    by = {(o.claim.id, o.dimension): o for o in outcomes}
+    follows = by["sssl_follows", "valence"]
+    assert follows.verdict == claims.HOLDS and follows.against_zero and follows.paired.folds == FOLDS
+    assert follows.paired.diff == pytest.approx(float(np.mean(folds(0.3, 0.05, seed=1))))  # r − 0
+    closer = by["dynamic_closer", "valence"]
+    assert closer.verdict == claims.HOLDS and closer.paired.diff == pytest.approx(float(np.mean(folds(0.10, 0.005, seed=4) - folds(0.15, 0.005, seed=7))))
+    assert "| sssl_follows | valence | a > b | 0.311 | r undefined, vs 0 | +0.311 [" in text  # values, not %
+    assert "| dynamic_closer | valence | a < b | 0.099 | 0.149 | -0.050 [" in text
+    dvc.records.clear()
+    dvc.experiment("4q-base", {}, {})  # no timelines: a dataset without time-continuous annotations
+    _, outcomes = claims.report(found, dvc.root / "params.yaml", {}, dvc.records, dvc.root, "mer claims report")
+    assert all(o.verdict == claims.NOT_RUN and "metrics/timelines_folds.csv" in o.why for o in outcomes)
+
+
+@pytest.mark.parametrize("entry, message", [
+    ({"a": {"method": "two_stage"}}, "'two_stage' has no pearson of its timeline"),
+    ({"dimensions": ["quadrant"]}, "timelines have no dimension quadrant"),
+])
+def test_check_names_timeline_problems(entry, message):
+    raw = {"id": "c1", "source": "s", "statement": "t", "a": {"method": "sssl"}, "b": {"method": "static_flat"},
+           "metric": "pearson", "dimensions": ["valence"], "expect": "a > b", **entry}
+    with pytest.raises(claims.ClaimsError, match="claim 'c1'") as err:
+        claims.check(claims.parse([raw]), REPO / "params.yaml")
+    assert message in str(err.value)

@@ -2,7 +2,7 @@ import pandas as pd
 import pytest
 
 from mer.errors import DataError
-from mer.folds import assign_folds
+from mer.folds import assign_folds, strata
 
 
 def table(per_class: int) -> tuple[pd.Series, pd.Series]:
@@ -37,6 +37,18 @@ def test_more_folds_than_songs_in_a_class_is_a_clear_error():
 def test_no_songs_is_an_error():
     with pytest.raises(DataError):
         assign_folds(pd.Series([], dtype=str), pd.Series([], dtype=str), 2, seed=0)
+
+
+def test_four_songs_one_per_quadrant_fold_when_stratified_by_less():
+    labels = pd.DataFrame({"song": ["108", "372", "634", "683"], "quadrant": ["Q1", "Q2", "Q3", "Q4"], "valence": [1, 0, 0, 1],
+                           "arousal": [1, 1, 0, 0]})
+    with pytest.raises(DataError, match="stratify by less"):
+        assign_folds(labels["song"], strata(labels, "quadrant"), 2, seed=0)
+    by_valence = assign_folds(labels["song"], strata(labels, "valence"), 2, seed=0).merge(labels, on="song")
+    assert by_valence.groupby("fold")["valence"].sum().tolist() == [1, 1]  # one high-valence song per fold
+    assert assign_folds(labels["song"], strata(labels, "none"), 2, seed=0)["fold"].value_counts().tolist() == [2, 2]
+    with pytest.raises(DataError, match="cv.stratify"):
+        strata(labels, "genre")
 
 
 def test_the_number_of_folds_adapts_to_the_smallest_class():

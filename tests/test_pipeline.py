@@ -121,6 +121,19 @@ def song_samples(repo: Path, song) -> int:
     return int(clips.loc[song["song"], "n_samples"])
 
 
+def test_timelines_are_scored_against_the_synthetic_trajectories(small_repo):
+    repo, _ = small_repo
+    t = metrics(repo)["timelines.json"]
+    assert t["dataset"] == "synth" and t["scale"] == "[0, 1]"
+    for name in ("sssl", "embed_sssl", "dynamic", "static_flat", "train_mean", "oracle_flat"):
+        for dim in ("valence", "arousal"):
+            assert t[name][dim]["songs"] == 8 and {"rmse", "pearson", "ccc", "pearson_undefined"} <= set(t[name][dim])  # fold 0's test songs
+    assert t["static_flat"]["valence"]["pearson"] is None and t["static_flat"]["valence"]["pearson_undefined"] == 8
+    assert t["sssl"]["meaningful"] == ["pearson"] and metrics(repo)["dynamic.json"]["songs_with_target"] == 16
+    assert "## Timelines against the time-continuous annotations" in (repo / "metrics/summary.md").read_text()
+    assert (repo / "plots/timelines.png").exists() and (repo / "models/dynamic/bundle.json").exists()
+
+
 def test_report_lists_every_method(small_repo):
     repo, _ = small_repo
     summary = json.loads((repo / "metrics/summary.json").read_text())
@@ -169,7 +182,9 @@ def test_stages_of_one_repro_are_grouped_in_mlflow(small_repo):
         "autoencoder · fold 0", *(f"{m} · {d} · fold 0" for m in ("baseline", "two_stage") for d in ("valence", "arousal")),
         *(f"{m} · {t} · fold 0" for m in ("sssl", "svm", "mel_svm", "smile_svm", "fusion") for t in ("valence", "arousal", "quadrant")),
         *(f"chroma_bilstm · {p} · fold 0" for p in ("joy_sad", "excited_calm")), "tagger · fold 0",
-        *(f"export · {m} · all songs" for m in ("two_stage", "sssl", "smile_svm", "fusion")),
+        *(f"{m} · {t} · fold 0" for m in ("embed_svm", "embed_sssl") for t in ("valence", "arousal", "quadrant")),
+        *(f"{m} · {d} · fold 0" for m in ("embed_bilstm", "dynamic") for d in ("valence", "arousal")),
+        *(f"export · {m} · all songs" for m in ("two_stage", "sssl", "smile_svm", "fusion", "embed_svm", "embed_sssl", "dynamic")),
     ])
     stage_of = dict(zip(stages.index, stages["mer.stage"]))
     assert all(stage_of[p] == m for p, m in zip(models["mlflow.parentRunId"], models["mer.model"]))
@@ -244,6 +259,7 @@ def test_plots_are_images_that_show_offline(small_repo):
     shown = json.loads(dvc(repo, "plots", "show", "--json", stdout_only=True))
     assert not shown.get("errors")
     names = [f"curves_{m}.png" for m in ("autoencoder", "two_stage", "baseline", "chroma_bilstm", "tagger", "sssl")] + ["timelines_sssl.png"]
+    names += ["timelines.png", "timelines_scores.png"]  # the timelines stage's curves and scores
     methods = ("two_stage", "baseline", "sssl", "mel_svm", "smile_svm", "fusion", "chroma_bilstm")
     names += [f"{kind}_{m}.png" for kind in ("folds", "confusion") for m in methods]
     assert set(shown["data"]) == {f"plots/{n}" for n in names}

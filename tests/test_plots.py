@@ -169,3 +169,25 @@ def test_the_stage_depends_on_every_table_it_reads_and_reads_every_results_table
     assert produced == set(plots.inputs())  # a new method's tables need a figure here (and a dep)
     assert dvc["plots"] == ["plots"] and dvc["stages"]["plots"]["outs"] == ["plots"]
     assert "always_changed" not in dvc["stages"]["plots"]
+
+
+def test_timeline_figures_draw_annotation_methods_and_references():
+    from mer.timelines import METHODS
+
+    rows = []
+    for song in ("a", "b"):
+        for dim in ("valence", "arousal"):
+            for t in range(5):
+                for series, kind in (("annotation", "annotation"), ("sssl", "probability"), ("dynamic", "value"), ("static_flat", "reference")):
+                    rows.append({"song": song, "fold": 0, "dimension": dim, "start_s": float(t), "series": series, "kind": kind, "value": 0.1 * t})
+    fig = plots.annotated_timelines_figure(pd.DataFrame(rows))
+    main_axes = [ax for ax in fig.axes if ax.get_ylabel().endswith("[0, 1]")]
+    assert len(main_axes) == 4 and all(len(ax.lines) == 3 for ax in main_axes)  # annotation, dynamic, static line; P(high) on a twin
+    assert sum(ax.get_ylabel() == "P(high)" for ax in fig.axes) == 4
+    assert plots.timeline_colour("sssl") != "#000000" and {"sssl", "dynamic"} <= {m.name for m in METHODS}
+    folds = pd.DataFrame([{"model": m, "dimension": d, "fold": f, "rmse": 0.1, "pearson": None if m == "static_flat" else 0.5, "ccc": 0.2}
+                          for m in ("sssl", "dynamic", "static_flat") for d in ("valence", "arousal") for f in (0, 1)])
+    fig = plots.timeline_scores_figure(folds)
+    rmse_axes = fig.axes[0]
+    assert [t.get_text() for t in rmse_axes.get_xticklabels()] == ["dynamic", "static_flat"]  # no P(high) RMSE beside the values
+    assert [t.get_text() for t in fig.axes[2].get_xticklabels()] == ["sssl", "dynamic", "static_flat"]

@@ -8,7 +8,17 @@ turns that layout into one normalised annotation table:
              valence, arousal (continuous, scaled to [0, 1]; NaN if the dataset
              has none), quadrant ("Q1".."Q4", "" if the dataset has none)
 ``raters``   song, rater, valence, arousal — per-rater values where published
-``timeline`` song, time, valence, arousal — known per-second emotion (synth only)
+``timeline`` song, time, valence, arousal — time-continuous emotion on the same [0, 1]
+             scale, where the dataset has it: the synthetic set's latent emotion every
+             second, DEAM's and PMEmo's mean rating every 0.5 s (their "dynamic"
+             annotations, MediaEval "Emotion in Music"); ``time`` in seconds is the start of
+             the cell the value stands for (:mod:`mer.curves`). A subset of the songs having
+             curves is normal (said in ``notes``); songs without one have no rows.
+
+The checks of the time-continuous annotations (:func:`check_timeline`) are those of the
+static labels: a song listed twice keeps its first curve, a value missing or off the
+scale excludes the song's curve, each exclusion recorded (``timeline_rejects``, written
+beside the static ones). Excluding a song's curve never excludes the song.
 """
 
 from __future__ import annotations
@@ -48,6 +58,7 @@ class Annotations:
     timeline: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=TIMELINE_COLUMNS))
     rejects: Rejects = field(default_factory=lambda: Rejects("download"))
     notes: list[str] = field(default_factory=list)
+    timeline_rejects: Rejects = field(default_factory=lambda: Rejects("download"))  # curves left out (their songs stay)
 
 
 @dataclass(frozen=True)
@@ -154,6 +165,57 @@ def match_audio(songs: pd.DataFrame, audio: Mapping[str, Path], root: Path, reje
         if stem not in known:
             rejects.add(stem, "no_annotation", f"{path.relative_to(root).as_posix()} has no annotation")
     return songs
+
+
+MIN_CURVE_SAMPLES = 2  # a curve needs a grid step (mer.curves.step)
+
+
+def check_timeline(timeline: pd.DataFrame, songs: pd.DataFrame, rejects: Rejects) -> pd.DataFrame:
+    """The valid rows of a long ``timeline`` (song, time, valence, arousal; values already on the [0, 1]
+    scale; ``<column>_release`` columns, where present, hold the release's own values for the messages),
+    in their order, with numeric columns. Per song, recorded in ``rejects`` and left out: a
+    repeated time (the first row kept, as for a song listed twice), a time or value that is missing or
+    off the scale, fewer than :data:`MIN_CURVE_SAMPLES` samples (the whole curve), and the curve of a
+    song that is not among the kept ``songs`` (no valid static annotation: the pipeline's songs)."""
+    t = timeline.copy()
+    t["song"] = t["song"].astype(str).str.strip()
+    for col in ("time", "valence", "arousal"):
+        raw = t[f"{col}_release"] if f"{col}_release" in t else t[col]  # the release's own value, for the messages
+        t[col] = pd.to_numeric(t[col], errors="coerce")
+        t[f"_{col}_raw"] = raw.where(raw.notna(), "(empty)").astype(str)
+    dup = t.duplicated(["song", "time"], keep="first") & t["time"].notna()
+    for song, n in t.loc[dup, "song"].value_counts(sort=False).items():
+        rejects.add(song, "duplicate_annotation", f"{n} time(s) listed more than once; first rows kept")
+    t = t.loc[~dup]
+    bad = t["time"].isna() | (t["time"] < 0)
+    for col in ("valence", "arousal"):
+        bad |= t[col].isna() | (t[col] < 0) | (t[col] > 1)
+    kept_songs = set(songs["song"].astype(str))
+    dropped: set[str] = set()
+    for song, rows in t.loc[bad].groupby("song", sort=False):
+        first = rows.iloc[0]
+        what = ", ".join(f"{c} {first[f'_{c}_raw']}" for c in ("time", "valence", "arousal"))
+        rejects.add(song, "bad_value", f"{len(rows)} sample(s) missing or off the scale, e.g. {what}")
+        dropped.add(song)
+    counts = t.loc[~t["song"].isin(dropped), "song"].value_counts()
+    for song, n in counts[counts < MIN_CURVE_SAMPLES].items():
+        rejects.add(song, "incomplete_curve", f"{n} sample(s); a curve needs {MIN_CURVE_SAMPLES}")
+        dropped.add(song)
+    for song in dict.fromkeys(t.loc[~t["song"].isin(kept_songs | dropped), "song"]):
+        rejects.add(song, "no_static_annotation", "a time-continuous annotation of a song without a kept static annotation")
+        dropped.add(song)
+    t = t.loc[~t["song"].isin(dropped)]
+    return t[TIMELINE_COLUMNS].reset_index(drop=True)
+
+
+def timeline_note(title: str, timeline: pd.DataFrame, songs: pd.DataFrame, rejects: Rejects) -> str:
+    """``DEAM: time-continuous annotations for 744 of the 744 annotated songs (10 of them with audio here); 0 curves excluded``."""
+    have = set(timeline["song"].astype(str))
+    with_audio = int(songs.loc[songs["audio"] != "", "song"].astype(str).isin(have).sum())
+    return (
+        f"{title}: time-continuous annotations for {len(have)} of the {len(songs)} annotated songs "
+        f"({with_audio} of them with audio here); {len(rejects.songs())} curves excluded"
+    )
 
 
 def finish(songs: pd.DataFrame) -> pd.DataFrame:

@@ -3,15 +3,35 @@
 Static song-level valence/arousal on a 1–9 scale, rescaled here to [0, 1] as
 (x − 1) / 8 so every continuous dataset shares PMEmo's scale. Per-rater static
 ratings exist for songs 1–2000 and are kept.
+
+Time-continuous ("dynamic") annotations, where the release has them: the raters' mean
+every 0.5 s from 15 s on (the MediaEval "Emotion in Music" task), one row per song and
+one column ``sample_<ms>ms`` per time in ``{valence,arousal}.csv``, on [−1, 1], rescaled
+here to [0, 1] as (x + 1) / 2. Songs 2001–2058 are whole songs with longer rows; the
+empty cells past a song's end are its end, not missing values.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
 
-from mer.data.base import RATER_COLUMNS, Annotations, Archive, Dataset, audio_files, check_labels, finish, match_audio, subset_note
+from mer.data.base import (
+    RATER_COLUMNS,
+    TIMELINE_COLUMNS,
+    Annotations,
+    Archive,
+    Dataset,
+    audio_files,
+    check_labels,
+    check_timeline,
+    finish,
+    match_audio,
+    subset_note,
+    timeline_note,
+)
 from mer.errors import DataError
 from mer.rejects import Rejects
 
@@ -19,6 +39,9 @@ AVERAGED = "annotations/annotations averaged per song/song_level"
 PER_RATER = "annotations/annotations per each rater/song_level"
 AVERAGED_FILES = ("static_annotations_averaged_songs_1_2000.csv", "static_annotations_averaged_songs_2000_2058.csv")
 RATER_FILE = "static_annotations_songs_1_2000.csv"
+DYNAMIC = "annotations/annotations averaged per song/dynamic (per second annotations)"
+DYNAMIC_FILES = {"valence": "valence.csv", "arousal": "arousal.csv"}
+SAMPLE_COLUMN = re.compile(r"sample_(\d+)ms")
 EXPECTED = 1802
 
 LAYOUT = f"""  DEAM/  (the two archives DEAM_audio.zip and DEAM_Annotations.zip, unpacked together)
@@ -27,12 +50,70 @@ LAYOUT = f"""  DEAM/  (the two archives DEAM_audio.zip and DEAM_Annotations.zip,
     {AVERAGED}/{AVERAGED_FILES[1]}
         song_id, valence_mean, valence_std, arousal_mean, arousal_std   (1–9)
     {PER_RATER}/{RATER_FILE}   (optional)
-        workerID, SongId, Valence, Arousal"""
+        workerID, SongId, Valence, Arousal
+    {DYNAMIC}/valence.csv, arousal.csv   (optional)
+        song_id, sample_15000ms, sample_15500ms, ...   (−1 to 1, every 0.5 s)"""
 
 
 def to_unit(values: pd.Series) -> pd.Series:
     """1–9 rating scale → [0, 1]; anything off the scale ends up outside [0, 1] and is rejected."""
     return (pd.to_numeric(values, errors="coerce") - 1.0) / 8.0
+
+
+def curve_to_unit(values: pd.Series) -> pd.Series:
+    """[−1, 1] → [0, 1]; anything off the scale ends up outside [0, 1] and is rejected."""
+    return (pd.to_numeric(values, errors="coerce") + 1.0) / 2.0
+
+
+def _dynamic_long(path: Path, dimension: str, rejects: Rejects) -> pd.DataFrame:
+    """One dynamic file (a row per song, a column per time) as ``song, time, <dimension>`` rows; a row's
+    empty cells after its last value are past the song's end and make no rows; a song listed twice
+    keeps its first row (recorded)."""
+    table = _read(path, ("song_id",))
+    times = {}
+    for col in table.columns[1:]:
+        match = SAMPLE_COLUMN.fullmatch(col)
+        if match is None:
+            raise DataError(f"{path.name}: column {col!r} is not sample_<milliseconds>ms (found {', '.join(table.columns[:4])}, ...)")
+        times[col] = int(match.group(1)) / 1000.0
+    table["song_id"] = table["song_id"].str.strip()
+    dup = table["song_id"].duplicated(keep="first")
+    for song in table.loc[dup, "song_id"]:
+        rejects.add(song, "duplicate_annotation", f"{path.name}: song listed more than once; first row kept")
+    table = table.loc[~dup]
+    long = table.melt(id_vars="song_id", var_name="column", value_name=dimension)
+    long = long.assign(time=long["column"].map(times), song=long["song_id"])
+    present = long[dimension].notna() & (long[dimension].astype(str).str.strip() != "")
+    last = long.loc[present].groupby("song")["time"].max()  # a song's end: its last non-empty cell
+    for song in table.loc[~table["song_id"].isin(last.index), "song_id"]:
+        rejects.add(song, "incomplete_curve", f"{path.name}: a row without values")
+    long = long.loc[long["time"] <= long["song"].map(last)]  # songs with no value at all make no rows
+    return long[["song", "time", dimension]]
+
+
+def load_timeline(root: Path, songs: pd.DataFrame) -> tuple[pd.DataFrame, Rejects, list[str]]:
+    """The dynamic annotations on [0, 1] (``TIMELINE_COLUMNS``), their recorded exclusions and notes;
+    no rows where the release holds no dynamic files."""
+    rejects = Rejects("download")
+    folder = root / DYNAMIC
+    present = {d: folder / name for d, name in DYNAMIC_FILES.items() if (folder / name).is_file()}
+    if not present:
+        return pd.DataFrame(columns=TIMELINE_COLUMNS), rejects, ["DEAM: no time-continuous (dynamic) annotations in this copy"]
+    if len(present) < len(DYNAMIC_FILES):
+        missing = sorted(set(DYNAMIC_FILES) - set(present))
+        raise DataError(f"{DYNAMIC} has {', '.join(p.name for p in present.values())} but not {', '.join(DYNAMIC_FILES[m] for m in missing)}")
+    valence, arousal = (_dynamic_long(present[d], d, rejects) for d in ("valence", "arousal"))
+    both = valence.merge(arousal, on=["song", "time"], how="outer", indicator=True)
+    one_sided = both.loc[both["_merge"] != "both", "song"]
+    for song, n in one_sided.value_counts(sort=False).items():
+        rejects.add(song, "incomplete_curve", f"{n} time(s) in only one of valence.csv and arousal.csv")
+    both = both.loc[~both["song"].isin(set(one_sided))].drop(columns="_merge")
+    both = both.sort_values(["song", "time"], key=lambda c: pd.to_numeric(c, errors="coerce") if c.name == "song" else c, kind="stable")
+    timeline = pd.DataFrame({"song": both["song"], "time": both["time"], "valence": curve_to_unit(both["valence"]).round(6),
+                             "arousal": curve_to_unit(both["arousal"]).round(6),
+                             "valence_release": both["valence"], "arousal_release": both["arousal"]})
+    timeline = check_timeline(timeline, songs, rejects)
+    return timeline, rejects, [timeline_note("DEAM", timeline, songs, rejects)]
 
 
 def _read(path: Path, columns: tuple[str, ...]) -> pd.DataFrame:
@@ -70,7 +151,9 @@ def load(root: Path) -> Annotations:
     note = subset_note("DEAM", int((songs["audio"] != "").sum()), EXPECTED, "songs with audio")
     if note:
         notes.append(note)
-    return Annotations(songs=finish(songs), raters=raters, rejects=rejects, notes=notes)
+    timeline, timeline_rejects, timeline_notes = load_timeline(root, songs)
+    return Annotations(songs=finish(songs), raters=raters, timeline=timeline, rejects=rejects, notes=notes + timeline_notes,
+                       timeline_rejects=timeline_rejects)
 
 
 DATASET = Dataset(
@@ -81,7 +164,7 @@ DATASET = Dataset(
     normalize="fit",  # MP3 releases like PMEmo's; no paper normalises DEAM (seed 001, seed 002 say nothing)
     layout=LAYOUT,
     parts=("MEMD_audio", AVERAGED),
-    optional=(PER_RATER,),
+    optional=(PER_RATER, DYNAMIC),
     archives=(
         Archive("http://cvml.unige.ch/databases/DEAM/DEAM_audio.zip", "DEAM_audio.zip"),
         Archive("http://cvml.unige.ch/databases/DEAM/DEAM_Annotations.zip", "DEAM_Annotations.zip"),

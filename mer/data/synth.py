@@ -12,7 +12,7 @@ from typing import Any, Mapping
 
 import pandas as pd
 
-from mer.data.base import Annotations, Dataset, audio_files, check_labels, finish, match_audio
+from mer.data.base import Annotations, Dataset, audio_files, check_labels, check_timeline, finish, match_audio
 from mer.rejects import Rejects
 
 LAYOUT = """  synth/
@@ -34,13 +34,15 @@ def load(root: Path) -> Annotations:
     songs = check_labels(table, rejects, continuous=True, quadrant=True)
     songs = match_audio(songs, audio_files(root / "audio"), root, rejects)
     raters = pd.read_csv(root / "raters.csv", dtype={"song": str, "rater": str})
-    timeline = pd.read_csv(root / "timeline.csv", dtype={"song": str})
+    timeline_rejects = Rejects("download")
+    timeline = check_timeline(pd.read_csv(root / "timeline.csv", dtype={"song": str}), songs, timeline_rejects)
     kept = set(songs["song"])
     return Annotations(
         songs=finish(songs),
         raters=raters[raters["song"].isin(kept)].reset_index(drop=True),
-        timeline=timeline[timeline["song"].isin(kept)].reset_index(drop=True),
+        timeline=timeline,
         rejects=rejects,
+        timeline_rejects=timeline_rejects,
     )
 
 

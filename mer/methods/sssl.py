@@ -66,8 +66,10 @@ class SSSLSegments:
         return quadrant_index(self.index["quadrant"]) if target == "quadrant" else self.index[target].to_numpy().astype(np.int64)
 
     def truth(self, target: str, thresholds: dict[str, float] | None) -> np.ndarray | None:
-        """Each segment's true class from the known per-second emotion (synthetic data), else None."""
-        if thresholds is None or "true_valence" not in self.index:
+        """Each segment's true class from its target (:mod:`mer.curves`), where every segment has one
+        (the synthetic set's known emotion), else None: DEAM's and PMEmo's curves leave the first 15 s
+        without a rating, and their scale need not be the static labels' the thresholds come from."""
+        if thresholds is None or "true_valence" not in self.index or self.index[["true_valence", "true_arousal"]].isna().any().any():
             return None
         v = (self.index["true_valence"].to_numpy() > thresholds["valence"]).astype(np.int64)
         a = (self.index["true_arousal"].to_numpy() > thresholds["arousal"]).astype(np.int64)
