@@ -73,9 +73,16 @@ from mer.timelines import SCORES as TIMELINE_METRICS
 
 # what the folds are made of: two sides must agree on these (and on the songs of each fold)
 SAME_FOLDS = ("dataset", "data.root", "cv.folds", "cv.stratify", "seed")
-FIELDS = {"id", "source", "statement", "a", "b", "metric", "dimensions", "expect", "note"}
+FIELDS = {"id", "source", "statement", "a", "b", "metric", "dimensions", "expect", "note", "needs"}
 REQUIRED = ("id", "source", "statement", "a", "b", "metric", "dimensions", "expect")
 HOLDS, CONTRADICTED, INCONCLUSIVE, NOT_RUN = "holds", "contradicted", "inconclusive at this scale", "not run"
+UNTESTABLE = "untestable on this dataset"
+VERDICTS = (HOLDS, CONTRADICTED, INCONCLUSIVE, UNTESTABLE, NOT_RUN)
+# what a claim may need of the dataset (``needs``, :attr:`mer.data.base.Dataset.annotates`) and why without it nothing is tested
+NEEDS = {
+    "raters": "it has no per-rater ratings, so soft labels (the raters' shares) and hard labels are the same labels",
+    "curves": "it has no time-continuous annotations, so no timeline can be scored",
+}
 RESULT_STATES = ("success", "commit", "workspace")  # records whose metrics are results, in order of preference
 PENDING_STATES = ("queued", "running")
 SPLIT_KEYS = ("noisy_precision", "noisy_recall", "noisy_base_rate")
@@ -108,6 +115,7 @@ class Claim:
     dimensions: tuple[str, ...]
     expect: str  # "a > b" or "a < b"
     note: str = ""
+    needs: str = ""  # what the dataset must annotate for the claim to be testable (:data:`NEEDS`); "" nothing beyond labels
 
     @property
     def sign(self) -> int:
@@ -153,10 +161,13 @@ def parse(entries: Any, name: str = "claims.yaml") -> list[Claim]:
         expect = re.sub(r"\s+", " ", str(entry["expect"]).strip())
         if expect not in ("a > b", "a < b"):
             raise ClaimsError(f"{where}: expect must be 'a > b' or 'a < b' (got {entry['expect']!r})")
+        needs = str(entry.get("needs") or "")
+        if needs and needs not in NEEDS:
+            raise ClaimsError(f"{where}: needs must be one of {', '.join(NEEDS)} (got {needs!r})")
         out.append(Claim(
             id=str(entry["id"]), source=str(entry["source"]), statement=str(entry["statement"]).strip(),
             a=_side(entry["a"], f"{where}.a"), b=_side(entry["b"], f"{where}.b"), metric=str(entry["metric"]),
-            dimensions=tuple(str(d) for d in dims), expect=expect, note=str(entry.get("note") or "").strip(),
+            dimensions=tuple(str(d) for d in dims), expect=expect, note=str(entry.get("note") or "").strip(), needs=needs,
         ))
     return out
 
@@ -412,13 +423,29 @@ def sides(claims: Sequence[Claim]) -> list[tuple[Claim, str, Side]]:
     return [(c, name, side) for c in claims for name, side in (("a", c.a), ("b", c.b))]
 
 
+def untestable(claim: Claim, params_path: str | Path, base: Mapping[str, Any]) -> str | None:
+    """Why ``claim`` cannot be tested on the base experiment's dataset (None where it can)."""
+    if not claim.needs:
+        return None
+    from mer.data import registry
+
+    dataset = (flatten(read_params(params_path)) | dict(base)).get("dataset")
+    try:
+        have = registry.get(str(dataset)).annotates
+    except ConfigError:
+        return None
+    return None if claim.needs in have else f"{dataset}: {NEEDS[claim.needs]}"
+
+
 def plan(claims: Sequence[Claim], params_path: str | Path, base: Mapping[str, Any], records: Sequence[Record]) -> dict[str, Planned]:
     """``{experiment key: Planned}`` — one experiment per distinct resolved params, shared by claims.
 
     A side's override whose value params.yaml + base already has is dropped (``segment_dur: 5``
-    when that is the value), so the experiment and its name are the same as without it."""
+    when that is the value), so the experiment and its name are the same as without it. A claim the
+    base dataset cannot test (:func:`untestable`) plans no experiment."""
     reference = flatten(read_params(params_path)) | dict(base)
     out: dict[str, Planned] = {}
+    claims = [c for c in claims if untestable(c, params_path, base) is None]
     for claim, name, side in sides(claims):
         own = {k: v for k, v in side.params.items() if _canon(v) != _canon(reference.get(k))}
         overrides = {**base, **own}
@@ -505,8 +532,8 @@ def verdict(result: stats.Paired, sign: int) -> str:
 class Outcome:
     claim: Claim
     dimension: str
-    a: Planned
-    b: Planned
+    a: Planned | None  # None where the claim is untestable on the base dataset
+    b: Planned | None
     verdict: str
     paired: stats.Paired | None = None
     a_mean: float | None = None
@@ -535,12 +562,16 @@ def _missing(p: Planned) -> str:
     return f"no experiment `{p.name}`"
 
 
-def evaluate(claims: Sequence[Claim], planned: Mapping[str, Planned], repo: Path) -> list[Outcome]:
-    """One :class:`Outcome` per claim and dimension (see the module docstring)."""
+def evaluate(claims: Sequence[Claim], planned: Mapping[str, Planned], repo: Path, cannot: Mapping[str, str] | None = None) -> list[Outcome]:
+    """One :class:`Outcome` per claim and dimension (see the module docstring); ``cannot``: claim id → why the
+    base dataset cannot test it (:func:`untestable`), those claims' verdict."""
     from mer.report import folds_of_songs, per_fold, same_fold_assignment
 
     out = []
     for c in claims:
+        if cannot and c.id in cannot:
+            out += [Outcome(c, d, None, None, UNTESTABLE, why=cannot[c.id]) for d in dict.fromkeys(c.dimensions)]
+            continue
         pa, pb = experiment_of(planned, c, "a"), experiment_of(planned, c, "b")
         ra, rb = pa.result, pb.result
         if ra is None or rb is None:
@@ -636,6 +667,8 @@ def _cell(o: Outcome) -> tuple[str, ...]:
 def _verdict_text(o: Outcome) -> str:
     if o.verdict == NOT_RUN:
         return f"not run: {o.why}"
+    if o.verdict == UNTESTABLE:
+        return f"{UNTESTABLE} ({o.why})"
     if o.paired is not None and o.paired.diff == 0 and o.paired.ci_low == 0 and o.paired.ci_high == 0:
         return f"{o.verdict} (identical scores on every fold)"
     return o.verdict if o.verdict != HOLDS else "**holds**"
@@ -693,12 +726,15 @@ def markdown(outcomes: Sequence[Outcome], base: Mapping[str, Any], command: str,
     for o in outcomes:
         a, b, diff, pt, pw, n = _cell(o)
         lines.append(f"| {o.claim.id} | {o.dimension} | {o.claim.expect} | {a} | {b} | {diff} | {pt} | {pw} | {n} | {_verdict_text(o)} |")
-    counts = {v: sum(o.verdict == v for o in outcomes) for v in (HOLDS, CONTRADICTED, INCONCLUSIVE, NOT_RUN)}
+    counts = {v: sum(o.verdict == v for o in outcomes) for v in VERDICTS}
     lines += ["", f"{len(outcomes)} claim × dimension rows: " + ", ".join(f"{n} {v}" for v, n in counts.items()) + "."]
     lines += ["", "## The claims and their experiments"]
     for claim in dict.fromkeys(o.claim for o in outcomes):
         o = next(x for x in outcomes if x.claim is claim)
         lines += ["", f"### {claim.id}", "", f"{cite(claim.source, start=True)}: {cite(claim.statement)}", ""]
+        if o.verdict == UNTESTABLE:
+            lines += [f"- {UNTESTABLE}: {o.why}"]
+            continue
         for name, side, p in (("a", claim.a, o.a), ("b", claim.b, o.b)):
             r = p.result
             where = ("the workspace" if r.rev == "workspace" else f"experiment `{r.name}` (rev {r.rev[:7]})") if r else f"`{p.name}`, not run"
@@ -721,6 +757,7 @@ def report(claims: Sequence[Claim], params_path: str | Path, base: Mapping[str, 
            command: str) -> tuple[str, list[Outcome]]:
     """The Markdown of ``metrics/claims.md`` and the outcomes behind it."""
     planned = plan(claims, params_path, base, records)
-    outcomes = evaluate(claims, planned, repo)
+    cannot = {c.id: why for c in claims if (why := untestable(c, params_path, base)) is not None}
+    outcomes = evaluate(claims, planned, repo, cannot)
     workspace = next((r for r in records if r.state == "workspace"), None)
     return markdown(outcomes, base, command, split_section(repo, base_record(records, params_path, base), workspace)), outcomes

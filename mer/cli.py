@@ -486,7 +486,7 @@ def claims_command(args: argparse.Namespace) -> int:
 
     out = args.out or root / "metrics" / "claims.md"
     write_text(out, text)
-    counts = {v: sum(o.verdict == v for o in outcomes) for v in (claims.HOLDS, claims.CONTRADICTED, claims.INCONCLUSIVE, claims.NOT_RUN)}
+    counts = {v: sum(o.verdict == v for o in outcomes) for v in claims.VERDICTS}
     print(f"{out}: " + ", ".join(f"{n} {v}" for v, n in counts.items()) + f" (of {len(outcomes)} claim × dimension rows)")
     return 0
 

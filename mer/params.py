@@ -152,6 +152,8 @@ def validate(p: Params) -> None:
     if "sssl" in p:
         split = p.sssl.get("split")
         _require(split is None or isinstance(split, bool), f"sssl.split must be null, true or false (got {split!r})")
+        split_by = p.sssl.get("split_by")
+        _require(split_by in (None, "all", "class"), f"sssl.split_by must be null, all or class (got {split_by!r})")
     if "chroma_bilstm" in p:
         from mer.antonym import LABELS
 
@@ -190,6 +192,7 @@ def validate(p: Params) -> None:
             _require(isinstance(e[key], int) and not isinstance(e[key], bool) and e[key] >= 1, f"embed_sssl.{key} must be an integer >= 1 (got {e[key]!r})")
         _require(isinstance(e.warmup_epochs, int) and 0 <= e.warmup_epochs <= e.max_epochs, "embed_sssl.warmup_epochs must be an integer in 0..max_epochs")
         _require(isinstance(e.split, bool), f"embed_sssl.split must be true or false (got {e.split!r})")
+        _require(e.get("split_by", "all") in ("all", "class"), f"embed_sssl.split_by must be all or class (got {e.get('split_by')!r})")
         for key in ("lr", "temperature", "alpha"):
             _require(_positive(e[key]), f"embed_sssl.{key} must be a number > 0 (got {e[key]!r})")
         _require(isinstance(e.dropout, (int, float)) and 0 <= e.dropout < 1, f"embed_sssl.dropout must be in [0, 1) (got {e.dropout!r})")

@@ -55,6 +55,7 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
             "lambda_kl": 1.0,
             "self_lr_factor": 1.0,
             "split": True,  # the clean/noisy split after warm-up (seed 001); false: plain cross-entropy throughout
+            "split_by": "all",  # one GMM over every training segment's loss (seed 001); class: one per inherited class
         },
         "chroma_bilstm": {  # seed 002 §IV: BiLSTM 512, two dense layers of 256, "gradient descent optimizer"
             "hidden": 512,
@@ -93,6 +94,7 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
             "lambda_kl": 1.0,
             "self_lr_factor": 1.0,
             "split": True,  # the clean/noisy split after warm-up (seed 001); false: plain cross-entropy throughout
+            "split_by": "all",  # one GMM over every training segment's loss (seed 001); class: one per inherited class
         },
         "chroma_bilstm": {
             "hidden": 32, "fc": [32, 32], "dropout": 0.0, "optimizer": "adam", "lr": 3e-3, "batch_size": 16, "max_epochs": 30, "patience": 8,
@@ -132,6 +134,7 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
             "lambda_kl": 1.0,
             "self_lr_factor": 1.0,
             "split": True,  # the clean/noisy split after warm-up (seed 001); false: plain cross-entropy throughout
+            "split_by": "all",  # one GMM over every training segment's loss (seed 001); class: one per inherited class
         },
         "chroma_bilstm": {  # 4Q-400, 10 folds × 3 seeds, frame_pool 1 → 16: A 75.0 → 76.9 (every seed), V 58.3 → 59.6 (noise), 4× faster
             "hidden": 32, "fc": [32, 32], "dropout": 0.0, "optimizer": "adam", "lr": 3e-3, "batch_size": 16, "max_epochs": 30, "patience": 8,

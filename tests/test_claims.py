@@ -148,10 +148,13 @@ def test_the_repository_claims_are_valid_and_cover_the_seeds():
     assert {("two_stage", ("valence",), 3, 10), ("two_stage", ("arousal",), 10, 3)} <= durations  # seed 000 Table 5
     assert {("sssl", ("valence",), 3, 1), ("sssl", ("arousal",), 1, 3)} <= durations  # seed 001 Tab. 2
     planned = claims.plan(found, REPO / "params.yaml", {"dataset": "4q"}, [])
-    # one experiment per distinct params: the base (segment_dur 5 is params.yaml's), 1, 3 and 10 s, four ablations
+    # one experiment per distinct params: the base (segment_dur 5 is params.yaml's), 1, 3 and 10 s, four ablations;
+    # none for soft vs hard labels, which 4Q (no per-rater ratings) cannot tell apart
     assert sorted(p.name.rsplit("-", 1)[0] for p in planned.values()) == [
-        "claims-base", "claims-chroma_bilstm.labels-hard", "claims-mask.enabled-false", "claims-segment_dur-1", "claims-segment_dur-10",
-        "claims-segment_dur-3", "claims-sssl.lambda_kl-0", "claims-sssl.split-false"]
+        "claims-base", "claims-mask.enabled-false", "claims-segment_dur-1", "claims-segment_dur-10",
+        "claims-segment_dur-3", "claims-sssl.lambda_kl-0", "claims-sssl.split-false", "claims-sssl.split_by-class"]
+    synth = claims.plan(found, REPO / "params.yaml", {}, [])
+    assert any(p.name.startswith("claims-chroma_bilstm.labels-hard") for p in synth.values())
 
 
 def test_a_typo_in_a_param_key_fails_before_anything_is_queued(dvc, monkeypatch, queue_spy, capsys):
@@ -253,6 +256,30 @@ def test_report_pairs_the_experiments_and_says_how_to_reproduce_them(dvc):
     masking = next(o for o in outcomes if o.claim.id == "masking_helps")
     assert masking.verdict == claims.CONTRADICTED and masking.paired.folds == FOLDS  # the ablation did better here
     assert "experiment `run-no-mask`" in text
+
+
+def test_a_claim_the_dataset_cannot_test_is_said_so_not_queued(dvc):
+    entry = CLAIMS + """
+- id: soft_over_hard
+  source: seed 002
+  statement: soft labels beat hard labels
+  a: {method: chroma_bilstm}
+  b: {method: chroma_bilstm, params: {chroma_bilstm.labels: hard}}
+  metric: accuracy
+  dimensions: [joy_sad]
+  expect: a > b
+  needs: raters
+"""
+    found = claims.parse(yaml.safe_load(entry))
+    base = {"dataset": "4q", "preset": "cpu"}
+    assert not any("chroma_bilstm" in p.name for p in claims.plan(found, dvc.root / "params.yaml", base, []).values())
+    text, outcomes = claims.report(found, dvc.root / "params.yaml", base, [], dvc.root, "mer claims report")
+    soft = next(o for o in outcomes if o.claim.id == "soft_over_hard")
+    assert soft.verdict == claims.UNTESTABLE and "4q: it has no per-rater ratings" in soft.why
+    assert "| soft_over_hard | joy_sad | a > b |" in text and "untestable on this dataset (4q: it has no per-rater ratings" in text
+    assert any("chroma_bilstm" in p.name for p in claims.plan(found, dvc.root / "params.yaml", {"dataset": "synth"}, []).values())
+    with pytest.raises(claims.ClaimsError, match="needs must be one of raters, curves"):
+        claims.parse(yaml.safe_load(entry.replace("needs: raters", "needs: lyrics")))
 
 
 def test_report_refuses_experiments_on_other_folds_or_data(dvc):

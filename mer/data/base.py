@@ -88,6 +88,9 @@ class Dataset:
     # the user's own data: gathered from data.root by the ``data`` params (``gather(dest, root, data)``),
     # not found by a release layout
     gather: Callable[[Path, Path | None, Mapping], None] | None = None
+    # what the release annotates beyond the song labels: "raters" (per-rater values, the chroma method's soft
+    # labels), "curves" (time-continuous valence/arousal, the timelines) — what a claim may need (claims.yaml)
+    annotates: frozenset[str] = frozenset()
 
     def labels_continuous(self, songs: pd.DataFrame) -> bool:
         """Whether the labels stage thresholds continuous V/A by k-means (else it reads quadrants):

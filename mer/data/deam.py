@@ -171,4 +171,5 @@ DATASET = Dataset(
     ),
     homepage="http://cvml.unige.ch/databases/DEAM/",
     load=load,
+    annotates=frozenset({"raters", "curves"}),
 )

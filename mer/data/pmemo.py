@@ -89,4 +89,5 @@ DATASET = Dataset(
     optional=("metadata.csv", "annotations/static_annotations_std.csv", DYNAMIC),
     homepage="https://github.com/HuiZhangDB/PMEmo (archive linked from http://pmemo.hellohui.cn/)",
     load=load,
+    annotates=frozenset({"curves"}),
 )

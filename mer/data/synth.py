@@ -54,4 +54,5 @@ DATASET = Dataset(
     parts=("audio", "annotations.csv", "raters.csv", "timeline.csv"),
     load=load,
     generate=generate,
+    annotates=frozenset({"raters", "curves"}),
 )

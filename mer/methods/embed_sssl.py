@@ -104,11 +104,12 @@ class HeadConfig:
     alpha: float
     lambda_kl: float
     split: bool = True
+    split_by: str = "all"
 
     @classmethod
     def from_params(cls, section) -> HeadConfig:
         keys = ("hidden", "dropout", "lr", "batch_size", "max_epochs", "warmup_epochs", "tau", "temperature", "alpha", "lambda_kl", "split")
-        return cls(**{k: section[k] for k in keys})
+        return cls(**{k: section[k] for k in keys}, split_by=section.get("split_by", "all"))
 
 
 def train_head(x: np.ndarray, labels: np.ndarray, rows: np.ndarray, cfg: HeadConfig, n_classes: int, seed: int, truth: np.ndarray | None = None):
@@ -120,7 +121,7 @@ def train_head(x: np.ndarray, labels: np.ndarray, rows: np.ndarray, cfg: HeadCon
     head = Head(x.shape[1], n_classes, cfg.hidden, cfg.dropout)
     fitted = np.asarray(x[rows], dtype=np.float64)
     head.set_input_scaling(fitted.mean(0), fitted.std(0))
-    sssl = SSSLConfig(n_classes, cfg.lr, cfg.warmup_epochs, cfg.tau, cfg.temperature, cfg.alpha, cfg.lambda_kl, 1.0, cfg.split)
+    sssl = SSSLConfig(n_classes, cfg.lr, cfg.warmup_epochs, cfg.tau, cfg.temperature, cfg.alpha, cfg.lambda_kl, 1.0, cfg.split, cfg.split_by)
     module = LitSSSL(head, sssl, seed, truth)
     result = fit(module, VectorDataModule(x, labels, rows, cfg.batch_size, seed), max_epochs=cfg.max_epochs, seed=seed)
     return module, result

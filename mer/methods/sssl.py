@@ -105,7 +105,7 @@ def train_segment_model(
     module = LitSSSL(
         net,
         SSSLConfig(k, cfg["lr"], cfg["warmup_epochs"], cfg["tau"], cfg["temperature"], cfg["alpha"], cfg["lambda_kl"], cfg["self_lr_factor"],
-                    cfg.get("split", True)),
+                    cfg.get("split", True), cfg.get("split_by", "all")),
         seed,
         truth,
     )

@@ -113,6 +113,7 @@ class SSSLConfig:
     lambda_kl: float = 1.0  # R-Drop weight; 0 = "proposed*"
     self_lr_factor: float = 1.0  # the learning rate of the self-learning epochs (after warm-up) is lr × this
     split: bool = True  # False: no clean/noisy split ever, every epoch plain cross-entropy on the inherited labels
+    split_by: str = "all"  # all: one GMM over every training segment's loss (seed 001); class: one GMM per inherited class
 
 
 def split_quality(right: np.ndarray, kept: np.ndarray) -> dict[str, float]:
@@ -140,6 +141,30 @@ def split_quality(right: np.ndarray, kept: np.ndarray) -> dict[str, float]:
         "split_correct": share(kept == right), "noisy_in_u": recall, "clean_precision": share(right[kept]),
         "noisy_precision": share(wrong[~kept]), "noisy_recall": recall, "noisy_base_rate": share(wrong),
     }
+
+
+SPLIT_BY = ("all", "class")
+
+
+def split_probability(losses: np.ndarray, labels: np.ndarray, cfg: SSSLConfig, seed: int) -> tuple[np.ndarray, dict[str, float]]:
+    """ω of every training segment and the GMM components behind it (:func:`mer.models.sssl.fit_split`).
+
+    ``split_by`` ``all`` (seed 001, after DivideMix): one GMM over every segment's loss, its components
+    ``gmm_*``. ``class``: one GMM per inherited class, over the losses of the segments labelled with it,
+    components ``gmm_*_<k>``. With one GMM over all losses, a warm-up model that leans to one class gives
+    the other class's segments the high losses, so the split erases that class's labels wholesale and the
+    pseudo labels hand them to the favoured class — a self-reinforcing collapse (docs/sssl-collapse.md);
+    within each class the split can only rank that class's own segments."""
+    if cfg.split_by == "all":
+        omega, components = fit_split(losses, seed)
+        return omega, {f"gmm_{k}": v for k, v in components.items()}
+    omega, components = np.ones(len(losses)), {}
+    for k in range(cfg.n_classes):
+        mine = labels == k
+        if mine.any():
+            omega[mine], part = fit_split(losses[mine], seed)
+            components.update({f"gmm_{key}_{k}": v for key, v in part.items()})
+    return omega, components
 
 
 def balance(labels: np.ndarray, kept: np.ndarray, predicted: np.ndarray, n_classes: int) -> dict[str, float]:
@@ -217,7 +242,7 @@ class LitSSSL(DeviceModule):
         Sets ``clean`` (ω > τ: the set X) and ``soft`` (the sharpened predictions, eq. 4,
         that replace the erased labels of U); returns the split's summary."""
         losses, probs = self.scan(windows, labels, rows)
-        omega, components = fit_split(losses.cpu().numpy(), self.seed + self.current_epoch)
+        omega, components = split_probability(losses.cpu().numpy(), labels[rows].cpu().numpy(), self.cfg, self.seed + self.current_epoch)
         clean_rows = torch.as_tensor(omega > self.cfg.tau, device=self.device)
         n = len(windows)
         self.clean = torch.zeros(n, dtype=torch.bool, device=self.device)
@@ -225,7 +250,7 @@ class LitSSSL(DeviceModule):
         self.soft = torch.zeros(n, self.cfg.n_classes, device=self.device)
         self.soft[rows] = sharpen(probs, self.cfg.temperature)
         entry = {"epoch": self.current_epoch, "clean": int(clean_rows.sum()), "clean_share": float(clean_rows.float().mean())}
-        entry.update({f"gmm_{k}": v for k, v in components.items()})
+        entry.update(components)
         entry.update(balance(labels[rows].cpu().numpy(), clean_rows.cpu().numpy(), probs.argmax(-1).cpu().numpy(), self.cfg.n_classes))
         if self.truth is not None:
             right = (labels[rows] == self.truth.to(self.device)[rows]).cpu().numpy()

@@ -98,3 +98,21 @@ def test_the_balance_of_a_split_per_class():
     assert b["pseudo_share_0"] == 1.0 and b["pseudo_share_1"] == 0.0  # the relabelled 1s all become 0s
     assert b["predicted_share_1"] == 0.125
     assert np.isnan(balance(labels, np.ones(8, bool), predicted, 2)["pseudo_share_0"])
+
+
+def test_a_split_within_each_class_cannot_erase_one_class_wholesale():
+    """A warm-up model that leans to class 0 gives every class-1 segment a high loss: one GMM over all
+    losses puts all of class 1 in the noisy set; one GMM per class keeps each class's cleanest segments."""
+    from mer.training.sssl import SSSLConfig, balance, split_probability
+
+    rng = np.random.default_rng(0)
+    labels = np.repeat([0, 1], 200)
+    losses = np.where(labels == 0, rng.gamma(2.0, 0.05, 400), 1.0 + rng.gamma(2.0, 0.1, 400))
+    losses[labels == 1][:20] *= 0.2  # a few class-1 segments the model gets right
+    predicted = np.zeros(400, int)
+    everyone, comps = split_probability(losses, labels, SSSLConfig(2, split_by="all"), seed=0)
+    per_class, comps_k = split_probability(losses, labels, SSSLConfig(2, split_by="class"), seed=0)
+    erased = balance(labels, everyone > 0.5, predicted, 2)
+    kept = balance(labels, per_class > 0.5, predicted, 2)
+    assert erased["clean_share_1"] < 0.05 and erased["clean_share_0"] > 0.95 and "gmm_mean_clean" in comps
+    assert kept["clean_share_1"] > 0.3 and kept["clean_share_0"] > 0.3 and {"gmm_mean_clean_0", "gmm_mean_clean_1"} <= set(comps_k)
