@@ -194,13 +194,25 @@ def _epoch_panel(ax, ylabel: str | None, last_row: bool, title: str | None, dim)
 
 
 def sssl_curves_figure(table: pd.DataFrame, method: str = "sssl", what: str = "segment classifier") -> Figure:
-    """SSSL (or its head over pretrained embeddings, ``embed_sssl``) per target: training loss; the share of training segments in the clean set; where the
-    true segment emotion is known (synthetic set), the share of clean segments whose label is right."""
+    """SSSL (or its head over pretrained embeddings, ``embed_sssl``) per target: training loss; the share of training
+    segments in the clean set; where the true segment emotion is known (synthetic set), the share of clean segments
+    whose label is right; where the splits logged their class balance, the clean share of the class the split keeps
+    least and the share of segments the model predicts as its favourite class — a split that erases one class's
+    labels and a model that answers one class show as lines falling to 0 and rising to 100 (docs/sssl-collapse.md)."""
     dim_col = _dimension_column(table) or "target"
     dims = list(dict.fromkeys(table[dim_col]))
     rows = [("train_loss", "loss (cross-entropy;\nmixup + R-Drop after warm-up)", 1.0), ("clean_share", "clean set (% of segments)", 100.0)]
     if "clean_precision" in table and table["clean_precision"].notna().any():
         rows.append(("clean_precision", "clean segments with\ntheir true label (%)", 100.0))
+    table = table.copy()
+    kept = [c for c in table if c.startswith("clean_share_")]
+    predicted = [c for c in table if c.startswith("predicted_share_")]
+    if kept and table[kept].notna().any().any():  # the balance of each split (mer.training.sssl.balance): a collapse shows here
+        table["least_kept"] = table[kept].min(axis=1)
+        table["most_predicted"] = table[predicted].max(axis=1) if predicted else np.nan
+        rows.append(("least_kept", "clean set of the class\nit keeps least (%)", 100.0))
+        if predicted:
+            rows.append(("most_predicted", "training segments predicted\nas one class (%)", 100.0))
     fig = _figure(1.4 + 3.6 * len(dims), 0.9 + 2.5 * len(rows))
     axes = fig.subplots(len(rows), len(dims), squeeze=False, sharex="col", sharey="row")
     for j, dim in enumerate(dims):
