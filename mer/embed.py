@@ -10,10 +10,15 @@ models' back end pools over time whatever the input length (the musicnn authors 
 them to other lengths too). A segment's features see the music around its edges, not
 zero padding: the convolutions run over the whole clip.
 
-Segments are the pipeline's own (``data/segments``): the SSSL path's overlapping
-segments of the unpadded clip and the two-stage path's contiguous segments of the
-padded 30-s clip (for a clip shorter than that, the network runs over the looped clip
-as well). The audio is the ``pad`` stage's (the dataset's rate, its level rule, 16-bit),
+Three segment sets per clip: the pipeline's own (``data/segments``) — the SSSL path's
+overlapping segments of the unpadded clip and the two-stage path's contiguous segments
+of the padded 30-s clip (for a clip shorter than that, the network runs over the looped
+clip as well) — which follow ``segment_dur``, and the models' own **patches**:
+non-overlapping 3-s windows of 187 frames of the unpadded clip's first
+``segment.sssl_max_dur`` seconds (a last partial window is dropped, as in the musicnn
+extractor; a clip under 3 s is one shorter patch). The patches are the input the
+networks were trained on, so the song statistics of ``embed_svm`` read them whatever
+``segment_dur`` is. The audio is the ``pad`` stage's (the dataset's rate, its level rule, 16-bit),
 resampled to 16 kHz: ``mer predict`` prepares a file the same way.
 """
 
@@ -36,6 +41,9 @@ CHUNK = 2048  # frames per pass of the convolutional part (≈ 33 s)
 CONTEXT = 96  # frames of context either side of a chunk: more than the front and mid end reach (64 + 9)
 FRAMES_PER_SECOND = SAMPLE_RATE / HOP  # 62.5
 MIN_FRAMES = 8  # a segment shorter than this many frames (0.13 s) is not described
+PATCH_FRAMES = 187  # the published models' input: 3 s of frames
+PATCH_S = PATCH_FRAMES / FRAMES_PER_SECOND
+LAYOUTS = ("sssl", "two_stage", "patches")
 
 
 @dataclass(frozen=True)
@@ -43,6 +51,7 @@ class EmbedConfig:
     models: tuple[str, ...]
     sample_rate: int  # the pad stage's rate
     clip_dur: float  # the two-stage path's padded length
+    max_dur: float | None = None  # the patches cover the unpadded clip's first max_dur seconds (None: all of it)
 
     def columns(self) -> list[str]:
         """Column names of one segment's vector: per model its penultimate features, then its tag probabilities."""
@@ -90,6 +99,18 @@ def spans(start_s: np.ndarray, end_s: np.ndarray, n_frames: int) -> np.ndarray:
     return np.stack([np.minimum(first, n_frames), end], axis=1)
 
 
+def patches(duration_s: float) -> tuple[np.ndarray, np.ndarray]:
+    """``(start_s, end_s)`` of the models' own patches of ``duration_s`` seconds of audio: every whole 187-frame
+    window from the start, none overlapping; audio under one window is one shorter patch (none under
+    :data:`MIN_FRAMES` frames)."""
+    n_frames = int(np.floor(duration_s * FRAMES_PER_SECOND + 1e-6))
+    count = n_frames // PATCH_FRAMES
+    if count == 0:
+        return (np.zeros(1), np.array([duration_s])) if n_frames >= MIN_FRAMES else (np.zeros(0), np.zeros(0))
+    start = np.arange(count) * PATCH_S
+    return start, start + PATCH_S
+
+
 def describe(nets: dict, y16k: np.ndarray, segment_sets: list[tuple[np.ndarray, np.ndarray]], name: str = "clip") -> list[np.ndarray]:
     """Per set of segments ``(start_s, end_s)`` of ``y16k``: ``(segments, 250 · models)`` float32, each model's
     penultimate features and tag probabilities of each segment. The network runs once over the clip."""
@@ -123,21 +144,26 @@ def _worker(item: tuple, pad_dir: Path, cfg: EmbedConfig) -> tuple[str, np.ndarr
             raise AudioError("unreadable", f"{file}: {exc}") from None
         nets = {m: network(m) for m in cfg.models}
         padded_len = int(round(cfg.clip_dur * cfg.sample_rate))
-        if len(clip) >= padded_len:  # the padded clip is the clip's start: one pass serves both paths
-            sssl, two = describe(nets, to_16k(clip, cfg.sample_rate), [sssl_span, two_span], song)
+        covered = len(clip) / cfg.sample_rate if cfg.max_dur is None else min(len(clip) / cfg.sample_rate, cfg.max_dur)
+        patch_span = patches(covered)
+        if not len(patch_span[0]):
+            raise AudioError("too_short", f"{song}: {covered:.2f} s holds fewer than {MIN_FRAMES} frames of 16-kHz audio")
+        if len(clip) >= padded_len:  # the padded clip is the clip's start: one pass serves every set
+            sssl, two, patch = describe(nets, to_16k(clip, cfg.sample_rate), [sssl_span, two_span, patch_span], song)
         else:  # the two-stage path reads the clip looped to its padded length
-            (sssl,) = describe(nets, to_16k(clip, cfg.sample_rate), [sssl_span], song)
+            sssl, patch = describe(nets, to_16k(clip, cfg.sample_rate), [sssl_span, patch_span], song)
             (two,) = describe(nets, to_16k(loop_to(clip, padded_len), cfg.sample_rate), [two_span], song)
-        return song, sssl, two, None
+        return song, {"sssl": sssl, "two_stage": two, "patches": patch}, None
     except AudioError as exc:
-        return song, None, None, {"reason": exc.reason, "detail": exc.detail}
+        return song, None, {"reason": exc.reason, "detail": exc.detail}
 
 
 def embed_dataset(
     pad_dir: Path, clips: pd.DataFrame, two_stage: pd.DataFrame, sssl: pd.DataFrame, cfg: EmbedConfig, jobs: int | None = None
 ) -> tuple[dict[str, pd.DataFrame], dict[str, np.ndarray], Rejects]:
-    """Embeddings of both segment sets of every clip: ``({path: index}, {path: (segments, columns) array}, rejects)``;
-    a clip the network cannot describe is a recorded exclusion (none of its segments is kept)."""
+    """Embeddings of the three segment sets of every clip (:data:`LAYOUTS`): ``({set: index}, {set: (segments,
+    columns) array}, rejects)``; a clip the network cannot describe is a recorded exclusion (none of its segments
+    is kept). A patch's index row carries its song's labels and fold (those of the song's pipeline segments)."""
     rejects = Rejects("embed")
     songs = [s for s in clips["song"] if s in set(two_stage["song"]) | set(sssl["song"])]
     files = clips.set_index("song")["file"]
@@ -151,22 +177,33 @@ def embed_dataset(
         return start, start + rows["length"].to_numpy() / cfg.sample_rate
 
     items = [(s, files[s], span(sssl_by, s), span(two_by, s)) for s in songs]
-    arrays: dict[str, list[np.ndarray]] = {"sssl": [], "two_stage": []}
+    arrays: dict[str, list[np.ndarray]] = {name: [] for name in LAYOUTS}
     kept: list[str] = []
-    for song, sssl_x, two_x, error in pmap(partial(_worker, pad_dir=Path(pad_dir), cfg=cfg), items, jobs=jobs, desc="embed", chunksize=1):
+    patch_rows: list[pd.DataFrame] = []
+    song_columns = [c for c in two_stage.columns if c not in ("segment", "start", "length", "start_s", "clip_row") and not c.startswith("true_")]
+    for song, described, error in pmap(partial(_worker, pad_dir=Path(pad_dir), cfg=cfg), items, jobs=jobs, desc="embed", chunksize=1):
         if error is not None:
             rejects.add(song, error["reason"], error["detail"])
             continue
         kept.append(song)
         if song in sssl_by:
-            arrays["sssl"].append(sssl_x)
+            arrays["sssl"].append(described["sssl"])
         if song in two_by:
-            arrays["two_stage"].append(two_x)
+            arrays["two_stage"].append(described["two_stage"])
+        arrays["patches"].append(described["patches"])
+        rows = (two_by.get(song) if song in two_by else sssl_by[song]).iloc[:1]
+        n = len(described["patches"])
+        start_s = np.arange(n) * PATCH_S
+        patch_rows.append(pd.DataFrame({
+            **{c: np.repeat(rows[c].to_numpy(), n) for c in song_columns if c in rows},
+            "segment": np.arange(n), "start_s": start_s.round(4), "length_s": round(PATCH_S, 4),
+        }))
     width = len(cfg.columns())
     index = {  # in the order the arrays were written: kept songs, each song's segments in order
         name: pd.concat([by[s] for s in kept if s in by], ignore_index=True) if kept else table.iloc[:0]
         for name, by, table in (("sssl", sssl_by, sssl), ("two_stage", two_by, two_stage))
     }
+    index["patches"] = pd.concat(patch_rows, ignore_index=True) if patch_rows else pd.DataFrame(columns=["song", "segment", "start_s", "length_s"])
     out = {k: np.concatenate(v).astype(np.float32) if v else np.zeros((0, width), np.float32) for k, v in arrays.items()}
     for k in out:
         if len(out[k]) != len(index[k]):

@@ -264,7 +264,8 @@ def export_fusion(p, run, common, labels, sssl_parts, out):
     cfg = {"sources": sources, "scale": p.fusion.scale, "C": p.fusion.C, "kernel": p.fusion.kernel}
     child = run.child(tracking.run_name("export", "fusion", "all songs"), {"mer.model": "export", "mer.method": "fusion", "mer.fold": "all"})
     child.log_params({"fusion": cfg})
-    loaded = Sources.load(sources, p.mel_svm.stats, sssl=FinalSSSLFeatures(sssl_parts["features"]), embed=(p.embed_svm.features, p.embed_svm.stats))
+    embed = (p.embed_svm.features, p.embed_svm.stats, p.embed_svm.segments)
+    loaded = Sources.load(sources, p.mel_svm.stats, sssl=FinalSSSLFeatures(sssl_parts["features"]), embed=embed)
     table = read_csv("data/labels/labels.csv")
     songs, rejects = loaded.usable(table)
     if len(rejects):
@@ -278,6 +279,7 @@ def export_fusion(p, run, common, labels, sssl_parts, out):
 
         model.update(embed_model(EmbedSegments.load("data/embed")))
         model["embed_features"], model["embed_stats"] = list(p.embed_svm.features), list(p.embed_svm.stats)
+        model["embed_segments"] = p.embed_svm.segments
     targets = targets_for(labels)
     per_target = {t: loaded.features(t, None, p.svm.theta, index) for t in targets}
     svms, trained = {}, {}
@@ -344,19 +346,21 @@ def embed_heads_model(p, seg, targets) -> dict[str, Any]:
 def export_embed_svm(p, run, common, labels, out, heads):
     """embed_svm on every song: song statistics of the segment embeddings → calibrated SVM per target; the SSSL
     heads of ``heads`` ride along for the segment timeline."""
-    from mer.methods.embed_svm import EmbedSegments, check_stats, song_features
+    from mer.methods.embed_svm import EmbedSegments, check_segments, check_stats, song_features
 
     start = time.perf_counter()
-    seg = EmbedSegments.load("data/embed")
+    seg = EmbedSegments.load("data/embed")  # the SSSL path's segments: the heads' inputs
+    svm_seg = EmbedSegments.load("data/embed", check_segments(p.embed_svm.segments))
     cfg = {"C": p.embed_svm.C, "kernel": p.embed_svm.kernel}
     child = run.child(tracking.run_name("export", "embed_svm", "all songs"), {"mer.model": "export", "mer.method": "embed_svm", "mer.fold": "all"})
-    child.log_params({"embed": {"models": list(seg.models)}, "embed_svm": {**cfg, "features": list(p.embed_svm.features), "stats": list(p.embed_svm.stats)}})
-    features = song_features(seg, p.embed_svm.features, check_stats(p.embed_svm.stats))
-    songs = seg.songs().set_index("song").loc[features.index].reset_index()
+    child.log_params({"embed": {"models": list(seg.models)}, "embed_svm": {**cfg, "features": list(p.embed_svm.features), "stats": list(p.embed_svm.stats),
+                                                                                "segments": p.embed_svm.segments}})
+    features = song_features(svm_seg, p.embed_svm.features, check_stats(p.embed_svm.stats))
+    songs = svm_seg.songs().set_index("song").loc[features.index].reset_index()
     targets = targets_for(labels)
     svms, trained = train_song_svms(features, {t: song_labels(songs, t) for t in targets}, cfg, p.seed)
     model = {
-        **embed_model(seg), "features": list(p.embed_svm.features), "stats": list(p.embed_svm.stats),
+        **embed_model(seg), "features": list(p.embed_svm.features), "stats": list(p.embed_svm.stats), "segments": p.embed_svm.segments,
         "targets": {t: N_CLASSES[t] for t in targets}, **embed_heads_model(p, seg, targets),
     }
     weights = {f"head.{t}": heads[t][0] for t in targets}

@@ -182,9 +182,10 @@ def validate(p: Params) -> None:
 
             check_features(p[key].features)
     if "embed_svm" in p:
-        from mer.methods.embed_svm import check_stats
+        from mer.methods.embed_svm import check_segments, check_stats
 
         check_stats(p.embed_svm.stats)
+        check_segments(p.embed_svm.get("segments", "patches"))
         _require(_positive(p.embed_svm.C), f"embed_svm.C must be a number > 0 (got {p.embed_svm.C!r})")
     if "embed_sssl" in p:
         e = p.embed_sssl

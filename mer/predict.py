@@ -310,16 +310,15 @@ class FusionPredictor(SSSLPredictor):
             self.embed_nets = {m: network(m) for m in model["embed_models"]}
 
     def _embed_block(self, prepared: Prepared) -> np.ndarray:
-        """The ``embed`` source of a clip: song statistics of its SSSL-path segment embeddings (computed once per clip)."""
+        """The ``embed`` source of a clip: song statistics of its segment embeddings, over the bundle's segments
+        (computed once per clip)."""
         if self._embedded[0] is not prepared:
-            from mer.audio.musicnn_input import to_16k
-            from mer.embed import describe
             from mer.methods.embed_svm import song_statistics
 
             model = self.bundle.meta["model"]
-            starts = overlapping(sssl_samples(len(prepared.clip), self.max_dur, self.mel.sample_rate), self.seg_len, self.hop)
-            start_s = starts / self.mel.sample_rate
-            (values,) = describe(self.embed_nets, to_16k(prepared.clip, self.mel.sample_rate), [(start_s, start_s + self.mel.segment_dur)], prepared.path.name)
+            _, values, patch_values = embed_segments(self.embed_nets, prepared, self.mel.sample_rate, self.mel.segment_dur, self.hop, self.max_dur)
+            if model.get("embed_segments", "sssl") == "patches":
+                values = patch_values
             marks = {"penultimate": ".penultimate.", "tags": ".tag."}
             cols = [i for i, c in enumerate(model["embed_columns"]) if any(marks[k] in c for k in model["embed_features"])]
             names = [model["embed_columns"][i] for i in cols]
@@ -348,11 +347,12 @@ class FusionPredictor(SSSLPredictor):
 
 class EmbedPredictor(Predictor):
     """Methods over pretrained segment embeddings (:mod:`mer.embed`): the unpadded clip → 16 kHz → the musicnn
-    models over the whole clip → the SSSL path's overlapping segments (as in training) → each segment's
-    penultimate features and tag probabilities.
+    models over the whole clip → each segment's penultimate features and tag probabilities, for the SSSL path's
+    overlapping segments and the models' own 3-s patches (as in training; :func:`embed_segments`).
 
-    * ``embed_svm``: mean and standard deviation of the chosen features over the segments → SVM per target;
-      the timeline, where the bundle holds segment heads, is theirs (another reading than the song line);
+    * ``embed_svm``: mean and standard deviation of the chosen features over the bundle's segments (the patches,
+      or the SSSL segments of older bundles) → SVM per target; the timeline, where the bundle holds segment
+      heads, is theirs over the SSSL segments (another reading than the song line);
     * ``embed_sssl``: the segment heads give the timeline; 7 × K statistics of their probabilities → SVM."""
 
     def __init__(self, bundle: Bundle):
@@ -370,6 +370,7 @@ class EmbedPredictor(Predictor):
         self.max_dur = None if max_dur is None else float(max_dur)
         self.svms = w["svm"]
         self.features, self.stats, self.theta = model.get("features"), model.get("stats"), model.get("theta", 0.5)
+        self.svm_segments = model.get("segments", "sssl") if self.method == "embed_svm" else "sssl"
         self.heads: dict[str, Head] = {}
         for target, k in model.get("heads", {}).items():
             head = Head(int(model["head_inputs"]), int(k), int(model["head"]["hidden"]), float(model["head"]["dropout"])).eval()
@@ -385,7 +386,9 @@ class EmbedPredictor(Predictor):
         )
 
     def _check_length(self, path: Path, clip: np.ndarray, duration: float, warnings: list[str]) -> None:
-        if len(clip) < self.seg_len:
+        if len(clip) < self.seg_len and self.svm_segments == "patches":
+            warnings.append(f"shorter than one {self.mel.segment_dur:g}-s segment: no timeline; the song's answer reads all {duration:.2f} s")
+        elif len(clip) < self.seg_len:
             raise AudioError(
                 "shorter_than_segment",
                 f"{path.name}: {duration:.2f} s is shorter than one {self.mel.segment_dur:g}-s segment, the least the {self.method} "
@@ -397,16 +400,12 @@ class EmbedPredictor(Predictor):
         return np.array([i for i, c in enumerate(self.columns) if any(marks[k] in c for k in kinds)], dtype=np.int64)
 
     def _predict(self, prepared: Prepared, warnings: list[str]) -> Prediction:
-        from mer.audio.musicnn_input import to_16k
-        from mer.embed import describe
         from mer.methods.embed_svm import song_statistics
 
-        path, clip, duration = prepared.path, prepared.clip, prepared.duration
-        starts = overlapping(sssl_samples(len(clip), self.max_dur, self.mel.sample_rate), self.seg_len, self.hop)
-        start_s = starts / self.mel.sample_rate
-        (values,) = describe(self.nets, to_16k(clip, self.mel.sample_rate), [(start_s, start_s + self.mel.segment_dur)], path.name)
+        path, duration = prepared.path, prepared.duration
+        start_s, values, patch_values = embed_segments(self.nets, prepared, self.mel.sample_rate, self.mel.segment_dur, self.hop, self.max_dur)
         probs = {}
-        if self.heads:
+        if self.heads and len(values):
             x = torch.from_numpy(values[:, self._columns(self.head_features)])
             probs = {t: torch.softmax(h(x), -1).numpy() for t, h in self.heads.items()}
         table = pd.DataFrame({"start_s": start_s.round(3), "end_s": (start_s + self.mel.segment_dur).round(3)})
@@ -424,10 +423,29 @@ class EmbedPredictor(Predictor):
         if self.method == "embed_sssl":
             features = {t: song_features(p, np.zeros(len(p)), self.theta).to_numpy() for t, p in probs.items()}
         else:
+            read = patch_values if self.svm_segments == "patches" else values
             cols = self._columns(self.features)
-            stats = song_statistics(values[:, cols], np.zeros(len(values)), [self.columns[i] for i in cols], self.stats).to_numpy()[0]
+            stats = song_statistics(read[:, cols], np.zeros(len(read)), [self.columns[i] for i in cols], self.stats).to_numpy()[0]
             features = {t: stats for t in self.svms}
         return Prediction(str(path), self.method, round(duration, 3), svm_decisions(self.svms, features, path, warnings), table, warnings)
+
+
+def embed_segments(nets: dict, prepared: Prepared, sample_rate: int, segment_dur: float, hop: int, max_dur: float | None):
+    """``(start_s, sssl_values, patch_values)``: the embeddings of a clip's SSSL-path segments (none when it is
+    shorter than one) and of the models' own 3-s patches of its first ``max_dur`` seconds, as the ``embed`` stage
+    describes them (:func:`mer.embed.patches`), in one pass of the networks."""
+    from mer.audio.musicnn_input import to_16k
+    from mer.embed import describe, patches
+
+    clip = prepared.clip
+    covered = sssl_samples(len(clip), max_dur, sample_rate)
+    starts = overlapping(covered, seconds_to_samples(segment_dur, sample_rate), hop)
+    start_s = starts / sample_rate
+    patch_span = patches(covered / sample_rate)
+    if not len(patch_span[0]):
+        raise AudioError("too_short", f"{prepared.path.name}: {covered / sample_rate:.2f} s is too short for the pretrained networks")
+    values, patch_values = describe(nets, to_16k(clip, sample_rate), [(start_s, start_s + segment_dur), patch_span], prepared.path.name)
+    return start_s, values, patch_values
 
 
 def check_embed_weights(bundle: Bundle, models: list[str]) -> None:

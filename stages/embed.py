@@ -8,7 +8,7 @@ import numpy as np
 
 from mer import presets
 from mer.data import registry
-from mer.embed import EmbedConfig, embed_dataset
+from mer.embed import LAYOUTS, EmbedConfig, embed_dataset
 from mer.errors import DataError
 from mer.io import atomic_dir, read_csv, write_csv, write_json, write_text
 from mer.stage import run_stage
@@ -17,7 +17,7 @@ OUT = Path("data/embed")
 
 
 def main(p, run):
-    cfg = EmbedConfig(tuple(presets.resolve(p, "embed")["models"]), registry.sample_rate(p), float(p.pad.clip_dur))
+    cfg = EmbedConfig(tuple(presets.resolve(p, "embed")["models"]), registry.sample_rate(p), float(p.pad.clip_dur), registry.sssl_max_dur(p))
     clips = read_csv("data/pad/clips.csv")
     two, sssl = read_csv("data/segments/two_stage.csv"), read_csv("data/segments/sssl.csv")
     start = time.perf_counter()
@@ -25,7 +25,7 @@ def main(p, run):
         index, arrays, rejects = embed_dataset(Path("data/pad"), clips, two, sssl, cfg)
         if not len(index["two_stage"]):
             raise DataError(f"the pretrained networks could describe none of the {clips['song'].nunique()} songs (see the log above)")
-        for name in ("sssl", "two_stage"):
+        for name in LAYOUTS:
             np.save(tmp / f"{name}.npy", arrays[name])
             write_csv(tmp / f"{name}.csv", index[name])
         write_text(tmp / "columns.txt", "\n".join(cfg.columns()) + "\n")
@@ -36,9 +36,9 @@ def main(p, run):
     print(rejects.summary(songs, "songs"))
     metrics = {
         "models": list(cfg.models), "features": len(cfg.columns()), "songs": songs,
-        "sssl": {"segments": len(index["sssl"])}, "two_stage": {"segments": len(index["two_stage"])}, "excluded": rejects.counts(),
+        **{name: {"segments": len(index[name])} for name in LAYOUTS}, "excluded": rejects.counts(),
     }
-    print(f"[embed] {songs} songs, {len(index['sssl'])} + {len(index['two_stage'])} segments × {len(cfg.columns())} features in {seconds:.1f} s")
+    print(f"[embed] {songs} songs, {' + '.join(f'{len(index[n])} {n}' for n in LAYOUTS)} segments × {len(cfg.columns())} features in {seconds:.1f} s")
     write_json("metrics/embed.json", metrics)
     run.log_metrics({**metrics, "seconds_per_song": seconds / max(1, songs)})
     run.log_artifact(OUT / "rejects.csv")

@@ -20,7 +20,7 @@ def main(p, run):
     cfg = {"sources": sources, "scale": p.fusion.scale, "C": p.fusion.C, "kernel": p.fusion.kernel}
     cv = presets.resolve(p, "cv")
     table = read_csv("data/labels/labels.csv").merge(read_csv("data/folds/folds.csv"), on="song")
-    loaded = Sources.load(sources, p.mel_svm.stats, embed=(p.embed_svm.features, p.embed_svm.stats))
+    loaded = Sources.load(sources, p.mel_svm.stats, embed=(p.embed_svm.features, p.embed_svm.stats, p.embed_svm.segments))
     cfg.update(loaded.info)
     songs, rejects = loaded.usable(table)
     index = pd.Index(songs["song"], name="song")

@@ -107,9 +107,11 @@ def fusion_bundle(out: Path, feature_set: str = "eGeMAPSv02", seed: int = 0, sou
     return bundle.save(out, {**common(), "method": "fusion", "songs": 16, "model": model}, weights, svms)
 
 
-def embed_bundle(out: Path, method: str = "embed_svm", models=("MSD_musicnn",), seed: int = 0, heads: bool = True) -> Path:
+def embed_bundle(
+    out: Path, method: str = "embed_svm", models=("MSD_musicnn",), seed: int = 0, heads: bool = True, segments: str = "patches"
+) -> Path:
     """An embed_svm or embed_sssl bundle over the shipped musicnn weights: untrained segment heads and SVMs fitted on
-    random vectors of the right widths."""
+    random vectors of the right widths; an embed_svm's song statistics over ``segments`` (patches | sssl)."""
     import pandas as pd
 
     from mer.embed import EmbedConfig
@@ -132,6 +134,8 @@ def embed_bundle(out: Path, method: str = "embed_svm", models=("MSD_musicnn",), 
         "embed_models": list(models), "embed_weights": {m: weights_digest(m) for m in models}, "embed_columns": columns,
         "features": ["penultimate"], "stats": ["mean", "std"], "targets": k, "theta": 0.5,
     }
+    if method == "embed_svm":
+        model["segments"] = segments
     if heads or method == "embed_sssl":
         model.update({"heads": k, "head_inputs": n_pen, "head": {"hidden": 8, "dropout": 0.0}, "head_features": ["penultimate"]})
     return bundle.save(out, {**common(), "method": method, "songs": 16, "model": model}, weights, svms)

@@ -89,3 +89,17 @@ def test_the_dataset_keeps_index_and_arrays_aligned_and_records_an_unreadable_cl
     # song b (4 s) is looped to the padded 10 s for its two-stage segments: its second segment holds the loop
     assert not np.allclose(arrays["two_stage"][2], arrays["two_stage"][3])
     assert len(cfg.columns()) == 250 and cfg.columns()[200] == "MSD_musicnn.tag.rock"
+    # the models' own patches of the unpadded clip: 2 whole 3-s windows of a (7 s), 1 of b (4 s), the song's labels
+    assert index["patches"]["song"].tolist() == ["a", "a", "b"] and arrays["patches"].shape == (3, 250)
+    assert index["patches"]["fold"].tolist() == [0, 0, 0] and index["patches"]["segment"].tolist() == [0, 1, 0]
+
+
+def test_patches_are_the_models_whole_input_windows_from_the_start():
+    start, end = embed.patches(10.0)  # 625 frames: 3 whole windows of 187, the rest dropped
+    np.testing.assert_allclose(start, [0.0, 2.992, 5.984])
+    np.testing.assert_allclose(end - start, 2.992)
+    assert [tuple(s) for s in embed.spans(start, end, 626)] == [(0, 187), (187, 374), (374, 561)]
+    start, end = embed.patches(1.5)  # under one window: one shorter patch
+    assert start.tolist() == [0.0] and end.tolist() == [1.5]
+    assert len(embed.patches(0.1)[0]) == 0  # 6 frames: nothing the network can describe
+

@@ -17,7 +17,9 @@ from tests.bundles import SR, embed_bundle
 @pytest.fixture(scope="module")
 def bundles(tmp_path_factory):
     root = tmp_path_factory.mktemp("embed_models")
-    return {m: embed_bundle(root / m, m) for m in ("embed_svm", "embed_sssl")} | {"plain": embed_bundle(root / "plain", heads=False)}
+    return {m: embed_bundle(root / m, m) for m in ("embed_svm", "embed_sssl")} | {
+        "plain": embed_bundle(root / "plain", heads=False), "sssl_segments": embed_bundle(root / "sssl_segments", segments="sssl"),
+    }
 
 
 @pytest.mark.parametrize("method", ["embed_svm", "embed_sssl"])
@@ -52,10 +54,38 @@ def test_a_bundle_without_heads_has_no_timeline(bundles, make_audio):
     assert pred.segments.empty and pred.segment_reading is None and pred.song["valence"]["label"] in ("low", "high")
 
 
+@pytest.mark.parametrize("segments", ["embed_svm", "sssl_segments"])
+def test_embed_svm_reads_the_statistics_of_its_bundles_segments(bundles, make_audio, monkeypatch, segments):
+    """The patches (the models' 3-s windows) or the SSSL segments, as the bundle was trained: the SVM's input is the
+    mean and std of exactly those embeddings."""
+    from mer.audio.musicnn_input import to_16k
+    from mer.prepare import Preparer
+    from mer.embed import describe, network, patches
+
+    path = make_audio("e.wav", 7.0, sr=SR, freq=330)
+    loaded = bundle.load(bundles[segments])
+    model = predictor(loaded)
+    seen = {}
+    svm = model.svms["valence"]
+    monkeypatch.setattr(svm, "predict", lambda x, original=svm.predict: seen.setdefault("x", x) is not None and original(x))
+    model.predict(path)
+    clip = Preparer(loaded.meta)(path).clip
+    spans = patches(len(clip) / SR) if segments == "embed_svm" else (np.arange(6.0), np.arange(6.0) + 2.0)
+    (values,) = describe({"MSD_musicnn": network("MSD_musicnn")}, to_16k(clip, SR), [spans])
+    expected = np.concatenate([values[:, :200].mean(0), values[:, :200].std(0)])
+    np.testing.assert_allclose(np.asarray(seen["x"])[0], expected, rtol=1e-4, atol=1e-5)
+
+
 def test_audio_shorter_than_a_segment_is_refused_with_the_reason(bundles, make_audio):
     with pytest.raises(AudioError, match="the least the embed_svm method reads") as err:
-        predictor(bundle.load(bundles["embed_svm"])).predict(make_audio("d.wav", 1.5, sr=SR))
+        predictor(bundle.load(bundles["sssl_segments"])).predict(make_audio("d.wav", 1.5, sr=SR))
     assert err.value.reason == "shorter_than_segment"
+
+
+def test_audio_shorter_than_a_segment_gets_a_song_answer_from_the_patches(bundles, make_audio):
+    pred = predictor(bundle.load(bundles["embed_svm"])).predict(make_audio("d.wav", 1.5, sr=SR))
+    assert pred.segments.empty and pred.song["valence"]["label"] in ("low", "high")
+    assert any("no timeline" in w for w in pred.warnings)
 
 
 def test_a_bundle_trained_over_other_weights_is_refused(bundles, tmp_path):

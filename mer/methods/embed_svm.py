@@ -1,9 +1,11 @@
 """Song statistics of pretrained segment embeddings → SVM (beyond the seeds).
 
-The ``embed`` stage (:mod:`mer.embed`) describes every segment of the SSSL path (the
-unpadded clip's overlapping segments, as seed 001 cuts them) with the musicnn models'
-penultimate features and tag probabilities. Per song, the mean and standard deviation
-over its segments of the chosen columns (``embed_svm.features``: ``penultimate``,
+The ``embed`` stage (:mod:`mer.embed`) describes segments of every clip with the musicnn
+models' penultimate features and tag probabilities: by default (``embed_svm.segments:
+patches``) the models' own input windows, non-overlapping 3-s patches of the unpadded
+clip — the recipe of the musicnn authors' feature extractor, independent of
+``segment_dur`` — or (``sssl``) the SSSL path's overlapping ``segment_dur`` segments.
+Per song, the mean and standard deviation over its segments of the chosen columns (``embed_svm.features``: ``penultimate``,
 ``tags`` or both, of every model in ``embed.models``) form one vector; a standardised RBF
 SVM decides the song (:mod:`mer.song_svm`), on the same folds as every method.
 
@@ -25,6 +27,7 @@ from mer.errors import ConfigError, DataError
 from mer.labels import quadrant_index
 
 FEATURES = ("penultimate", "tags")
+SEGMENTS = ("patches", "sssl")
 STATS = ("mean", "std")
 _KIND = {"penultimate": ".penultimate.", "tags": ".tag."}
 
@@ -34,6 +37,12 @@ def check_features(features) -> list[str]:
     if not features or any(f not in FEATURES for f in features) or len(set(features)) < len(features):
         raise ConfigError(f"params.yaml: the embedding features must be a non-empty list of distinct names from {', '.join(FEATURES)} (got {features!r})")
     return features
+
+
+def check_segments(segments) -> str:
+    if segments not in SEGMENTS:
+        raise ConfigError(f"params.yaml: embed_svm.segments must be one of {', '.join(SEGMENTS)} (got {segments!r})")
+    return segments
 
 
 def check_stats(stats) -> list[str]:

@@ -140,11 +140,11 @@ class Sources:
     @classmethod
     def load(
         cls, names: Sequence[str], mel_stats: Sequence[str], root: Path = Path("."), sssl: FinalSSSLFeatures | None = None,
-        embed: tuple[Sequence[str], Sequence[str]] = (("penultimate",), ("mean", "std")),
+        embed: tuple[Sequence[str], Sequence[str], str] = (("penultimate",), ("mean", "std"), "patches"),
     ) -> Sources:
         """The sources as the pipeline stored them; ``sssl``: the exported models' SSSL block
         instead of the ``sssl`` stage's per-fold probabilities; ``embed``: the embedding block's
-        (features, statistics)."""
+        (features, statistics, segments)."""
         from mer.methods.mel_svm import song_statistics
         from mer.methods.smile_svm import load_features
         from mer.methods.sssl import SSSLSegments
@@ -157,7 +157,8 @@ class Sources:
         if "embed" in names:
             from mer.methods.embed_svm import EmbedSegments, song_features
 
-            fixed["embed"] = song_features(EmbedSegments.load(root / "data/embed"), *embed)
+            features, stats, segments = embed
+            fixed["embed"] = song_features(EmbedSegments.load(root / "data/embed", segments), features, stats)
         if "mel" in names or ("sssl" in names and sssl is None):
             seg = SSSLSegments.load(root / "data/logmel")
             if "mel" in names:
