@@ -23,7 +23,7 @@ from mer.io import atomic_dir, write_json
 FORMAT = "mer-bundle"
 VERSION = 2  # 2: svm.pkl holds the SVMs' array form (mer.models.svm_arrays); 1 (sklearn objects) still reads
 METHODS = ("embed_svm", "embed_sssl", "fusion", "smile_svm", "sssl", "two_stage", "dynamic")
-DEFAULT_METHOD = "fusion"  # the best on real music in the README's results (4Q, 10 folds)
+DEFAULT_METHOD = "embed_svm"  # the best on real music in the results (4Q, 10 folds; docs/pretrained.md)
 WITH_SVMS = ("sssl", "smile_svm", "fusion", "embed_svm", "embed_sssl")  # bundles whose song decision is an SVM (svm.pkl)
 MAKER = "the `export` stage: run `dvc repro export` in the project (after `dvc repro`, it is already there)"
 # Bundles that ship inside the package, one folder per method (mer/shipped/<method>/bundle.json): the last place

@@ -1,6 +1,6 @@
 """The ``mer`` command line.
 
-``mer predict PATH... [--model DIR] [--method fusion|smile_svm|sssl|two_stage] [--format table|md|json|csv] [--segments] [--plot FILE.png]``
+``mer predict PATH... [--model DIR] [--method METHOD] [--format table|md|json|csv] [--segments] [--plot FILE.png]``
 ``mer compare [--from mlflow|dvc] [--metric accuracy] [--method sssl] [--dataset NAME | --all-datasets] [--format md|csv]``
 ``mer claims check|run|report [--base KEY=VALUE ...] [--dry-run] [--out metrics/claims.md]``
 ``mer --version``
@@ -34,7 +34,10 @@ EXIT_BROKEN_PIPE = 128 + signal.SIGPIPE  # the reader of stdout left (`| head`):
 PREDICT_FORMATS = ("table", "md", "json", "csv")
 # methods that answer a clip shorter than one segment: two_stage loops it (the training's pad rule), smile_svm
 # describes the whole clip; the SSSL path (sssl, and fusion's segment models) refuses it, as its training excludes it
-SHORT_CLIP_METHODS = {"two_stage": "loops it, as its training does", "smile_svm": "describes the whole clip"}
+SHORT_CLIP_METHODS = {
+    "embed_svm": "reads the whole clip in the pretrained networks' patches", "two_stage": "loops it, as its training does",
+    "smile_svm": "describes the whole clip",
+}
 QUADRANT_SOURCES = {"4-class model": "the 4-class model", "valence x arousal": "valence × arousal"}
 
 
@@ -64,17 +67,19 @@ class _VersionAction(argparse.Action):
 
 PREDICT_EPILOG = """\
 how each number is made:
-  valence, arousal  high/low: the song-level model's decision; P(high): its probability of high. fusion, sssl,
-                    smile_svm: one SVM per dimension over the song's features, P(high) its calibrated (Platt)
-                    probability, reported beside the decision (a warning says when it favours the other class);
-                    two_stage: the BiLSTM over the song's sequence of segments, P(high) its softmax.
-  quadrant          where the bundle has a 4-class model (fusion, sssl, smile_svm trained on quadrant labels): its
+  valence, arousal  high/low: the song-level model's decision; P(high): its probability of high. embed_svm,
+                    embed_sssl, fusion, sssl, smile_svm: one SVM per dimension over the song's features, P(high)
+                    its calibrated (Platt) probability, reported beside the decision (a warning says when it
+                    favours the other class); two_stage: the BiLSTM over the song's sequence of segments, P(high)
+                    its softmax; dynamic: values on [0, 1] (the mean of its segment values), not probabilities.
+  quadrant          where the bundle has a 4-class model (every SVM method trained on quadrant labels): its
                     decision and probabilities; else the quadrant of the valence and arousal decisions, with
                     products of their probabilities. The song line names the source and says when the 4-class
                     model and valence x arousal disagree (json: quadrant.source, .from_valence_arousal, .agrees).
-  segments          (--segments, json, --plot) per segment: fusion and sssl the SSSL segment classifier, two_stage
-                    the BiLSTM reading one segment alone; another reading than the song's answer, which need not
-                    agree with it. smile_svm has no segments.
+  segments          (--segments, json, --plot) per segment: embed_svm and embed_sssl a small segment classifier
+                    over the pretrained embeddings, fusion and sssl the SSSL segment classifier, two_stage the
+                    BiLSTM reading one segment alone, dynamic its regressor; another reading than the song's
+                    answer, which need not agree with it. smile_svm has no segments.
 
 Every probability is rounded to 4 decimals. Exit status: 0, 1 if any file failed, 2 for a missing or
 incompatible model, 141 when the reader of stdout left (e.g. | head).
@@ -97,10 +102,13 @@ def build_parser() -> argparse.ArgumentParser:
         "the models shipped with mer)"
     ))
     p.add_argument("--method", choices=METHODS, default=None, help=(
-        f"default {DEFAULT_METHOD}: openSMILE functionals + SSSL segment statistics -> one SVM, the best on real music "
-        "in the README's results (4Q, 10 folds); smile_svm: the classical baseline (openSMILE functionals -> SVM); "
-        "sssl: segment classifier + SVM (Sun et al., semi-supervised self-learning); "
-        "two_stage: autoencoder + BiLSTM (He & Ferguson, segment-level two-stage learning)"
+        f"default {DEFAULT_METHOD}: mean and std of pretrained musicnn embeddings (Pons & Serra) of the song's 3-s "
+        "patches -> SVM, the best on real music in the results (4Q, 10 folds; a model trained on the 400 4Q clips ships "
+        "with mer); embed_sssl: a self-learning segment classifier over the same embeddings + SVM; "
+        "fusion: openSMILE functionals + SSSL segment statistics -> one SVM; smile_svm: the classical baseline "
+        "(openSMILE functionals -> SVM); sssl: segment classifier + SVM (Sun et al., semi-supervised self-learning); "
+        "two_stage: autoencoder + BiLSTM (He & Ferguson, segment-level two-stage learning); "
+        "dynamic: a regressor of time-continuous valence/arousal (where the training data has such annotations)"
     ))
     p.add_argument("--format", choices=PREDICT_FORMATS, default="table",
                    help="on stdout: table (default: a song line per file), md (a Markdown table of the songs), json (everything, "

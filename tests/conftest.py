@@ -71,9 +71,10 @@ def make_audio(tmp_path):
 @pytest.fixture(scope="session")
 def models(tmp_path_factory):
     """A folder with small, untrained bundles of every method (``tests/bundles.py``)."""
-    from tests.bundles import fusion_bundle, smile_svm_bundle, sssl_bundle, two_stage_bundle
+    from tests.bundles import embed_bundle, fusion_bundle, smile_svm_bundle, sssl_bundle, two_stage_bundle
 
     root = tmp_path_factory.mktemp("models")
+    embed_bundle(root / "embed_svm")
     two_stage_bundle(root / "two_stage")
     sssl_bundle(root / "sssl")
     smile_svm_bundle(root / "smile_svm")

@@ -59,8 +59,8 @@ def test_embed_svm_reads_the_statistics_of_its_bundles_segments(bundles, make_au
     """The patches (the models' 3-s windows) or the SSSL segments, as the bundle was trained: the SVM's input is the
     mean and std of exactly those embeddings."""
     from mer.audio.musicnn_input import to_16k
-    from mer.prepare import Preparer
     from mer.embed import describe, network, patches
+    from mer.prepare import Preparer
 
     path = make_audio("e.wav", 7.0, sr=SR, freq=330)
     loaded = bundle.load(bundles[segments])

@@ -79,12 +79,12 @@ def test_the_fusion_sees_functionals_then_sssl_statistics(tmp_path, make_audio):
     assert pred.method == "fusion" and len(pred.segments) == 4  # the SSSL timeline: 2-s segments of 5 s, hop 1 s
 
 
-def test_the_fusion_is_the_default_and_a_synthetic_bundle_says_so(models, make_audio, capsys):
-    assert bundle.load(models).method == bundle.DEFAULT_METHOD == "fusion"
+def test_embed_svm_is_the_default_and_a_synthetic_bundle_says_so(models, make_audio, capsys):
+    assert bundle.load(models).method == bundle.DEFAULT_METHOD == "embed_svm"
     code = cli.main(["predict", str(make_audio("song.wav", 5.0, sr=SR)), "--model", str(models), "--no-progress"])
     out = capsys.readouterr()
     assert code == 0, out.err
-    assert "fusion)" in out.out
+    assert "embed_svm)" in out.out
     notes = [line for line in out.err.splitlines() if line.startswith("note:")]
     assert len(notes) == 1 and "synthetic" in notes[0] and "dvc exp run -S dataset=4q" in notes[0]
 
