@@ -83,9 +83,13 @@ def card(meta: dict, summary: dict, download: dict, method: str) -> str:
         f"* Segment representation: the pretrained musicnn networks {', '.join(f'`{m}` (trained on {TRAINED_ON[m]})' for m in models)} "
         "(Pons & Serra 2019; weights converted from the `musicnn` 0.1.0 wheel, ISC licence, © Music Technology Group, "
         "Universitat Pompeu Fabra 2019 — see `mer/models/weights/musicnn/LICENSE`).",
-        f"* Segments: {meta['segment_dur']:g}-s segments every {meta['preprocessing']['sssl_hop']:g} s within the first "
-        f"{meta['preprocessing']['sssl_max_dur'] or 'all'} s of the clip, at {meta['preprocessing']['pad']['sample_rate']} Hz "
-        f"({meta['preprocessing']['pad']['normalize']} normalisation), resampled to 16 kHz for the networks.",
+        f"* Song answer: mean and standard deviation of the penultimate features over the networks' own non-overlapping "
+        f"3-s patches of the first {meta['preprocessing']['sssl_max_dur'] or 'all'} s of the clip "
+        f"(`{meta['model'].get('segments', 'sssl')}`) → standardised RBF SVM per target, Platt-calibrated probabilities. "
+        f"Audio at {meta['preprocessing']['pad']['sample_rate']} Hz ({meta['preprocessing']['pad']['normalize']} "
+        "normalisation), resampled to 16 kHz for the networks.",
+        f"* Timeline: small segment classifiers (SSSL heads) over the embeddings of {meta['segment_dur']:g}-s segments "
+        f"every {meta['preprocessing']['sssl_hop']:g} s, trained on song labels.",
         f"* Training data: {DATASETS.get(dataset, dataset)}; {download.get('songs', meta['songs'])} songs used "
         f"({meta['songs']} in the bundle), preset `{meta['preset']}`, seed {meta['seed']}; label source {json.dumps(meta['label_source'])}.",
         "",
@@ -106,7 +110,7 @@ def card(meta: dict, summary: dict, download: dict, method: str) -> str:
         "* Its labels are AllMusic mood-tag quadrants of 30-s previews: moods as editors tag them, not "
         "listeners' felt emotion, and no time-continuous ratings. The segment timeline is the segment heads' "
         "reading of each segment, trained on song labels only; no per-second annotation checked it.",
-        f"* Audio shorter than one {meta['segment_dur']:g}-s segment is refused.",
+        f"* Audio shorter than one {meta['segment_dur']:g}-s segment gets a song answer and no timeline; under 0.13 s is refused.",
         "* 400 songs, mostly Western popular music of the AllMusic catalogue: other styles are out of its range.",
         "",
         "## Licences",
