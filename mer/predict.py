@@ -358,7 +358,7 @@ class EmbedPredictor(Predictor):
     def __init__(self, bundle: Bundle):
         super().__init__(bundle)
         from mer.embed import network
-        from mer.methods.embed_sssl import Head
+        from mer.models.embed_head import Head
 
         model, w, pre = bundle.meta["model"], bundle.weights, bundle.meta["preprocessing"]
         self.models = list(model["embed_models"])

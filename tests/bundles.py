@@ -115,7 +115,7 @@ def embed_bundle(
     import pandas as pd
 
     from mer.embed import EmbedConfig
-    from mer.methods.embed_sssl import Head
+    from mer.models.embed_head import Head
     from mer.models.musicnn import weights_digest
 
     torch.manual_seed(seed)

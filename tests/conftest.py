@@ -83,13 +83,14 @@ def models(tmp_path_factory):
 
 
 # pytest-xdist (`--dist loadfile`, without reordering by test count) hands files out in this order, each worker holding
-# one file ahead: the two end-to-end pipeline files first, one per worker (each runs the small pipeline once; they
-# compare their outputs), then two short files, then the other end-to-end files, then the rest as collected. The
-# slow files start first, so the short ones fill in what is left on either worker.
-FIRST = ("tests/test_pipeline.py", "tests/test_pipeline_repro.py", "tests/test_lint.py", "tests/test_params.py",
-         "tests/test_pipeline_data.py", "tests/data/test_folder.py")
+# one file ahead: the end-to-end pipeline file first (it runs the small pipeline once), the other slow files next on
+# the other worker, then the rest as collected, and last tests/test_pipeline_repro.py, which works on a copy of the
+# first file's run (it waits for it, if it gets there first). The slow files start first, so the short ones fill in
+# what is left on either worker.
+FIRST = ("tests/test_pipeline.py", "tests/test_pipeline_data.py", "tests/data/test_folder.py", "tests/test_lint.py", "tests/test_params.py")
+LAST = ("tests/test_pipeline_repro.py",)
 
 
 def pytest_collection_modifyitems(config, items):
-    rank = {name: i for i, name in enumerate(FIRST)}
+    rank = {name: i for i, name in enumerate(FIRST)} | {name: len(FIRST) + 1 + i for i, name in enumerate(LAST)}
     items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(FIRST)))  # stable: the rest keep their order

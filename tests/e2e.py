@@ -91,14 +91,17 @@ def units_line(out: str, stage: str) -> str:
 
 
 ARRAYS = ("data/logmel/two_stage.npy", "data/logmel/sssl.npy")
+# The stages whose work is spread over MER_JOBS worker processes, one of each kind: the front end's and the
+# embeddings' per-clip pool (mer.parallel.pmap: pad, logmel, embed) and the training stages' units
+# (mer.units: sssl, chroma_bilstm); each runs again with two workers in tests/test_pipeline_repro.py.
+PARALLEL = ("pad", "logmel", "embed", "sssl", "chroma_bilstm")
 
 
 def snapshot(repo: Path, out: str) -> dict:
-    """What two runs of the small pipeline must share, byte for byte: every metrics file, the log-mel arrays and
-    every output of the `sssl` stage (as sha256), and the `sssl` stage's units line."""
-    files = {p: (repo / p).read_bytes() for p in ARRAYS} | stage_outputs(repo, "sssl")
-    return {"metrics": metrics(repo), "sha256": {p: hashlib.sha256(b).hexdigest() for p, b in sorted(files.items())},
-            "sssl_units": units_line(out, "sssl")}
+    """What a run of :data:`PARALLEL` with another number of workers must write, byte for byte: every output of
+    those stages (their metrics files, the log-mel and embedding arrays; as sha256), and the `sssl` units line."""
+    files = {p: b for stage in PARALLEL for p, b in stage_outputs(repo, stage).items()}
+    return {"sha256": {p: hashlib.sha256(b).hexdigest() for p, b in sorted(files.items())}, "sssl_units": units_line(out, "sssl")}
 
 
 def shared_dir(tmp_path_factory) -> Path:
@@ -109,11 +112,19 @@ def shared_dir(tmp_path_factory) -> Path:
 
 REFERENCE = "small-pipeline-reference.json"  # the snapshot of tests/test_pipeline.py's run, for tests/test_pipeline_repro.py
 STARTED, FAILED = REFERENCE + ".started", REFERENCE + ".failed"
+FROZEN = "small-pipeline-repo"  # a copy of that run's repository as it finished, for tests/test_pipeline_repro.py
 
 
-def publish(shared: Path, data: dict) -> None:
+def publish(shared: Path, data: dict, repo: Path) -> None:
+    """The snapshot and a frozen copy of the repository, before any test touches it: its files, DVC cache and lock,
+    without the MLflow store (whose artifact locations are absolute paths into ``repo``) and the units store (a copy
+    starts with both empty, as a fresh clone does)."""
+    frozen = shared / (FROZEN + ".tmp")
+    shutil.rmtree(frozen, ignore_errors=True)
+    shutil.copytree(repo, frozen, symlinks=True, ignore=lambda folder, names: {"mlruns", "cache"} & set(names) if Path(folder) == repo else set())
+    frozen.replace(shared / FROZEN)
     tmp = shared / (REFERENCE + ".tmp")
-    tmp.write_text(json.dumps(data))
+    tmp.write_text(json.dumps({**data, "repo": str(shared / FROZEN)}))
     tmp.replace(shared / REFERENCE)  # a reader sees the whole snapshot or none
 
 

@@ -36,7 +36,7 @@ def small_repo(tmp_path_factory):
     try:
         repo = copy_repo(tmp_path_factory.mktemp("repo"), SMALL)
         out = dvc(repo, "repro", tracking=True, extra_env={"MER_JOBS": "1"})
-        e2e.publish(shared, e2e.snapshot(repo, out))
+        e2e.publish(shared, e2e.snapshot(repo, out), repo)
     except BaseException:
         (shared / e2e.FAILED).touch()
         raise
@@ -258,9 +258,10 @@ def test_plots_are_images_that_show_offline(small_repo):
     repo, _ = small_repo
     shown = json.loads(dvc(repo, "plots", "show", "--json", stdout_only=True))
     assert not shown.get("errors")
-    names = [f"curves_{m}.png" for m in ("autoencoder", "two_stage", "baseline", "chroma_bilstm", "tagger", "sssl")] + ["timelines_sssl.png"]
+    curves = ("autoencoder", "two_stage", "baseline", "chroma_bilstm", "tagger", "sssl", "embed_sssl", "embed_bilstm")
+    names = [f"curves_{m}.png" for m in curves] + ["timelines_sssl.png"]
     names += ["timelines.png", "timelines_scores.png"]  # the timelines stage's curves and scores
-    methods = ("two_stage", "baseline", "sssl", "mel_svm", "smile_svm", "fusion", "chroma_bilstm")
+    methods = ("two_stage", "baseline", "sssl", "mel_svm", "smile_svm", "fusion", "chroma_bilstm", "embed_svm", "embed_sssl", "embed_bilstm")
     names += [f"{kind}_{m}.png" for kind in ("folds", "confusion") for m in methods]
     assert set(shown["data"]) == {f"plots/{n}" for n in names}
     assert all(entry["type"] == "image" for entries in shown["data"].values() for entry in entries)

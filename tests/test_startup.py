@@ -90,3 +90,13 @@ def test_predict_with_the_fusion_loads_neither_sklearn_nor_the_opensmile_front_e
     )
     got = loaded_after(probe)
     assert not any(got[m] for m in ("sklearn", *TRAINING)), got
+
+
+def test_predict_with_the_default_method_loads_neither_sklearn_nor_training(models, make_audio):
+    """The default method (embed_svm: the musicnn networks, the segment heads, the SVMs' array form) needs torch only."""
+    audio = make_audio("a.wav", 6.0, sr=SR)
+    got = loaded_after(
+        "from mer.cli import main\n"
+        f"assert main(['predict', {str(audio)!r}, '--model', {str(models)!r}, '--format', 'json', '--no-progress']) == 0"
+    )
+    assert got["torch"] and not any(got[m] for m in ("sklearn", "scipy.signal", "numba", *TRAINING)), got
