@@ -64,8 +64,8 @@ class VectorDataModule(pl.LightningDataModule):
 
         x, labels = self.host
         dev = self.trainer.strategy.root_device if self.trainer is not None else torch.device("cpu")
-        self.windows = Vectors(torch.as_tensor(np.asarray(x, dtype=np.float32)).to(dev, storage_dtype(dev)))
-        self.labels = torch.as_tensor(np.asarray(labels), device=dev)
+        self.windows = Vectors(torch.tensor(np.asarray(x, dtype=np.float32)).to(dev, storage_dtype(dev)))
+        self.labels = torch.tensor(np.asarray(labels), device=dev)  # a copy: the labels may be a read-only memory map
         self.ids = torch.arange(len(x), device=dev)
         self.rows = torch.as_tensor(self.train_rows, device=dev)
 
