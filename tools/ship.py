@@ -62,7 +62,7 @@ def paired_rows(summary: dict, method: str) -> list[str]:
     for t in TARGETS:
         r = mine.get(t)
         if r:
-            rows.append(f"| {t} | {pct(r['diff'])} [{pct(r['ci_low'])}, {pct(r['ci_high'])}] | {r['p_t'] if r['p_t'] is not None else '–'} | {r['verdict']} |")
+            rows.append(f"| {t} | {pct(r['diff'])} [{pct(r['ci_low'])}, {pct(r['ci_high'])}] | {format(r['p_t'], '.2g') if r['p_t'] is not None else '–'} | {r['verdict']} |")
     return rows
 
 
@@ -117,8 +117,9 @@ def card(meta: dict, summary: dict, download: dict, method: str) -> str:
         "",
         "* The musicnn weights: ISC (see above). The project's code: MIT.",
         "* The training data (the 4Q dataset) is distributed by its authors for research; this bundle holds "
-        "no audio and no annotation, only SVM support vectors (song statistics of embeddings) and small "
-        "segment heads derived from them. Check the dataset's terms before commercial use.",
+        "no audio and no song names, but its SVMs keep support vectors (song statistics of the embeddings) with "
+        "their class weights, from which those songs' labels could be read, and small segment heads trained "
+        "on them. Check the dataset's terms before commercial use.",
         "",
     ]
     return "\n".join(lines)
