@@ -62,7 +62,8 @@ def paired_rows(summary: dict, method: str) -> list[str]:
     for t in TARGETS:
         r = mine.get(t)
         if r:
-            rows.append(f"| {t} | {pct(r['diff'])} [{pct(r['ci_low'])}, {pct(r['ci_high'])}] | {format(r['p_t'], '.2g') if r['p_t'] is not None else '–'} | {r['verdict']} |")
+            p = "–" if r["p_t"] is None else format(r["p_t"], ".2g")
+            rows.append(f"| {t} | {pct(r['diff'])} [{pct(r['ci_low'])}, {pct(r['ci_high'])}] | {p} | {r['verdict']} |")
     return rows
 
 
