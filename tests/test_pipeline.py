@@ -1,8 +1,8 @@
 """End to end: one `dvc repro` of the small pipeline in a temporary copy of the repository (tracked in MLflow, one
-worker process per stage), and what it wrote. It publishes a snapshot of its outputs, which
-tests/test_pipeline_repro.py compares with a second run of its own; that file also holds the tests that change a
-pipeline's state (a killed stage, more folds, a failing stage, other params), on its own copy. The two files run on
-two pytest-xdist workers side by side (tests/conftest.py orders them first)."""
+worker process per stage), and what it wrote. It publishes a snapshot of the outputs of the stages that spread their
+work over worker processes and a frozen copy of the repository (tests/e2e.py), on which tests/test_pipeline_repro.py
+re-runs those stages with two workers and tests what changes a pipeline's state. tests/conftest.py hands this file
+out first and that one last."""
 
 from __future__ import annotations
 
