@@ -201,7 +201,9 @@ def sssl_curves_figure(table: pd.DataFrame, method: str = "sssl", what: str = "s
     labels and a model that answers one class show as lines falling to 0 and rising to 100 (docs/sssl-collapse.md)."""
     dim_col = _dimension_column(table) or "target"
     dims = list(dict.fromkeys(table[dim_col]))
-    rows = [("train_loss", "loss (cross-entropy;\nmixup + R-Drop after warm-up)", 1.0), ("clean_share", "clean set (% of segments)", 100.0)]
+    rows = [("train_loss", "loss (cross-entropy;\nmixup + R-Drop after warm-up)", 1.0)]
+    if "clean_share" in table and table["clean_share"].notna().any():  # no split (sssl.split: false): no clean set
+        rows.append(("clean_share", "clean set (% of segments)", 100.0))
     if "clean_precision" in table and table["clean_precision"].notna().any():
         rows.append(("clean_precision", "clean segments with\ntheir true label (%)", 100.0))
     table = table.copy()

@@ -75,7 +75,8 @@ def test_a_killed_training_stage_resumes_and_writes_what_an_uninterrupted_run_wr
     repo, _, _ = second_run
     uninterrupted = stage_outputs(repo, "sssl")
     store = {"MER_UNITS_DIR": str(tmp_path / "units")}  # an empty store: nothing finished before
-    dvc(repo, "repro", "-f", "-s", "sssl", tracking=True, extra_env={**store, "MER_KILL_AFTER_UNITS": "1"}, fails=True)
+    killing = {**store, "MER_KILL_AFTER_UNITS": "1", "MER_JOBS": "1"}  # one worker: no second unit can finish before the kill
+    dvc(repo, "repro", "-f", "-s", "sssl", tracking=True, extra_env=killing, fails=True)
     assert len(list((tmp_path / "units" / "sssl").glob("*.pkl"))) == 1
     client = mlflow_client(repo)
     killed = client.search_runs([e.experiment_id for e in client.search_experiments()], filter_string="attributes.status = 'RUNNING'")

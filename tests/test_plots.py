@@ -191,3 +191,12 @@ def test_timeline_figures_draw_annotation_methods_and_references():
     rmse_axes = fig.axes[0]
     assert [t.get_text() for t in rmse_axes.get_xticklabels()] == ["dynamic", "static_flat"]  # no P(high) RMSE beside the values
     assert [t.get_text() for t in fig.axes[2].get_xticklabels()] == ["sssl", "dynamic", "static_flat"]
+
+
+def test_sssl_curves_without_a_split_show_the_loss_alone():
+    """`sssl.split: false` logs no clean set: the figure has the loss row only, and no error."""
+    table = sssl_curves()
+    table = table.drop(columns=[c for c in table if c.startswith(("clean", "predicted_share", "pseudo_share"))])
+    fig = plots.sssl_curves_figure(table)
+    labels = [ax.get_ylabel() for ax in fig.axes if ax.get_ylabel()]
+    assert len(labels) == 1 and labels[0].startswith("loss")
