@@ -3,8 +3,11 @@
 A bundle is a folder ``models/<method>/`` holding ``bundle.json`` (format
 version, method, label thresholds, the preprocessing of training, model
 settings, the dataset and the fingerprint of what trained it) and ``weights.pt`` (torch
-state dicts) and, where an SVM decides the song (SSSL, the openSMILE baseline, the
-fusion), ``svm.pkl`` (the song-level SVMs, pickled in their array form,
+state dicts) — or, for the methods ``mer predict`` runs in numpy alone (:data:`ARRAYS`: the
+methods over the pretrained embeddings alone), ``weights.npz``, the same nested dicts flattened
+to ``outer/inner`` keys, so that a prediction imports no torch (about 1.3 s of start-up)
+— and, where an SVM decides the song (SSSL, the openSMILE baseline, the fusion, the
+embedding methods), ``svm.pkl`` (the song-level SVMs, pickled in their array form,
 :mod:`mer.models.svm_arrays`, so that prediction needs no sklearn). ``mer predict`` reads
 only this folder: never params.yaml, never the training data.
 """
@@ -17,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from mer.errors import MerError
 from mer.io import atomic_dir, write_json
 
@@ -25,6 +30,7 @@ VERSION = 2  # 2: svm.pkl holds the SVMs' array form (mer.models.svm_arrays); 1 
 METHODS = ("embed_svm", "embed_sssl", "fusion", "smile_svm", "sssl", "two_stage", "dynamic")
 DEFAULT_METHOD = "embed_svm"  # the best on real music in the results (4Q, 10 folds; docs/pretrained.md)
 WITH_SVMS = ("sssl", "smile_svm", "fusion", "embed_svm", "embed_sssl")  # bundles whose song decision is an SVM (svm.pkl)
+ARRAYS = ("embed_svm", "embed_sssl", "dynamic")  # bundles whose weights are numpy arrays (weights.npz): predicted without torch
 MAKER = "the `export` stage: run `dvc repro export` in the project (after `dvc repro`, it is already there)"
 # Bundles that ship inside the package, one folder per method (mer/shipped/<method>/bundle.json): the last place
 # `mer predict` looks without --model (:func:`default_model_dirs`).
@@ -61,17 +67,47 @@ def save(out: str | Path, meta: dict[str, Any], weights: dict[str, Any], svms: d
     if meta.get("method") not in METHODS:
         raise ValueError(f"unknown method {meta.get('method')!r}")
     mel = meta.get("preprocessing", {}).get("logmel")
-    if mel is not None and "mel_basis" not in weights:
+    arrays = meta["method"] in ARRAYS
+    if mel is not None and "mel_basis" not in weights and not arrays:  # the embedding methods read no log-mel of theirs
         from mer.frontend import MelConfig, mel_bases
 
         weights = {**weights, "mel_basis": mel_bases(MelConfig(**mel))}  # prediction need not build them (librosa, scipy)
     with atomic_dir(out) as tmp:
-        torch.save(weights, tmp / "weights.pt")
+        if arrays:
+            np.savez(tmp / "weights.npz", **flatten(weights))
+        else:
+            torch.save(weights, tmp / "weights.pt")
         if svms:
             with open(tmp / "svm.pkl", "wb") as f:
                 pickle.dump(svms, f, protocol=pickle.HIGHEST_PROTOCOL)
         write_json(tmp / "bundle.json", meta)
     return out
+
+
+def flatten(weights: dict[str, Any]) -> dict[str, np.ndarray]:
+    """``{outer: {inner: tensor or array}}`` (or ``{name: array}``) as ``{"outer/inner": array}``."""
+    flat = {}
+    for key, value in weights.items():
+        if "/" in str(key):
+            raise ValueError(f"weight name {key!r} holds a '/'")
+        for inner, array in (value.items() if isinstance(value, dict) else [(None, value)]):
+            if inner is not None and "/" in str(inner):
+                raise ValueError(f"weight name {inner!r} holds a '/'")
+            array = array.detach().cpu().numpy() if hasattr(array, "detach") else np.asarray(array)
+            flat[str(key) if inner is None else f"{key}/{inner}"] = array
+    return flat
+
+
+def unflatten(flat: dict[str, np.ndarray]) -> dict[str, Any]:
+    """:func:`flatten`'s inverse."""
+    weights: dict[str, Any] = {}
+    for name, array in flat.items():
+        outer, _, inner = name.partition("/")
+        if inner:
+            weights.setdefault(outer, {})[inner] = array
+        else:
+            weights[outer] = array
+    return weights
 
 
 def _sklearn_version(svms) -> dict[str, str]:
@@ -182,12 +218,17 @@ def read_meta(model: str | Path, method: str | None = None) -> tuple[Path, dict[
 def load(model: str | Path, method: str | None = None) -> Bundle:
     """Read and check a bundle; every problem is a :class:`BundleError` naming the stage that makes bundles."""
     path, meta = read_meta(model, method)
-    import torch  # here: the command line imports this module for METHODS
-
+    file = path / ("weights.npz" if (path / "weights.npz").exists() else "weights.pt")
     try:
-        weights = torch.load(path / "weights.pt", map_location="cpu", weights_only=True)
+        if file.suffix == ".npz":
+            with np.load(file, allow_pickle=False) as arrays:
+                weights = unflatten({k: arrays[k] for k in arrays.files})
+        else:
+            import torch  # here: the command line imports this module for METHODS, and arrays bundles need no torch
+
+            weights = torch.load(file, map_location="cpu", weights_only=True)
     except Exception as exc:  # noqa: BLE001 - any loading failure means an unusable bundle
-        raise BundleError(f"{path / 'weights.pt'} cannot be loaded ({first_line(exc)}); re-create it with {MAKER}") from None
+        raise BundleError(f"{file} cannot be loaded ({first_line(exc)}); re-create it with {MAKER}") from None
     if meta["method"] in WITH_SVMS:
         try:
             with open(path / "svm.pkl", "rb") as f:

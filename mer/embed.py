@@ -27,15 +27,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from mer.audio.musicnn_input import HOP, SAMPLE_RATE, log_mel, to_16k
 from mer.audio.pad import from_pcm16, loop_to
 from mer.errors import AudioError
 from mer.parallel import pmap
 from mer.rejects import Rejects
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 CHUNK = 2048  # frames per pass of the convolutional part (≈ 33 s)
 CONTEXT = 96  # frames of context either side of a chunk: more than the front and mid end reach (64 + 9)
@@ -55,7 +58,7 @@ class EmbedConfig:
 
     def columns(self) -> list[str]:
         """Column names of one segment's vector: per model its penultimate features, then its tag probabilities."""
-        from mer.models.musicnn import TAGS
+        from mer.models.musicnn_spec import TAGS
 
         names = []
         for model in self.models:
@@ -64,16 +67,21 @@ class EmbedConfig:
         return names
 
 
-_NETS: dict[str, object] = {}
+_NETS: dict[tuple[str, str], object] = {}
+PORTS = ("torch", "numpy")  # the stages run the torch port; ``mer predict``'s embedding methods the numpy one (no torch import)
 
 
-def network(name: str):
-    """One loaded model per process."""
-    if name not in _NETS:
-        from mer.models import musicnn
-
-        _NETS[name] = musicnn.load(name)
-    return _NETS[name]
+def network(name: str, port: str = "torch"):
+    """One loaded model per process and port (:mod:`mer.models.musicnn`, :mod:`mer.models.musicnn_numpy`)."""
+    if port not in PORTS:
+        raise ValueError(f"unknown port {port!r}; choose one of {', '.join(PORTS)}")
+    if (name, port) not in _NETS:
+        if port == "torch":
+            from mer.models import musicnn
+        else:
+            from mer.models import musicnn_numpy as musicnn
+        _NETS[name, port] = musicnn.load(name)
+    return _NETS[name, port]
 
 
 def clip_frames(net, frames: np.ndarray):
@@ -113,8 +121,9 @@ def patches(duration_s: float) -> tuple[np.ndarray, np.ndarray]:
 
 def describe(nets: dict, y16k: np.ndarray, segment_sets: list[tuple[np.ndarray, np.ndarray]], name: str = "clip") -> list[np.ndarray]:
     """Per set of segments ``(start_s, end_s)`` of ``y16k``: ``(segments, 250 · models)`` float32, each model's
-    penultimate features and tag probabilities of each segment. The network runs once over the clip."""
-    import torch
+    penultimate features and tag probabilities of each segment. The network runs once over the clip; ``nets`` are
+    those of either port (:func:`network`)."""
+    from mer.models.musicnn_numpy import MusicnnNumpy
 
     frames = log_mel(y16k)
     where = [spans(start, end, len(frames)) for start, end in segment_sets]
@@ -123,12 +132,19 @@ def describe(nets: dict, y16k: np.ndarray, segment_sets: list[tuple[np.ndarray, 
         if short.any():
             raise AudioError("too_short", f"{name}: {int(short.sum())} segments hold fewer than {MIN_FRAMES} frames of 16-kHz audio")
     parts: list[list[np.ndarray]] = [[] for _ in where]
-    with torch.inference_mode():
-        for net in nets.values():
-            features = clip_frames(net, frames)
-            for out, w in zip(parts, where):
-                penultimate, logits = net.pool(features, w)
-                out += [penultimate.numpy(), torch.sigmoid(logits).numpy()]
+    for net in nets.values():
+        if isinstance(net, MusicnnNumpy):
+            features = net.frames(frames)
+            pooled = [net.pool(features, w) for w in where]
+        else:
+            import torch
+
+            with torch.inference_mode():
+                features = clip_frames(net, frames)
+                pooled = [tuple(t.numpy() for t in net.pool(features, w)) for w in where]
+        for out, (penultimate, logits) in zip(parts, pooled):
+            with np.errstate(over="ignore"):  # a very negative logit: probability 0
+                out += [penultimate, 1.0 / (1.0 + np.exp(-logits))]
     arrays = [np.concatenate(p, axis=1).astype(np.float32) for p in parts]
     if not all(np.isfinite(a).all() for a in arrays):
         raise AudioError("non_finite_features", f"{name}: the network returned non-finite features")
@@ -164,6 +180,8 @@ def embed_dataset(
     """Embeddings of the three segment sets of every clip (:data:`LAYOUTS`): ``({set: index}, {set: (segments,
     columns) array}, rejects)``; a clip the network cannot describe is a recorded exclusion (none of its segments
     is kept). A patch's index row carries its song's labels and fold (those of the song's pipeline segments)."""
+    import pandas as pd
+
     rejects = Rejects("embed")
     songs = [s for s in clips["song"] if s in set(two_stage["song"]) | set(sssl["song"])]
     files = clips.set_index("song")["file"]

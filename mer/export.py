@@ -307,7 +307,7 @@ def export_fusion(p, run, common, labels, sssl_parts, out):
 
 def embed_model(seg) -> dict[str, Any]:
     """What every embedding bundle records of the ``embed`` stage: the models, their weights' digests, the columns."""
-    from mer.models.musicnn import weights_digest
+    from mer.models.musicnn_spec import weights_digest
 
     return {"embed_models": list(seg.models), "embed_weights": {m: weights_digest(m) for m in seg.models}, "embed_columns": list(seg.columns)}
 

@@ -171,7 +171,7 @@ def validate(p: Params) -> None:
 
         check_settings(p.dynamic)
     if "embed" in p:
-        from mer.models.musicnn import MODELS
+        from mer.models.musicnn_spec import MODELS
 
         models = p.embed.models
         ok = models is None or (isinstance(models, list) and models and all(m in MODELS for m in models) and len(set(models)) == len(models))

@@ -27,9 +27,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import torch
 
-from mer.audio import logmel as lm
 from mer.audio.pad import loop_to
 from mer.audio.segment import contiguous, overlapping, seconds_to_samples, sssl_samples
 from mer.bundle import Bundle, BundleError, first_line
@@ -37,9 +35,6 @@ from mer.errors import AudioError
 from mer.frontend import MelConfig
 from mer.labels import QUADRANTS, VA_QUADRANT
 from mer.models.aggregate import song_features
-from mer.models.autoencoder import ConvEncoder
-from mer.models.bilstm import BiLSTMClassifier
-from mer.models.vgg import VGG
 from mer.prepare import Prepared, Preparer
 
 PROB_DECIMALS = 4  # every probability of a Prediction, hence of every output format (table, md, json, csv)
@@ -96,6 +91,9 @@ class Predictor:
     #: comes from, so that the two need not agree (said above the segments of the table output and as
     #: ``segment_reading`` in JSON and CSV); None where the song's answer is read off the segment values.
     segment_reading: str | None = None
+    #: Whether the method runs torch networks (the embedding methods run numpy alone: no torch import, ≈ 1.3 s)
+    #: and reads the training's log-mel frames (whose filterbanks the bundle stores).
+    uses_torch = True
 
     def __init__(self, bundle: Bundle):
         self.bundle = bundle
@@ -106,8 +104,11 @@ class Predictor:
         except (KeyError, TypeError) as exc:
             raise BundleError(f"{bundle.path} lacks preprocessing settings ({exc}); re-create it with `dvc repro export`") from None
         try:  # bundles store librosa's mel filterbanks; older ones without them build them here
-            for n_fft, basis in bundle.weights.get("mel_basis", {}).items():
-                lm.use_mel_basis(self.mel.sample_rate, int(n_fft), self.mel.n_mels, basis)
+            if self.uses_torch:
+                from mer.audio import logmel as lm
+
+                for n_fft, basis in bundle.weights.get("mel_basis", {}).items():
+                    lm.use_mel_basis(self.mel.sample_rate, int(n_fft), self.mel.n_mels, basis)
         except ValueError as exc:
             raise BundleError(f"{bundle.path}: {exc}; re-create it with `dvc repro export`") from None
         self.seg_len = seconds_to_samples(self.mel.segment_dur, self.mel.sample_rate)
@@ -125,7 +126,12 @@ class Predictor:
         warnings: list[str] = []
         path, clip, duration = prepared.path, prepared.clip, prepared.duration
         self._check_length(path, clip, duration, warnings)
-        with torch.inference_mode():
+        if self.uses_torch:
+            import torch
+
+            with torch.inference_mode():
+                pred = self._predict(prepared, warnings)
+        else:
             pred = self._predict(prepared, warnings)
         pred.segment_reading = self.segment_reading
         return pred
@@ -137,6 +143,8 @@ class Predictor:
         raise NotImplementedError
 
     def _logmel(self, y: np.ndarray, n_fft: int, hop: int) -> np.ndarray:
+        from mer.audio import logmel as lm
+
         # through the training's storage dtype, so inputs round exactly as in training
         return lm.log_mel(y, self.mel.sample_rate, n_fft, hop, self.mel.n_mels, np.dtype(self.mel.dtype)).astype(np.float32)
 
@@ -145,6 +153,9 @@ class TwoStagePredictor(Predictor):
     segment_reading = "the BiLSTM reading each segment alone, not the song's sequence of segments"
 
     def __init__(self, bundle: Bundle):
+        from mer.models.autoencoder import ConvEncoder
+        from mer.models.bilstm import BiLSTMClassifier
+
         super().__init__(bundle)
         model, w = bundle.meta["model"], bundle.weights
         self.encoder = ConvEncoder(model["channels"]).eval()
@@ -165,6 +176,10 @@ class TwoStagePredictor(Predictor):
             )
 
     def _predict(self, prepared: Prepared, warnings: list[str]) -> Prediction:
+        import torch
+
+        from mer.audio import logmel as lm
+
         path, clip, duration = prepared.path, prepared.clip, prepared.duration
         padded = loop_to(clip, self.pad.clip_samples)
         starts = contiguous(len(padded), self.seg_len)
@@ -191,6 +206,8 @@ class SSSLPredictor(Predictor):
     segment_reading = "the segment classifier; the song's answer is an SVM over statistics of these"
 
     def __init__(self, bundle: Bundle):
+        from mer.models.vgg import VGG
+
         super().__init__(bundle)
         model, w = bundle.meta["model"], bundle.weights
         pre = bundle.meta["preprocessing"]
@@ -214,6 +231,10 @@ class SSSLPredictor(Predictor):
 
     def _segments(self, clip: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
         """``(start samples, SSSL log-mel frames, {target: segment probabilities})`` of a clip."""
+        import torch
+
+        from mer.audio import logmel as lm
+
         # frames of the whole clip, segments starting in its first max_dur seconds: as the logmel and segment stages
         frames = self._logmel(clip, self.mel.sssl_n_fft, self.mel.sssl_hop_length)
         starts = overlapping(sssl_samples(len(clip), self.max_dur, self.mel.sample_rate), self.seg_len, self.hop)
@@ -355,14 +376,15 @@ class EmbedPredictor(Predictor):
       heads, is theirs over the SSSL segments (another reading than the song line);
     * ``embed_sssl``: the segment heads give the timeline; 7 × K statistics of their probabilities → SVM."""
 
+    uses_torch = False  # the numpy port of the networks and of the heads (a bundle of arrays: weights.npz)
+
     def __init__(self, bundle: Bundle):
         super().__init__(bundle)
         from mer.embed import network
-        from mer.models.embed_head import Head
 
         model, w, pre = bundle.meta["model"], bundle.weights, bundle.meta["preprocessing"]
         self.models = list(model["embed_models"])
-        self.nets = {m: network(m) for m in self.models}
+        self.nets = {m: network(m, "numpy") for m in self.models}
         check_embed_weights(bundle, self.models)
         self.columns = list(model["embed_columns"])
         self.hop = seconds_to_samples(pre["sssl_hop"], self.mel.sample_rate)
@@ -371,11 +393,12 @@ class EmbedPredictor(Predictor):
         self.svms = w["svm"]
         self.features, self.stats, self.theta = model.get("features"), model.get("stats"), model.get("theta", 0.5)
         self.svm_segments = model.get("segments", "sssl") if self.method == "embed_svm" else "sssl"
-        self.heads: dict[str, Head] = {}
+        self.heads: dict[str, dict[str, np.ndarray]] = {}
         for target, k in model.get("heads", {}).items():
-            head = Head(int(model["head_inputs"]), int(k), int(model["head"]["hidden"]), float(model["head"]["dropout"])).eval()
-            head.load_state_dict(w[f"head.{target}"])
-            self.heads[target] = head
+            state = {name: np.asarray(v.numpy() if hasattr(v, "numpy") else v, dtype=np.float32) for name, v in w[f"head.{target}"].items()}
+            if state["net.0.weight"].shape[1] != int(model["head_inputs"]) or state["net.3.weight"].shape[0] != int(k):
+                raise BundleError(f"{bundle.path}: the {target} segment head's weights do not fit its settings")
+            self.heads[target] = state
         self.head_features = model.get("head_features")
         if self.method == "embed_sssl" and not self.heads:
             raise BundleError(f"{bundle.path}: an embed_sssl bundle without segment heads")
@@ -406,8 +429,8 @@ class EmbedPredictor(Predictor):
         start_s, values, patch_values = embed_segments(self.nets, prepared, self.mel.sample_rate, self.mel.segment_dur, self.hop, self.max_dur)
         probs = {}
         if self.heads and len(values):
-            x = torch.from_numpy(values[:, self._columns(self.head_features)])
-            probs = {t: torch.softmax(h(x), -1).numpy() for t, h in self.heads.items()}
+            x = values[:, self._columns(self.head_features)]
+            probs = {t: head_probabilities(h, x) for t, h in self.heads.items()}
         table = pd.DataFrame({"start_s": start_s.round(3), "end_s": (start_s + self.mel.segment_dur).round(3)})
         if probs:
             for target, p in probs.items():
@@ -430,6 +453,16 @@ class EmbedPredictor(Predictor):
         return Prediction(str(path), self.method, round(duration, 3), svm_decisions(self.svms, features, path, warnings), table, warnings)
 
 
+def head_probabilities(state: dict[str, np.ndarray], x: np.ndarray) -> np.ndarray:
+    """Class probabilities of a segment head (:class:`mer.models.embed_head.Head` in inference) from its state dict,
+    in numpy: standardise → Linear → ReLU → Linear → softmax."""
+    z = (np.asarray(x, dtype=np.float32) - state["mean"]) * state["scale"]
+    hidden = np.maximum(z @ state["net.0.weight"].T + state["net.0.bias"], 0.0)
+    logits = hidden @ state["net.3.weight"].T + state["net.3.bias"]
+    e = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
 def embed_segments(nets: dict, prepared: Prepared, sample_rate: int, segment_dur: float, hop: int, max_dur: float | None):
     """``(start_s, sssl_values, patch_values)``: the embeddings of a clip's SSSL-path segments (none when it is
     shorter than one) and of the models' own 3-s patches of its first ``max_dur`` seconds, as the ``embed`` stage
@@ -450,7 +483,7 @@ def embed_segments(nets: dict, prepared: Prepared, sample_rate: int, segment_dur
 
 def check_embed_weights(bundle: Bundle, models: list[str]) -> None:
     """A bundle trained over the musicnn weights that ship with this mer (their digest is in the bundle)."""
-    from mer.models.musicnn import weights_digest
+    from mer.models.musicnn_spec import weights_digest
 
     stored = bundle.meta["model"].get("embed_weights", {})
     for m in models:
@@ -477,6 +510,7 @@ class DynamicPredictor(Predictor):
     [0, 1]: valence and arousal per segment on the annotation scale."""
 
     segment_reading = "valence and arousal values on the [0, 1] annotation scale (the regressor's curve), not probabilities"
+    uses_torch = False  # the numpy port of the networks; the ridge is arithmetic
 
     def __init__(self, bundle: Bundle):
         super().__init__(bundle)
@@ -505,7 +539,7 @@ class DynamicPredictor(Predictor):
         starts = overlapping(sssl_samples(len(clip), self.max_dur, self.mel.sample_rate), self.seg_len, self.hop)
         start_s = starts / self.mel.sample_rate
         end_s = start_s + self.seg_len / self.mel.sample_rate
-        (x,) = describe({m: network(m) for m in self.models}, to_16k(clip, self.mel.sample_rate), [(start_s, end_s)], prepared.path.name)
+        (x,) = describe({m: network(m, "numpy") for m in self.models}, to_16k(clip, self.mel.sample_rate), [(start_s, end_s)], prepared.path.name)
         table = pd.DataFrame({"start_s": start_s.round(3), "end_s": end_s.round(3)})
         song: dict[str, dict[str, Any]] = {}
         for dim, w in self.weights.items():

@@ -20,6 +20,26 @@ def test_roundtrip_keeps_weights_and_meta(tmp_path):
     assert not list(out.parent.glob(".two_stage.*"))  # no temporary leftovers
 
 
+def test_arrays_bundles_store_numpy_weights_and_read_them_back(tmp_path):
+    """The bundles of the methods over the embeddings alone: weights.npz (nested dicts flattened), read without torch."""
+    import numpy as np
+
+    weights = {"head.valence": {"mean": torch.arange(3.0), "net.0.weight": torch.ones(2, 3)}, "extra": np.array([1, 2])}
+    meta = {"method": "dynamic", "dataset": "synth", "model": {}}  # an arrays bundle without SVMs
+    out = bundle.save(tmp_path / "dynamic", meta, weights)
+    assert (out / "weights.npz").exists() and not (out / "weights.pt").exists()
+    back = bundle.load(out, "dynamic").weights
+    np.testing.assert_array_equal(back["head.valence"]["net.0.weight"], np.ones((2, 3), np.float32))
+    np.testing.assert_array_equal(back["head.valence"]["mean"], np.arange(3.0, dtype=np.float32))
+    np.testing.assert_array_equal(back["extra"], [1, 2])
+    assert "mel_basis" not in back  # the embedding methods read no log-mel of their own
+    with pytest.raises(ValueError, match="holds a '/'"):
+        bundle.flatten({"a/b": np.zeros(1)})
+    (out / "weights.npz").write_bytes(b"not an archive")
+    with pytest.raises(BundleError, match="weights.npz cannot be loaded"):
+        bundle.load(out)
+
+
 def test_sssl_bundle_carries_its_svms(tmp_path):
     sssl_bundle(tmp_path / "sssl", targets=("valence", "arousal"))
     b = bundle.load(tmp_path / "sssl")

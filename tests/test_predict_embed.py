@@ -98,3 +98,20 @@ def test_a_bundle_trained_over_other_weights_is_refused(bundles, tmp_path):
     (other / "bundle.json").write_text(json.dumps(meta))
     with pytest.raises(BundleError, match="other MSD_musicnn weights"):
         predictor(bundle.load(other))
+
+
+def test_the_numpy_segment_head_is_the_torch_head():
+    """``mer predict`` evaluates the trained heads (mer.models.embed_head.Head) in numpy: the same probabilities."""
+    import torch
+
+    from mer.models.embed_head import Head
+    from mer.predict import head_probabilities
+
+    torch.manual_seed(0)
+    head = Head(12, 4, hidden=8).eval()
+    head.set_input_scaling(np.linspace(-1, 1, 12), np.linspace(0.5, 2, 12))
+    x = np.random.default_rng(0).standard_normal((5, 12)).astype(np.float32)
+    with torch.inference_mode():
+        want = torch.softmax(head(torch.from_numpy(x)), -1).numpy()
+    got = head_probabilities({k: v.numpy() for k, v in head.state_dict().items()}, x)
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)

@@ -24,10 +24,9 @@ beside the static ones). Excluding a song's curve never excludes the song.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Mapping
 
 import numpy as np
 import pandas as pd

@@ -7,8 +7,9 @@ Its release layout mirrors the real datasets, so the same loader checks apply:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import pandas as pd
 
@@ -23,7 +24,8 @@ LAYOUT = """  synth/
 
 
 def generate(dest: Path, params: Mapping[str, Any], seed: int) -> None:
-    from mer.synth import SynthConfig, generate as make
+    from mer.synth import SynthConfig
+    from mer.synth import generate as make
 
     make(dest, SynthConfig.from_params(params), seed)
 

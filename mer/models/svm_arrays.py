@@ -149,5 +149,6 @@ def from_sklearn(model, features: np.ndarray, atol: float = 1e-9) -> SVMArrays:
     )
     x = np.asarray(features, dtype=np.float64)
     np.testing.assert_array_equal(arrays.predict(x), model.predict(x), err_msg="the SVM's array form decides otherwise than sklearn")
-    np.testing.assert_allclose(arrays.predict_proba(x), model.predict_proba(x), rtol=0, atol=atol, err_msg="the SVM's array form gives other probabilities than sklearn")
+    np.testing.assert_allclose(arrays.predict_proba(x), model.predict_proba(x), rtol=0, atol=atol,
+                               err_msg="the SVM's array form gives other probabilities than sklearn")
     return arrays

@@ -27,7 +27,6 @@ from torch import nn
 from mer.models.layouts import VGG16
 
 
-
 class VGG(nn.Module):
     def __init__(
         self,

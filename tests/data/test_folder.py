@@ -45,7 +45,9 @@ def detail(ann, song: str) -> str:
 # --------------------------------------------------------------------------- the three kinds of label
 
 
-@pytest.mark.parametrize("scale, values, unit", [((1, 9), ("7", "2.5"), (0.75, 0.1875)), ((0, 1), ("0.25", "1"), (0.25, 1.0)), ((-1, 1), ("-1", "0.5"), (0.0, 0.75))])
+@pytest.mark.parametrize("scale, values, unit", [
+    ((1, 9), ("7", "2.5"), (0.75, 0.1875)), ((0, 1), ("0.25", "1"), (0.25, 1.0)), ((-1, 1), ("-1", "0.5"), (0.0, 0.75)),
+])
 def test_continuous_values_rescaled_from_the_declared_scale(tmp_path, scale, values, unit):
     root = make_folder(tmp_path, f"file,valence,arousal\ncalm/a.wav,{values[0]},{values[1]}\n", files=("calm/a.wav",))
     ann = folder.read_folder(root, root / "labels.csv", scale)
@@ -155,7 +157,8 @@ def test_every_exclusion_is_counted_with_its_reason(tmp_path):
     assert "extra/e.flac has no row in labels.csv" in detail(ann, "extra/e")
     # audio of rejected rows is not also counted as unlabelled
     assert not {"calm/b", "loud/c", "loud/deep/d", "x/song", "y/song"} & set(rejected(ann))
-    assert ann.notes[0].startswith("folder: 1 labelled songs with audio (continuous valence/arousal on [1, 9], rescaled to [0, 1]); 1 rows of labels.csv name no audio file")
+    assert ann.notes[0].startswith(
+        "folder: 1 labelled songs with audio (continuous valence/arousal on [1, 9], rescaled to [0, 1]); 1 rows of labels.csv name no audio file")
 
 
 def test_unreadable_audio_is_rejected_by_the_pad_stage(tmp_path):

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import FOURQ, needs_fourq, tone, write_audio
 from mer.data import fourq
 from mer.data.base import SONG_COLUMNS
 from mer.errors import DataError
+from tests.conftest import FOURQ, needs_fourq, tone, write_audio
 
 
 def song(n: int) -> str:

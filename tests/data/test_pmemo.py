@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import PMEMO, needs_pmemo, tone, write_audio
 from mer.data import pmemo
 from mer.data.base import SONG_COLUMNS
 from mer.errors import DataError
+from tests.conftest import PMEMO, needs_pmemo, tone, write_audio
 
 STATIC = """musicId,Arousal(mean),Valence(mean)
 1,0.9,0.1

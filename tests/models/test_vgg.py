@@ -10,7 +10,7 @@ def test_vgg16_layout():
     assert len(convs) == 13 and sum(isinstance(m, torch.nn.MaxPool2d) for m in net.features) == 5
     assert convs[0].in_channels == 1 and [c.out_channels for c in convs] == [c for c in VGG16 if c != "M"]
     linears = [m for m in net.classifier if isinstance(m, torch.nn.Linear)]
-    assert [(l.in_features, l.out_features) for l in linears] == [(512 * 7 * 7, 4096), (4096, 4096), (4096, 4)]
+    assert [(lin.in_features, lin.out_features) for lin in linears] == [(512 * 7 * 7, 4096), (4096, 4096), (4096, 4)]
 
 
 @pytest.mark.parametrize("frames", [44, 130, 216])  # SSSL windows of 1, 3 and 5 s at 22.05 kHz, hop 512
