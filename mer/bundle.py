@@ -24,9 +24,11 @@ import numpy as np
 
 from mer.errors import MerError
 from mer.io import atomic_dir, write_json
+from mer.models.svm_arrays import pack, unpack
 
 FORMAT = "mer-bundle"
-VERSION = 2  # 2: svm.pkl holds the SVMs' array form (mer.models.svm_arrays); 1 (sklearn objects) still reads
+VERSION = 3  # 3: svm.pkl may hold the SVMs' support vectors once for all targets (svm_arrays.pack); 2: the SVMs' array
+# form (mer.models.svm_arrays); 1 (sklearn objects); each still reads
 METHODS = ("embed_svm", "embed_sssl", "fusion", "smile_svm", "sssl", "two_stage", "dynamic")
 DEFAULT_METHOD = "embed_svm"  # the best on real music in the results (4Q, 10 folds; docs/pretrained.md)
 WITH_SVMS = ("sssl", "smile_svm", "fusion", "embed_svm", "embed_sssl")  # bundles whose song decision is an SVM (svm.pkl)
@@ -79,7 +81,7 @@ def save(out: str | Path, meta: dict[str, Any], weights: dict[str, Any], svms: d
             torch.save(weights, tmp / "weights.pt")
         if svms:
             with open(tmp / "svm.pkl", "wb") as f:
-                pickle.dump(svms, f, protocol=pickle.HIGHEST_PROTOCOL)
+                pickle.dump(pack(svms), f, protocol=pickle.HIGHEST_PROTOCOL)
         write_json(tmp / "bundle.json", meta)
     return out
 
@@ -232,7 +234,7 @@ def load(model: str | Path, method: str | None = None) -> Bundle:
     if meta["method"] in WITH_SVMS:
         try:
             with open(path / "svm.pkl", "rb") as f:
-                weights["svm"] = pickle.load(f)
+                weights["svm"] = unpack(pickle.load(f))
         except Exception as exc:  # noqa: BLE001
             raise BundleError(f"{path / 'svm.pkl'} cannot be loaded ({first_line(exc)}); re-create it with {MAKER}") from None
     return Bundle(path, meta, weights)

@@ -115,3 +115,13 @@ def test_the_numpy_segment_head_is_the_torch_head():
         want = torch.softmax(head(torch.from_numpy(x)), -1).numpy()
     got = head_probabilities({k: v.numpy() for k, v in head.state_dict().items()}, x)
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
+def test_the_shipped_model_loads_and_answers(make_audio):
+    """The real-music model inside the package (mer/shipped/embed_svm): a readable bundle of arrays whose song line
+    and timeline hold together."""
+    b = bundle.load(bundle.SHIPPED, "embed_svm")
+    assert (b.path / "weights.npz").exists() and b.meta["dataset"] == "4q" and b.meta["songs"] == 400
+    pred = predictor(b).predict(make_audio("s.wav", 8.0, sr=22050, freq=330))
+    assert pred.song["valence"]["label"] in ("low", "high") and pred.song["quadrant"]["label"] in ("Q1", "Q2", "Q3", "Q4")
+    assert len(pred.segments) == 4 and pred.segments[["valence", "arousal"]].stack().between(0, 1).all()

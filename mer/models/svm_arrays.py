@@ -14,7 +14,7 @@ calibration input) and for ``CalibratedClassifierCV(method="sigmoid", ensemble=F
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -152,3 +152,31 @@ def from_sklearn(model, features: np.ndarray, atol: float = 1e-9) -> SVMArrays:
     np.testing.assert_allclose(arrays.predict_proba(x), model.predict_proba(x), rtol=0, atol=atol,
                                err_msg="the SVM's array form gives other probabilities than sklearn")
     return arrays
+
+
+SHARED = "svm-arrays/shared-rows"  # the packed form's marker (bundle format 3)
+
+
+def pack(svms: dict[str, object]) -> dict[str, object]:
+    """The SVMs of one bundle for storage: where they are all :class:`SVMArrays`, each support vector row once.
+
+    The targets of a bundle are fitted on the same songs' features, standardised alike, so their support
+    vectors are largely the same rows (the shipped ``embed_svm``: 876 rows, 355 distinct; 5.7 → 2.3 MB).
+    Exact: the rows are stored as they are and indexed; :func:`unpack` restores every model bit for bit.
+    Other models (sklearn objects), or targets over different features, are stored as they are."""
+    if not svms or not all(isinstance(a, SVMArrays) for a in svms.values()):
+        return dict(svms)
+    if len({a.support_vectors.shape[1] for a in svms.values()}) > 1:  # targets over other features (the fusion)
+        return dict(svms)
+    rows, inverse = np.unique(np.concatenate([a.support_vectors for a in svms.values()]), axis=0, return_inverse=True)
+    bounds = np.cumsum([0] + [len(a.support_vectors) for a in svms.values()])
+    models = {t: replace(a, support_vectors=inverse[bounds[i] : bounds[i + 1]].astype(np.int32)) for i, (t, a) in enumerate(svms.items())}
+    return {"format": SHARED, "rows": rows, "svms": models}
+
+
+def unpack(stored: dict[str, object]) -> dict[str, object]:
+    """:func:`pack`'s inverse; a dict of models as older bundles store them passes through."""
+    if stored.get("format") != SHARED:
+        return stored
+    rows = stored["rows"]
+    return {t: replace(a, support_vectors=rows[a.support_vectors]) for t, a in stored["svms"].items()}

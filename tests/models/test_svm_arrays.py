@@ -60,3 +60,28 @@ def test_export_keeps_the_sklearn_model_where_the_array_form_disagrees(monkeypat
     assert for_prediction(model, x.to_numpy()) is model
     assert "stays an sklearn model" in capsys.readouterr().out
     assert for_prediction(fit_svm(x, y, kernel="poly", probability=True), x.to_numpy()).__class__.__name__ == "CalibratedSVM"
+
+
+def test_packed_svms_store_shared_rows_once_and_unpack_bit_for_bit(tmp_path):
+    """A bundle's targets share their songs: svm.pkl keeps each support vector row once, and reading it back gives
+    the same models (the same arrays, so the same decisions and probabilities)."""
+    import pickle
+
+    from mer.models.svm_arrays import pack, unpack
+
+    x, y4 = toy(4)
+    models = {
+        "valence": from_sklearn(fit_svm(x, (y4 % 2 == 0).astype(int), seed=0, probability=True), x.to_numpy()),
+        "arousal": from_sklearn(fit_svm(x, (y4 < 2).astype(int), seed=0, probability=True), x.to_numpy()),
+        "quadrant": from_sklearn(fit_svm(x, y4, seed=0, probability=True), x.to_numpy()),
+    }
+    packed = pack(models)
+    n_rows = sum(len(m.support_vectors) for m in models.values())
+    assert len(packed["rows"]) < n_rows and len(packed["rows"]) <= len(x)  # each song's row once
+    (tmp_path / "svm.pkl").write_bytes(pickle.dumps(packed))
+    back = unpack(pickle.loads((tmp_path / "svm.pkl").read_bytes()))
+    new = toy(4, n=50, seed=3)[0].to_numpy()
+    for target, model in models.items():
+        np.testing.assert_array_equal(back[target].support_vectors, model.support_vectors)
+        np.testing.assert_array_equal(back[target].predict_proba(new), model.predict_proba(new))
+    assert unpack({"valence": models["valence"]})["valence"] is models["valence"]  # an older svm.pkl reads as it is
