@@ -388,6 +388,7 @@ class Planned:
     claims: list[str]
     records: list[Record] = field(default_factory=list)  # what DVC holds with these params (matching order)
     sides: list[tuple[str, str]] = field(default_factory=list)  # (claim id, "a" | "b") of the sides it serves
+    targets: list[str] = field(default_factory=list)  # the stages to run (and what they depend on); none: the whole pipeline
 
     @property
     def result(self) -> Record | None:
@@ -403,7 +404,7 @@ class Planned:
 
     def args(self, queue: bool = False) -> list[str]:
         return ["dvc", "exp", "run", *(["--queue"] if queue else []), "-n", self.name,
-                *[a for k, v in self.overrides.items() for a in ("-S", f"{k}={format_value(v)}")]]
+                *[a for k, v in self.overrides.items() for a in ("-S", f"{k}={format_value(v)}")], *self.targets]
 
     def command(self, queue: bool = False) -> str:
         return shlex.join(self.args(queue))
@@ -457,6 +458,35 @@ def plan(claims: Sequence[Claim], params_path: str | Path, base: Mapping[str, An
             out[key].claims.append(claim.id)
         out[key].sides.append((claim.id, name))
     return out
+
+
+def scoring_stages(dvc_yaml: str | Path) -> dict[str, str]:
+    """``{file: stage}`` for the files a claim reads (``metrics/<method>_folds.csv``, the timelines' folds), from dvc.yaml."""
+    stages = yaml.safe_load(Path(dvc_yaml).read_text()).get("stages", {})
+    found = {}
+    for stage, spec in stages.items():
+        for out in spec.get("outs", []) or []:
+            path = next(iter(out)) if isinstance(out, Mapping) else str(out)
+            if path == TIMELINE_FOLDS or (path.startswith("metrics/") and path.endswith("_folds.csv")):
+                found[path] = stage
+    return found
+
+
+def needed_stages(planned: Mapping[str, Planned], claims: Sequence[Claim], dvc_yaml: str | Path) -> None:
+    """Set each planned experiment's targets to the stages that write the scores its claims read: ``dvc exp run``
+    then runs those and what they depend on, not the rest of the pipeline (``mer claims run --needed-stages``)."""
+    writers = scoring_stages(dvc_yaml)
+    by_id = {c.id: c for c in claims}
+    for p in planned.values():
+        targets = []
+        for claim_id, name in p.sides:
+            claim = by_id[claim_id]
+            method = getattr(claim, name).method
+            file = TIMELINE_FOLDS if claim.metric in TIMELINE_METRICS else f"metrics/{method}_folds.csv"
+            if file not in writers:
+                raise ClaimsError(f"claim '{claim_id}': no stage of {Path(dvc_yaml).name} writes {file}")
+            targets.append(writers[file])
+        p.targets = sorted(set(targets))
 
 
 def experiment_of(planned: Mapping[str, Planned], claim: Claim, name: str) -> Planned:

@@ -160,6 +160,10 @@ def build_parser() -> argparse.ArgumentParser:
                            help="also the experiments of this commit (repeatable; default: HEAD's), as `dvc exp show --rev`")
         if action == "run":
             a.add_argument("--dry-run", action="store_true", help="print what would be queued, queue nothing")
+            a.add_argument("--needed-stages", action="store_true", help=(
+                "queue each experiment with only the stages that write the scores its claims read (and what they depend "
+                "on): much faster; its other metrics stay those of the workspace it was queued from, so compare such an "
+                "experiment through `mer claims report`, not `mer compare`"))
         if action == "report":
             a.add_argument("--out", type=Path, default=None, help="the Markdown report (default: metrics/claims.md of this project)")
     return parser
@@ -476,6 +480,8 @@ def claims_command(args: argparse.Namespace) -> int:
         records = claims.list_experiments(root, args.rev)
         if args.action == "run":
             planned = claims.plan(found, params_path, base, records)
+            if args.needed_stages:
+                claims.needed_stages(planned, found, root / "dvc.yaml")
             queued = claims.queue(planned.values(), root, dry_run=args.dry_run)
             if not queued:
                 print(f"every experiment the claims need is present: mer claims report{base_text}")

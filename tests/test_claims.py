@@ -234,6 +234,23 @@ def test_run_queues_one_experiment_per_distinct_params_and_skips_those_dvc_holds
     assert queue_spy == [] and "every experiment the claims need is present" in capsys.readouterr().out
 
 
+def test_needed_stages_are_those_writing_the_scores_the_claims_read():
+    """``mer claims run --needed-stages``: each experiment runs the stages whose fold scores its claims read (with what
+    they depend on), from the repository's dvc.yaml; the segment-length experiments serve two_stage and sssl alone."""
+    found = claims.load(REPO / "claims.yaml")
+    writers = claims.scoring_stages(REPO / "dvc.yaml")
+    assert writers["metrics/two_stage_folds.csv"] == "two_stage" and writers["metrics/sssl_folds.csv"] == "svm"
+    assert writers[claims.TIMELINE_FOLDS] == "timelines"
+    planned = claims.plan(found, REPO / "params.yaml", {"dataset": "4q"}, [])
+    claims.needed_stages(planned, found, REPO / "dvc.yaml")
+    targets = {p.name.rsplit("-", 1)[0]: p.targets for p in planned.values()}
+    assert targets["claims-segment_dur-10"] == ["two_stage"] and targets["claims-segment_dur-1"] == ["svm"]
+    assert targets["claims-segment_dur-3"] == ["svm", "two_stage"] and targets["claims-mask.enabled-false"] == ["two_stage"]
+    assert {"baseline", "smile_svm", "two_stage", "svm", "embed_svm"} <= set(targets["claims-base"])
+    p = next(p for p in planned.values() if p.name.startswith("claims-segment_dur-10"))
+    assert p.args(queue=True)[-1] == "two_stage" and "-S" in p.args(queue=True)
+
+
 def test_report_pairs_the_experiments_and_says_how_to_reproduce_them(dvc):
     base = {"dataset": "4q", "preset": "cpu"}
     good, worse = folds(0.72, seed=1), folds(0.62, seed=2)
