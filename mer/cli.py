@@ -400,7 +400,7 @@ def predict_command(args: argparse.Namespace) -> int:
     try:
         from mer.predict import predictor
 
-        model = predictor(bundle_mod.load(model_dir, args.method))
+        model = predictor(bundle_mod.load(model_dir, args.method), files=len(files))
     except MerError as exc:
         ahead.close()
         print(f"error: {exc}", file=sys.stderr)

@@ -376,15 +376,15 @@ class EmbedPredictor(Predictor):
       heads, is theirs over the SSSL segments (another reading than the song line);
     * ``embed_sssl``: the segment heads give the timeline; 7 × K statistics of their probabilities → SVM."""
 
-    uses_torch = False  # the numpy port of the networks and of the heads (a bundle of arrays: weights.npz)
+    uses_torch = False  # the heads in numpy, a bundle of arrays (weights.npz); the networks in either port (embed.describe)
 
-    def __init__(self, bundle: Bundle):
+    def __init__(self, bundle: Bundle, port: str = "numpy"):
         super().__init__(bundle)
         from mer.embed import network
 
         model, w, pre = bundle.meta["model"], bundle.weights, bundle.meta["preprocessing"]
         self.models = list(model["embed_models"])
-        self.nets = {m: network(m, "numpy") for m in self.models}
+        self.nets = {m: network(m, port) for m in self.models}
         check_embed_weights(bundle, self.models)
         self.columns = list(model["embed_columns"])
         self.hop = seconds_to_samples(pre["sssl_hop"], self.mel.sample_rate)
@@ -510,15 +510,16 @@ class DynamicPredictor(Predictor):
     [0, 1]: valence and arousal per segment on the annotation scale."""
 
     segment_reading = "valence and arousal values on the [0, 1] annotation scale (the regressor's curve), not probabilities"
-    uses_torch = False  # the numpy port of the networks; the ridge is arithmetic
+    uses_torch = False  # the ridge is arithmetic; the networks in either port (embed.describe)
 
-    def __init__(self, bundle: Bundle):
+    def __init__(self, bundle: Bundle, port: str = "numpy"):
         super().__init__(bundle)
         model, pre = bundle.meta["model"], bundle.meta["preprocessing"]
         self.hop = seconds_to_samples(pre["sssl_hop"], self.mel.sample_rate)
         self.max_dur = None if pre.get("sssl_max_dur") is None else float(pre["sssl_max_dur"])
         self.models, self.positions = list(model["embed_models"]), np.asarray(model["positions"], dtype=np.int64)
         check_embed_weights(bundle, self.models)
+        self.port = port
         self.scale = model["scale"]
         self.weights = {dim: {k: np.asarray(v.numpy() if hasattr(v, "numpy") else v, dtype=np.float64) for k, v in bundle.weights[dim].items()}
                         for dim in ("valence", "arousal")}
@@ -539,7 +540,7 @@ class DynamicPredictor(Predictor):
         starts = overlapping(sssl_samples(len(clip), self.max_dur, self.mel.sample_rate), self.seg_len, self.hop)
         start_s = starts / self.mel.sample_rate
         end_s = start_s + self.seg_len / self.mel.sample_rate
-        (x,) = describe({m: network(m, "numpy") for m in self.models}, to_16k(clip, self.mel.sample_rate), [(start_s, end_s)], prepared.path.name)
+        (x,) = describe({m: network(m, self.port) for m in self.models}, to_16k(clip, self.mel.sample_rate), [(start_s, end_s)], prepared.path.name)
         table = pd.DataFrame({"start_s": start_s.round(3), "end_s": end_s.round(3)})
         song: dict[str, dict[str, Any]] = {}
         for dim, w in self.weights.items():
@@ -552,13 +553,21 @@ class DynamicPredictor(Predictor):
         return ValuePrediction(str(prepared.path), self.method, round(duration, 3), song, table, warnings, scale=self.scale)
 
 
-def predictor(bundle: Bundle) -> Predictor:
-    """The predictor of ``bundle``'s method; a bundle whose weights do not fit its settings is a :class:`BundleError`."""
+NUMPY_UP_TO = 4  # files: up to this many, the embedding methods run the networks' numpy port (no torch import)
+
+
+def predictor(bundle: Bundle, files: int = 1) -> Predictor:
+    """The predictor of ``bundle``'s method for ``files`` files; a bundle whose weights do not fit its settings is a
+    :class:`BundleError`. The embedding methods run the musicnn networks' numpy port for up to :data:`NUMPY_UP_TO`
+    files (importing torch costs about 1.3 s) and the torch port for more (about 0.1 CPU-s less per clip and
+    network); the two give the same features to 1e-4 (tests/models/test_musicnn.py)."""
     try:
         kinds = {
             "two_stage": TwoStagePredictor, "sssl": SSSLPredictor, "smile_svm": SmileSVMPredictor, "fusion": FusionPredictor,
             "embed_svm": EmbedPredictor, "embed_sssl": EmbedPredictor, "dynamic": DynamicPredictor,
         }
+        if bundle.method in ("embed_svm", "embed_sssl", "dynamic"):
+            return kinds[bundle.method](bundle, port="numpy" if files <= NUMPY_UP_TO else "torch")
         return kinds[bundle.method](bundle)
     except (KeyError, RuntimeError, TypeError) as exc:
         raise BundleError(f"{bundle.path} is incompatible with this mer ({first_line(exc)}); re-create it with `dvc repro export`") from None

@@ -125,3 +125,21 @@ def test_the_shipped_model_loads_and_answers(make_audio):
     pred = predictor(b).predict(make_audio("s.wav", 8.0, sr=22050, freq=330))
     assert pred.song["valence"]["label"] in ("low", "high") and pred.song["quadrant"]["label"] in ("Q1", "Q2", "Q3", "Q4")
     assert len(pred.segments) == 4 and pred.segments[["valence", "arousal"]].stack().between(0, 1).all()
+
+
+def test_a_folder_runs_the_torch_port_and_answers_as_a_file_does(bundles, make_audio):
+    """Up to NUMPY_UP_TO files the networks run in numpy (no torch import); more run the torch port (faster per clip):
+    the same answers either way."""
+    from mer.models.musicnn import Musicnn
+    from mer.models.musicnn_numpy import MusicnnNumpy
+    from mer.predict import NUMPY_UP_TO
+
+    b = bundle.load(bundles["embed_svm"])
+    few, many = predictor(b, files=1), predictor(b, files=NUMPY_UP_TO + 1)
+    assert isinstance(few.nets["MSD_musicnn"], MusicnnNumpy) and isinstance(many.nets["MSD_musicnn"], Musicnn)
+    path = make_audio("f.wav", 6.5, sr=SR, freq=440)
+    one, other = few.predict(path), many.predict(path)
+    np.testing.assert_allclose(one.segments[["valence", "arousal", "Q1"]].to_numpy(), other.segments[["valence", "arousal", "Q1"]].to_numpy(), atol=1e-4)
+    for dim in ("valence", "arousal"):
+        assert one.song[dim]["label"] == other.song[dim]["label"]
+        assert abs(one.song[dim]["p_high"] - other.song[dim]["p_high"]) < 1e-4
