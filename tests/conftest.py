@@ -84,11 +84,12 @@ def models(tmp_path_factory):
 
 # pytest-xdist (`--dist loadfile`, without reordering by test count) hands files out in this order, each worker holding
 # one file ahead: the end-to-end pipeline file first (it runs the small pipeline once), the other slow files next on
-# the other worker, then the rest as collected, and last tests/test_pipeline_repro.py, which works on a copy of the
+# the other worker, then the rest as collected, and last tests/test_pipeline_repro.py and tests/test_pipeline_changes.py
+# (one on each worker), which work on copies of the
 # first file's run (it waits for it, if it gets there first). The slow files start first, so the short ones fill in
 # what is left on either worker.
 FIRST = ("tests/test_pipeline.py", "tests/test_pipeline_data.py", "tests/data/test_folder.py", "tests/test_lint.py", "tests/test_params.py")
-LAST = ("tests/test_pipeline_repro.py",)
+LAST = ("tests/test_pipeline_repro.py", "tests/test_pipeline_changes.py")
 
 
 def pytest_collection_modifyitems(config, items):

@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import yaml
@@ -110,9 +111,9 @@ def shared_dir(tmp_path_factory) -> Path:
     return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
 
 
-REFERENCE = "small-pipeline-reference.json"  # the snapshot of tests/test_pipeline.py's run, for tests/test_pipeline_repro.py
+REFERENCE = "small-pipeline-reference.json"  # the snapshot of tests/test_pipeline.py's run, for the files after it
 STARTED, FAILED = REFERENCE + ".started", REFERENCE + ".failed"
-FROZEN = "small-pipeline-repo"  # a copy of that run's repository as it finished, for tests/test_pipeline_repro.py
+FROZEN = "small-pipeline-repo"  # a copy of that run's repository as it finished, for test_pipeline_repro / _changes
 
 
 def publish(shared: Path, data: dict, repo: Path) -> None:
@@ -139,3 +140,36 @@ def pipeline_runs(repo: Path) -> list:
     client = mlflow_client(repo)
     exp = client.get_experiment_by_name("mer-synth")
     return client.search_runs([exp.experiment_id], "tags.`mer.level` = 'pipeline'", order_by=["attributes.start_time DESC"])
+
+
+# --------------------------------------------------------------------------- the reference run, for the files that work on copies of it
+
+WAIT_S = 1800  # the other file's run, started first on another worker, publishes its snapshot well within this
+OWN = REFERENCE + ".own"  # where tests/test_pipeline.py is not in the session: created by the file that runs the pipeline
+
+
+def reference(request, tmp_path_factory) -> dict:
+    """The snapshot and frozen copy of tests/test_pipeline.py's run (one worker process per stage), waited for where
+    that file runs in this session. Where it is not in this session, the first file to ask runs the small pipeline
+    and publishes it the same way (:data:`OWN` marks who does), and the other waits for it."""
+    shared = shared_dir(tmp_path_factory)
+    other = any(item.nodeid.startswith("tests/test_pipeline.py::") for item in request.session.items)
+    if not other:
+        try:
+            os.close(os.open(shared / OWN, os.O_CREAT | os.O_EXCL))
+        except FileExistsError:
+            other = True  # another file of this session runs it
+    if not other:
+        try:
+            repo = copy_repo(tmp_path_factory.mktemp("reference"), SMALL)
+            out = dvc(repo, "repro", extra_env={"MER_JOBS": "1"})
+            publish(shared, snapshot(repo, out), repo)
+        except BaseException:
+            (shared / FAILED).touch()
+            raise
+    deadline = time.monotonic() + WAIT_S
+    while not (shared / REFERENCE).exists():
+        assert not (shared / FAILED).exists(), "the run of the small pipeline failed: see its error"
+        assert time.monotonic() < deadline, f"no snapshot of the small pipeline after {WAIT_S} s"
+        time.sleep(2)
+    return json.loads((shared / REFERENCE).read_text())

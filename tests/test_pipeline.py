@@ -1,8 +1,8 @@
 """End to end: one `dvc repro` of the small pipeline in a temporary copy of the repository (tracked in MLflow, one
 worker process per stage), and what it wrote. It publishes a snapshot of the outputs of the stages that spread their
-work over worker processes and a frozen copy of the repository (tests/e2e.py), on which tests/test_pipeline_repro.py
-re-runs those stages with two workers and tests what changes a pipeline's state. tests/conftest.py hands this file
-out first and that one last."""
+work over worker processes and a frozen copy of the repository (tests/e2e.py), on copies of which
+tests/test_pipeline_repro.py re-runs those stages with two workers and tests/test_pipeline_changes.py tests what
+changes a pipeline's state. tests/conftest.py hands this file out first and those two last."""
 
 from __future__ import annotations
 
