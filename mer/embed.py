@@ -13,7 +13,8 @@ zero padding: the convolutions run over the whole clip.
 Three segment sets per clip: the pipeline's own (``data/segments``) — the SSSL path's
 overlapping segments of the unpadded clip and the two-stage path's contiguous segments
 of the padded 30-s clip (for a clip shorter than that, the network runs over the looped
-clip as well) — which follow ``segment_dur``, and the models' own **patches**:
+clip as well, but for the frames that see only the clip's own audio: those are the unpadded
+pass's) — which follow ``segment_dur``, and the models' own **patches**:
 non-overlapping 3-s windows of 187 frames of the unpadded clip's first
 ``segment.sssl_max_dur`` seconds (a last partial window is dropped, as in the musicnn
 extractor; a clip under 3 s is one shorter patch). The patches are the input the
@@ -119,10 +120,46 @@ def patches(duration_s: float) -> tuple[np.ndarray, np.ndarray]:
     return start, start + PATCH_S
 
 
-def describe(nets: dict, y16k: np.ndarray, segment_sets: list[tuple[np.ndarray, np.ndarray]], name: str = "clip") -> list[np.ndarray]:
+@dataclass
+class Described:
+    """What :func:`describe` computed over one clip, for a clip that starts with the same audio: its log-mel frames
+    and each model's features per frame."""
+
+    frames: np.ndarray
+    features: dict[str, object]  # model → (753, T): a torch tensor or a numpy array, as its port computes them
+
+
+def _frames_of(net, frames: np.ndarray, reuse: Described | None, model: str):
+    """The front and mid end of ``net`` over ``frames``; with ``reuse``, the frames that only see audio both clips
+    share (those more than :data:`CONTEXT` frames before the first frame that differs) are copied from it, and the
+    rest is computed with :data:`CONTEXT` frames of context, as :func:`clip_frames` computes a chunk."""
+    from mer.models.musicnn_numpy import MusicnnNumpy
+
+    numpy_port = isinstance(net, MusicnnNumpy)
+    compute = net.frames if numpy_port else (lambda x: clip_frames(net, x))
+    start = 0
+    if reuse is not None:
+        n = min(len(frames), len(reuse.frames))
+        differ = np.flatnonzero((frames[:n] != reuse.frames[:n]).any(axis=1))
+        same = int(differ[0]) if len(differ) else n
+        start = same - CONTEXT if same - CONTEXT >= CONTEXT else 0
+    if start == 0:
+        return compute(frames)
+    fresh = compute(frames[start - CONTEXT :])
+    if numpy_port:
+        return np.concatenate([reuse.features[model][:, :start], fresh[:, CONTEXT:]], axis=1)
+    import torch
+
+    return torch.cat([reuse.features[model][:, :start], fresh[:, CONTEXT:]], dim=1)
+
+
+def describe(nets: dict, y16k: np.ndarray, segment_sets: list[tuple[np.ndarray, np.ndarray]], name: str = "clip",
+             reuse: Described | None = None, keep: list | None = None) -> list[np.ndarray]:
     """Per set of segments ``(start_s, end_s)`` of ``y16k``: ``(segments, 250 · models)`` float32, each model's
     penultimate features and tag probabilities of each segment. The network runs once over the clip; ``nets`` are
-    those of either port (:func:`network`)."""
+    those of either port (:func:`network`). ``reuse``: what an earlier call computed over audio this clip starts
+    with (the unpadded clip, for the looped one): the frames that see only that audio are not computed again.
+    ``keep``: a list that receives this call's :class:`Described`."""
     from mer.models.musicnn_numpy import MusicnnNumpy
 
     frames = log_mel(y16k)
@@ -132,19 +169,23 @@ def describe(nets: dict, y16k: np.ndarray, segment_sets: list[tuple[np.ndarray, 
         if short.any():
             raise AudioError("too_short", f"{name}: {int(short.sum())} segments hold fewer than {MIN_FRAMES} frames of 16-kHz audio")
     parts: list[list[np.ndarray]] = [[] for _ in where]
-    for net in nets.values():
+    described = Described(frames, {})
+    for model, net in nets.items():
         if isinstance(net, MusicnnNumpy):
-            features = net.frames(frames)
+            features = _frames_of(net, frames, reuse, model)
             pooled = [net.pool(features, w) for w in where]
         else:
             import torch
 
             with torch.inference_mode():
-                features = clip_frames(net, frames)
+                features = _frames_of(net, frames, reuse, model)
                 pooled = [tuple(t.numpy() for t in net.pool(features, w)) for w in where]
+        described.features[model] = features
         for out, (penultimate, logits) in zip(parts, pooled):
             with np.errstate(over="ignore"):  # a very negative logit: probability 0
                 out += [penultimate, 1.0 / (1.0 + np.exp(-logits))]
+    if keep is not None:
+        keep.append(described)
     arrays = [np.concatenate(p, axis=1).astype(np.float32) for p in parts]
     if not all(np.isfinite(a).all() for a in arrays):
         raise AudioError("non_finite_features", f"{name}: the network returned non-finite features")
@@ -166,9 +207,10 @@ def _worker(item: tuple, pad_dir: Path, cfg: EmbedConfig) -> tuple[str, np.ndarr
             raise AudioError("too_short", f"{song}: {covered:.2f} s holds fewer than {MIN_FRAMES} frames of 16-kHz audio")
         if len(clip) >= padded_len:  # the padded clip is the clip's start: one pass serves every set
             sssl, two, patch = describe(nets, to_16k(clip, cfg.sample_rate), [sssl_span, two_span, patch_span], song)
-        else:  # the two-stage path reads the clip looped to its padded length
-            sssl, patch = describe(nets, to_16k(clip, cfg.sample_rate), [sssl_span, patch_span], song)
-            (two,) = describe(nets, to_16k(loop_to(clip, padded_len), cfg.sample_rate), [two_span], song)
+        else:  # the two-stage path reads the clip looped to its padded length: only the frames that see the loop are new
+            first: list[Described] = []
+            sssl, patch = describe(nets, to_16k(clip, cfg.sample_rate), [sssl_span, patch_span], song, keep=first)
+            (two,) = describe(nets, to_16k(loop_to(clip, padded_len), cfg.sample_rate), [two_span], song, reuse=first[0])
         return song, {"sssl": sssl, "two_stage": two, "patches": patch}, None
     except AudioError as exc:
         return song, None, {"reason": exc.reason, "detail": exc.detail}

@@ -62,6 +62,34 @@ def test_describe_gives_penultimate_features_and_tag_probabilities_per_segment(n
     np.testing.assert_allclose(a[2, :200], pen[0].numpy(), atol=1e-5)
 
 
+@pytest.mark.parametrize("port", ["torch", "numpy"])
+def test_the_looped_clip_reuses_the_frames_that_see_only_the_clip(port, monkeypatch):
+    """The two-stage path's looped 30-s clip starts with the unpadded clip: the frames whose receptive field lies in
+    that shared audio are copied from the unpadded pass, the rest computed anew — the same features as a whole pass
+    over the looped clip, for a fraction of the work."""
+    from mer.audio.pad import loop_to
+
+    nets = {"MSD_musicnn": embed.network("MSD_musicnn", port)}
+    y = music(7.0, seed=3)
+    looped = loop_to(y, 16 * SR)
+    sets = [(np.arange(0.0, 14.0, 2.0), np.arange(0.0, 14.0, 2.0) + 2.0)]
+    first: list = []
+    embed.describe(nets, y, [(np.array([0.0]), np.array([3.0]))], keep=first)
+    computed = []
+    compute = embed.clip_frames if port == "torch" else type(nets["MSD_musicnn"]).frames
+    if port == "torch":
+        monkeypatch.setattr(embed, "clip_frames", lambda net, x: computed.append(len(x)) or compute(net, x))
+    else:
+        monkeypatch.setattr(type(nets["MSD_musicnn"]), "frames", lambda self, x: computed.append(len(x)) or compute(self, x))
+    (reused,) = embed.describe(nets, looped, sets, reuse=first[0])
+    n_clip, n_looped = len(log_mel(y)), len(log_mel(looped))
+    assert computed and computed[0] <= n_looped - n_clip + 2 * embed.CONTEXT + 2  # the clip's frames, but for the context
+    computed.clear()
+    (whole,) = embed.describe(nets, looped, sets)
+    assert computed == [len(log_mel(looped))]
+    np.testing.assert_allclose(reused, whole, rtol=1e-4, atol=1e-4)
+
+
 def test_segments_too_short_for_the_network_are_refused(net):
     with pytest.raises(AudioError) as err:
         embed.describe({"MSD_musicnn": net}, music(3.0), [(np.array([0.0]), np.array([0.1]))], "x.wav")
