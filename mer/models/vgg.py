@@ -22,9 +22,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from mer.models.layouts import VGG16
+
+
+class HalvingPool(nn.Module):
+    """VGG's 2 × 2 max-pooling, stride 2, in every dimension of at least 2; a dimension the earlier pools already
+    reduced to 1 stays 1 instead of failing. Short segments need it: with the ``cpu`` preset's input pooling a 1-s
+    segment (43 frames at 22.05 kHz, hop 512: 10 after the input pool) reaches one frame before the fourth pool.
+    Where every dimension is at least 2 it is ``nn.MaxPool2d(2, 2)``, so nothing changes for longer segments."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        kernel = tuple(2 if n >= 2 else 1 for n in x.shape[-2:])
+        return F.max_pool2d(x, kernel, kernel)
 
 
 class VGG(nn.Module):
@@ -45,7 +57,7 @@ class VGG(nn.Module):
         channels = 1
         for item in convs:
             if item == "M":
-                layers.append(nn.MaxPool2d(2, 2))
+                layers.append(HalvingPool())
             else:
                 norm = [nn.BatchNorm2d(int(item))] if batch_norm else []  # the VGG16-BN variant (torchvision vgg16_bn)
                 layers += [nn.Conv2d(channels, int(item), 3, padding=1), *norm, nn.ReLU(inplace=True)]

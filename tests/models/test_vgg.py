@@ -1,13 +1,13 @@
 import pytest
 import torch
 
-from mer.models.vgg import VGG, VGG16
+from mer.models.vgg import VGG, VGG16, HalvingPool
 
 
 def test_vgg16_layout():
     net = VGG(4)
     convs = [m for m in net.features if isinstance(m, torch.nn.Conv2d)]
-    assert len(convs) == 13 and sum(isinstance(m, torch.nn.MaxPool2d) for m in net.features) == 5
+    assert len(convs) == 13 and sum(isinstance(m, HalvingPool) for m in net.features) == 5
     assert convs[0].in_channels == 1 and [c.out_channels for c in convs] == [c for c in VGG16 if c != "M"]
     linears = [m for m in net.classifier if isinstance(m, torch.nn.Linear)]
     assert [(lin.in_features, lin.out_features) for lin in linears] == [(512 * 7 * 7, 4096), (4096, 4096), (4096, 4)]
@@ -18,6 +18,25 @@ def test_segment_windows_of_any_length(frames):
     net = VGG(2, convs=(8, "M", 8, "M", 8, "M", 8, "M", 8, "M"), fc=(16,))
     assert net(torch.rand(3, frames, 128)).shape == (3, 2)
     assert net(torch.rand(3, 1, frames, 128)).shape == (3, 2)
+
+
+@pytest.mark.parametrize("preset", ["quick", "cpu", "paper"])
+def test_every_presets_network_takes_1_s_segments(preset):
+    """The SSSL paper's shortest segment (1 s: 44 frames) through each preset's network: the cpu preset's input pooling
+    leaves one frame before its last pool, which then pools frequency alone (was: "Output size is too small")."""
+    from mer.presets import PRESETS
+
+    cfg = PRESETS[preset]["sssl"]
+    net = VGG(2, cfg["convs"], cfg["pool"], cfg["fc"], cfg["dropout"], cfg["input_pool"], cfg.get("batch_norm", False)).eval()
+    with torch.inference_mode():
+        assert net(torch.rand(2, 44, 128)).shape == (2, 2)
+
+
+def test_the_halving_pool_is_vggs_max_pool_where_both_sides_are_at_least_2():
+    x = torch.rand(2, 3, 9, 6)
+    assert torch.equal(HalvingPool()(x), torch.nn.MaxPool2d(2, 2)(x))
+    one = torch.rand(2, 3, 1, 6)
+    assert torch.equal(HalvingPool()(one), torch.nn.functional.max_pool2d(one, (1, 2), (1, 2)))
 
 
 def test_quick_network_keeps_frequency_bands():
