@@ -559,8 +559,9 @@ NUMPY_UP_TO = 4  # files: up to this many, the embedding methods run the network
 def predictor(bundle: Bundle, files: int = 1) -> Predictor:
     """The predictor of ``bundle``'s method for ``files`` files; a bundle whose weights do not fit its settings is a
     :class:`BundleError`. The embedding methods run the musicnn networks' numpy port for up to :data:`NUMPY_UP_TO`
-    files (importing torch costs about 1.3 s) and the torch port for more (about 0.1 CPU-s less per clip and
-    network); the two give the same features to 1e-4 (tests/models/test_musicnn.py)."""
+    files (importing torch costs about 1.3 s) and the torch port for more (a little less CPU per clip and network,
+    and its threads share a busy machine better than BLAS's); the two give the same features to 1e-4
+    (tests/models/test_musicnn.py)."""
     try:
         kinds = {
             "two_stage": TwoStagePredictor, "sssl": SSSLPredictor, "smile_svm": SmileSVMPredictor, "fusion": FusionPredictor,

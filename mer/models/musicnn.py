@@ -48,7 +48,7 @@ from mer.models.musicnn_spec import (  # noqa: F401  (re-exported: the port's co
     weights_digest,
 )
 
-BLOCK = 128  # output frames per front-end convolution call (Musicnn._over_frequency)
+BLOCK = 32  # output frames per front-end convolution call (Musicnn._over_frequency)
 
 
 def _bn(n: int) -> nn.BatchNorm1d:

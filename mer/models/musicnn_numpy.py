@@ -6,8 +6,9 @@ layers, weights (the same ``.npz`` files) and arithmetic are those of
 :class:`mer.models.musicnn.Musicnn` (see its docstring for the architecture, Pons & Serra
 2019); each convolution is a product of the input's sliding windows with the filters,
 ``BLOCK`` output frames at a time so that the windows stay in the cache. The training
-stages keep the torch port (faster there: about 0.33 against 0.45 CPU-s per 30-s clip on
-one core); ``tests/models/test_musicnn.py`` holds both to the TensorFlow graph's outputs.
+stages keep the torch port (a little faster: the front and mid end over a 30-s clip take about
+0.30 CPU-s on one core there, 0.33 here; 2026-12-06, the 2-core VM, idle);
+``tests/models/test_musicnn.py`` holds both to the TensorFlow graph's outputs.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from mer.models.musicnn_spec import EPS, MODELS, N_MELS, WEIGHTS
 
-BLOCK = 64  # output frames per product of the front end's windows
+BLOCK = 32  # output frames per product of the front end's windows
 
 
 def _affine(w: dict[str, np.ndarray], name: str) -> tuple[np.ndarray, np.ndarray]:
