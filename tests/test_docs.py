@@ -92,3 +92,12 @@ def test_ci_runs_exactly_the_readmes_test_command():
     blocks = re.findall(r"```bash\n(.*?)\n```", readme, flags=re.S)
     (command,) = [b for b in blocks if b.endswith("python -m pytest")]
     assert command in (REPO / ".ci" / "run").read_text().splitlines()
+
+
+@pytest.mark.parametrize("page", [*PAGES, REPO / "mer" / "shipped" / "embed_svm" / "MODEL_CARD.md"], ids=lambda p: p.name)
+def test_no_figure_is_left_as_a_placeholder(page):
+    """Figures are written in, not left as tokens to fill (the README once said "EMBED_V / EMBED_A" for scores)."""
+    import re
+
+    left = re.findall(r"\b[A-Z]{2,}_[A-Z]{1,2}\b|\bTODO\b|\bTBD\b", page.read_text())
+    assert not left, f"{page.name}: {left}"
