@@ -24,6 +24,7 @@ import numpy as np
 
 from mer.errors import MerError
 from mer.io import atomic_dir, write_json
+from mer.io import flatten as io_flatten
 from mer.models.svm_arrays import pack, unpack
 
 FORMAT = "mer-bundle"
@@ -87,17 +88,13 @@ def save(out: str | Path, meta: dict[str, Any], weights: dict[str, Any], svms: d
 
 
 def flatten(weights: dict[str, Any]) -> dict[str, np.ndarray]:
-    """``{outer: {inner: tensor or array}}`` (or ``{name: array}``) as ``{"outer/inner": array}``."""
-    flat = {}
-    for key, value in weights.items():
-        if "/" in str(key):
-            raise ValueError(f"weight name {key!r} holds a '/'")
-        for inner, array in (value.items() if isinstance(value, dict) else [(None, value)]):
-            if inner is not None and "/" in str(inner):
-                raise ValueError(f"weight name {inner!r} holds a '/'")
-            array = array.detach().cpu().numpy() if hasattr(array, "detach") else np.asarray(array)
-            flat[str(key) if inner is None else f"{key}/{inner}"] = array
-    return flat
+    """``{outer: {inner: tensor or array}}`` (or ``{name: array}``) as ``{"outer/inner": array}`` (state-dict names
+    hold dots, so the levels are joined by a '/', which no name may hold)."""
+    names = [*weights, *(k for v in weights.values() if isinstance(v, dict) for k in v)]
+    bad = [n for n in names if "/" in str(n)]
+    if bad:
+        raise ValueError(f"weight name {bad[0]!r} holds a '/'")
+    return {k: v.detach().cpu().numpy() if hasattr(v, "detach") else np.asarray(v) for k, v in io_flatten(weights, sep="/").items()}
 
 
 def unflatten(flat: dict[str, np.ndarray]) -> dict[str, Any]:

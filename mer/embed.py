@@ -122,8 +122,7 @@ def patches(duration_s: float) -> tuple[np.ndarray, np.ndarray]:
 
 @dataclass
 class Described:
-    """What :func:`describe` computed over one clip, for a clip that starts with the same audio: its log-mel frames
-    and each model's features per frame."""
+    """What :func:`clip_features` computed over one clip: its log-mel frames and each model's features per frame."""
 
     frames: np.ndarray
     features: dict[str, object]  # model → (753, T): a torch tensor or a numpy array, as its port computes them
@@ -153,43 +152,57 @@ def _frames_of(net, frames: np.ndarray, reuse: Described | None, model: str):
     return torch.cat([reuse.features[model][:, :start], fresh[:, CONTEXT:]], dim=1)
 
 
-def describe(nets: dict, y16k: np.ndarray, segment_sets: list[tuple[np.ndarray, np.ndarray]], name: str = "clip",
-             reuse: Described | None = None, keep: list | None = None) -> list[np.ndarray]:
-    """Per set of segments ``(start_s, end_s)`` of ``y16k``: ``(segments, 250 · models)`` float32, each model's
-    penultimate features and tag probabilities of each segment. The network runs once over the clip; ``nets`` are
-    those of either port (:func:`network`). ``reuse``: what an earlier call computed over audio this clip starts
-    with (the unpadded clip, for the looped one): the frames that see only that audio are not computed again.
-    ``keep``: a list that receives this call's :class:`Described`."""
+def clip_features(nets: dict, y16k: np.ndarray, reuse: Described | None = None) -> Described:
+    """The log-mel frames of ``y16k`` and each model's front and mid end over them, once over the whole clip; ``nets``
+    are those of either port (:func:`network`). ``reuse``: what this function computed over audio this clip starts
+    with (the unpadded clip, for the looped one): the frames that see only that audio are not computed again."""
     from mer.models.musicnn_numpy import MusicnnNumpy
 
-    frames = log_mel(y16k)
-    where = [spans(start, end, len(frames)) for start, end in segment_sets]
+    described = Described(log_mel(y16k), {})
+    for model, net in nets.items():
+        if isinstance(net, MusicnnNumpy):
+            described.features[model] = _frames_of(net, described.frames, reuse, model)
+        else:
+            import torch
+
+            with torch.inference_mode():
+                described.features[model] = _frames_of(net, described.frames, reuse, model)
+    return described
+
+
+def pool_segments(nets: dict, described: Described, segment_sets: list[tuple[np.ndarray, np.ndarray]], name: str = "clip") -> list[np.ndarray]:
+    """Per set of segments ``(start_s, end_s)``: ``(segments, 250 · models)`` float32, each model's penultimate
+    features and tag probabilities of each segment, its back end over the segment's frames of ``described``."""
+    from mer.models.musicnn_numpy import MusicnnNumpy
+
+    where = [spans(start, end, len(described.frames)) for start, end in segment_sets]
     for w in where:
         short = (w[:, 1] - w[:, 0]) < MIN_FRAMES
         if short.any():
             raise AudioError("too_short", f"{name}: {int(short.sum())} segments hold fewer than {MIN_FRAMES} frames of 16-kHz audio")
     parts: list[list[np.ndarray]] = [[] for _ in where]
-    described = Described(frames, {})
     for model, net in nets.items():
+        features = described.features[model]
         if isinstance(net, MusicnnNumpy):
-            features = _frames_of(net, frames, reuse, model)
             pooled = [net.pool(features, w) for w in where]
         else:
             import torch
 
             with torch.inference_mode():
-                features = _frames_of(net, frames, reuse, model)
                 pooled = [tuple(t.numpy() for t in net.pool(features, w)) for w in where]
-        described.features[model] = features
         for out, (penultimate, logits) in zip(parts, pooled):
             with np.errstate(over="ignore"):  # a very negative logit: probability 0
                 out += [penultimate, 1.0 / (1.0 + np.exp(-logits))]
-    if keep is not None:
-        keep.append(described)
     arrays = [np.concatenate(p, axis=1).astype(np.float32) for p in parts]
     if not all(np.isfinite(a).all() for a in arrays):
         raise AudioError("non_finite_features", f"{name}: the network returned non-finite features")
     return arrays
+
+
+def describe(nets: dict, y16k: np.ndarray, segment_sets: list[tuple[np.ndarray, np.ndarray]], name: str = "clip") -> list[np.ndarray]:
+    """:func:`pool_segments` of :func:`clip_features`: per set of segments of ``y16k``, each segment's vector; the
+    networks run once over the clip."""
+    return pool_segments(nets, clip_features(nets, y16k), segment_sets, name)
 
 
 def _worker(item: tuple, pad_dir: Path, cfg: EmbedConfig) -> tuple[str, np.ndarray | None, np.ndarray | None, dict | None]:
@@ -208,9 +221,10 @@ def _worker(item: tuple, pad_dir: Path, cfg: EmbedConfig) -> tuple[str, np.ndarr
         if len(clip) >= padded_len:  # the padded clip is the clip's start: one pass serves every set
             sssl, two, patch = describe(nets, to_16k(clip, cfg.sample_rate), [sssl_span, two_span, patch_span], song)
         else:  # the two-stage path reads the clip looped to its padded length: only the frames that see the loop are new
-            first: list[Described] = []
-            sssl, patch = describe(nets, to_16k(clip, cfg.sample_rate), [sssl_span, patch_span], song, keep=first)
-            (two,) = describe(nets, to_16k(loop_to(clip, padded_len), cfg.sample_rate), [two_span], song, reuse=first[0])
+            unpadded = clip_features(nets, to_16k(clip, cfg.sample_rate))
+            sssl, patch = pool_segments(nets, unpadded, [sssl_span, patch_span], song)
+            looped = clip_features(nets, to_16k(loop_to(clip, padded_len), cfg.sample_rate), reuse=unpadded)
+            (two,) = pool_segments(nets, looped, [two_span], song)
         return song, {"sssl": sssl, "two_stage": two, "patches": patch}, None
     except AudioError as exc:
         return song, None, {"reason": exc.reason, "detail": exc.detail}

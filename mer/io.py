@@ -104,12 +104,12 @@ def read_csv(path: str | os.PathLike, **kwargs: Any) -> pd.DataFrame:
     return pd.read_csv(path, dtype={"song": str}, keep_default_na=True, **kwargs)
 
 
-def flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    """``{"a": {"b": 1}}`` → ``{"a.b": 1}``: nested mappings (params, metrics) as dotted keys."""
+def flatten(data: Mapping[str, Any], prefix: str = "", sep: str = ".") -> dict[str, Any]:
+    """``{"a": {"b": 1}}`` → ``{"a.b": 1}``: nested mappings (params, metrics) as dotted keys (or joined by ``sep``)."""
     out: dict[str, Any] = {}
     for key, value in data.items():
         if isinstance(value, Mapping):
-            out.update(flatten(value, f"{prefix}{key}."))
+            out.update(flatten(value, f"{prefix}{key}{sep}", sep))
         else:
             out[f"{prefix}{key}"] = value
     return out

@@ -94,6 +94,8 @@ class Predictor:
     #: Whether the method runs torch networks (the embedding methods run numpy alone: no torch import, ≈ 1.3 s)
     #: and reads the training's log-mel frames (whose filterbanks the bundle stores).
     uses_torch = True
+    #: Whether the method runs the musicnn networks (its constructor then takes ``port``: :func:`predictor`).
+    runs_musicnn = False
 
     def __init__(self, bundle: Bundle):
         self.bundle = bundle
@@ -377,6 +379,7 @@ class EmbedPredictor(Predictor):
     * ``embed_sssl``: the segment heads give the timeline; 7 × K statistics of their probabilities → SVM."""
 
     uses_torch = False  # the heads in numpy, a bundle of arrays (weights.npz); the networks in either port (embed.describe)
+    runs_musicnn = True
 
     def __init__(self, bundle: Bundle, port: str = "numpy"):
         super().__init__(bundle)
@@ -511,6 +514,7 @@ class DynamicPredictor(Predictor):
 
     segment_reading = "valence and arousal values on the [0, 1] annotation scale (the regressor's curve), not probabilities"
     uses_torch = False  # the ridge is arithmetic; the networks in either port (embed.describe)
+    runs_musicnn = True
 
     def __init__(self, bundle: Bundle, port: str = "numpy"):
         super().__init__(bundle)
@@ -567,8 +571,9 @@ def predictor(bundle: Bundle, files: int = 1) -> Predictor:
             "two_stage": TwoStagePredictor, "sssl": SSSLPredictor, "smile_svm": SmileSVMPredictor, "fusion": FusionPredictor,
             "embed_svm": EmbedPredictor, "embed_sssl": EmbedPredictor, "dynamic": DynamicPredictor,
         }
-        if bundle.method in ("embed_svm", "embed_sssl", "dynamic"):
-            return kinds[bundle.method](bundle, port="numpy" if files <= NUMPY_UP_TO else "torch")
-        return kinds[bundle.method](bundle)
+        kind = kinds[bundle.method]
+        if kind.runs_musicnn:
+            return kind(bundle, port="numpy" if files <= NUMPY_UP_TO else "torch")
+        return kind(bundle)
     except (KeyError, RuntimeError, TypeError) as exc:
         raise BundleError(f"{bundle.path} is incompatible with this mer ({first_line(exc)}); re-create it with `dvc repro export`") from None

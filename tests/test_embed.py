@@ -73,15 +73,14 @@ def test_the_looped_clip_reuses_the_frames_that_see_only_the_clip(port, monkeypa
     y = music(7.0, seed=3)
     looped = loop_to(y, 16 * SR)
     sets = [(np.arange(0.0, 14.0, 2.0), np.arange(0.0, 14.0, 2.0) + 2.0)]
-    first: list = []
-    embed.describe(nets, y, [(np.array([0.0]), np.array([3.0]))], keep=first)
+    unpadded = embed.clip_features(nets, y)
     computed = []
     compute = embed.clip_frames if port == "torch" else type(nets["MSD_musicnn"]).frames
     if port == "torch":
         monkeypatch.setattr(embed, "clip_frames", lambda net, x: computed.append(len(x)) or compute(net, x))
     else:
         monkeypatch.setattr(type(nets["MSD_musicnn"]), "frames", lambda self, x: computed.append(len(x)) or compute(self, x))
-    (reused,) = embed.describe(nets, looped, sets, reuse=first[0])
+    (reused,) = embed.pool_segments(nets, embed.clip_features(nets, looped, reuse=unpadded), sets)
     n_clip, n_looped = len(log_mel(y)), len(log_mel(looped))
     assert computed and computed[0] <= n_looped - n_clip + 2 * embed.CONTEXT + 2  # the clip's frames, but for the context
     computed.clear()
