@@ -120,7 +120,8 @@ def validate(p: Params) -> None:
     min_dur = p.pad.get("min_dur", 1.0)
     _require(_positive(min_dur) or (min_dur == 0 and not isinstance(min_dur, bool)), f"pad.min_dur must be a number >= 0 seconds (got {min_dur!r})")
     folds = p.cv.folds
-    _require(isinstance(folds, int) and not isinstance(folds, bool) and folds >= 2, f"cv.folds must be an integer >= 2 (got {folds!r})")
+    ok = folds is None or (isinstance(folds, int) and not isinstance(folds, bool) and folds >= 2)
+    _require(ok, f"cv.folds must be null or an integer >= 2 (got {folds!r})")
     _require(_positive(p.segment.sssl_hop), f"segment.sssl_hop must be > 0 seconds (got {p.segment.sssl_hop!r})")
     md = p.segment.get("sssl_max_dur")
     _require(

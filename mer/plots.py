@@ -36,6 +36,7 @@ import logging
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -516,16 +517,25 @@ def figures(metrics: str | Path = "metrics") -> dict[str, Callable[[], Figure | 
     return out
 
 
-def write_plots(metrics: str | Path = "metrics", out: str | Path = "plots") -> list[Path]:
+def _draw(name: str, metrics: str, folder: str) -> str | None:
+    """Build the figure ``name`` of :func:`figures` and save it into ``folder``; None when its table is absent."""
+    fig = figures(metrics)[name]()
+    if fig is None:
+        return None
+    fig.savefig(Path(folder) / name, dpi=DPI, bbox_inches="tight", pad_inches=0.15, metadata={"Software": None})
+    return name
+
+
+def write_plots(metrics: str | Path = "metrics", out: str | Path = "plots", jobs: int | None = None) -> list[Path]:
     """Draw every figure whose tables exist into the folder ``out`` (replaced as a whole,
-    so a figure whose table went away does not linger); the files written."""
+    so a figure whose table went away does not linger), in parallel worker processes; the files written."""
+    from mer.parallel import pmap
+
     written = []
     with atomic_dir(out) as tmp:
-        for name, build in figures(metrics).items():
-            fig = build()
-            if fig is None:
-                continue
-            fig.savefig(tmp / name, dpi=DPI, bbox_inches="tight", pad_inches=0.15, metadata={"Software": None})
-            written.append(Path(out) / name)
-            log.info("wrote %s", Path(out) / name)
+        draw = partial(_draw, metrics=str(metrics), folder=str(tmp))
+        for name in pmap(draw, list(figures(metrics)), jobs=jobs, desc="plots", chunksize=1):
+            if name is not None:
+                written.append(Path(out) / name)
+                log.info("wrote %s", Path(out) / name)
     return written

@@ -181,6 +181,10 @@ def resolved_params(params: Mapping[str, Any], keys: Sequence[str] | None = None
                 from mer.data import registry
 
                 value["sample_rate"] = registry.sample_rate(params)
+            if section == "cv" and value.get("folds") is None:
+                from mer.data import registry
+
+                value["folds"] = registry.folds(params)
         out.update(flatten({section: value}) if isinstance(value, Mapping) else {section: value})
     out = {k: v for k, v in out.items() if v is not None}
     if keys is None:

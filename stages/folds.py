@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+from mer.data import registry
 from mer.folds import assign_folds, fold_count, strata
 from mer.io import atomic_dir, read_csv, write_csv, write_json
 from mer.stage import run_stage
@@ -13,7 +14,7 @@ def main(p, run):
     labels = read_csv("data/labels/labels.csv")
     usable = labels[labels["song"].isin(set(read_csv("data/pad/clips.csv")["song"]))]
     classes = strata(usable, p.cv.get("stratify", "quadrant"))
-    k, lowered = fold_count(classes, p.cv.folds)
+    k, lowered = fold_count(classes, registry.folds(p))
     if lowered:
         print(f"[folds] {lowered}")
     folds = assign_folds(usable["song"], classes, k, p.seed)
@@ -23,7 +24,7 @@ def main(p, run):
     print(f"[folds] {len(folds)} songs in {k} folds; songs per fold and quadrant:\n{per_fold.to_string()}")
     metrics = {"folds": k, "songs": len(folds), "min_fold_songs": int(folds["fold"].value_counts().min())}
     if lowered:
-        metrics["folds_requested"] = p.cv.folds
+        metrics["folds_requested"] = registry.folds(p)
     write_json("metrics/folds.json", metrics)
     run.log_metrics(metrics)
 

@@ -50,7 +50,7 @@ def test_table_of_a_sweep(store):
     # what the scores were measured on, then the params that differ (only segment_dur), then the interval where there is one
     assert list(df.columns) == ["experiment", "dataset", "preset", "folds", "segment_dur", "method", "valence", "quadrant",
                                 "valence_ci_low", "valence_ci_high"]
-    assert df[["dataset", "preset", "folds"]].drop_duplicates().values.tolist() == [["synth", "quick", "2/10"]]
+    assert df[["dataset", "preset", "folds"]].drop_duplicates().values.tolist() == [["synth", "quick", "2/5"]]
     assert df["segment_dur"].tolist() == ["3", "5", "10"]  # numeric order
     assert df["valence"].tolist() == [0.70, 0.65, 0.80]  # the newest run of seg-5
     assert df["quadrant"].tolist() == [0.35, 0.325, 0.40]
@@ -78,7 +78,7 @@ def test_the_tagger_shows_its_own_metric(store):
         assert main(["compare", "--tracking-uri", store, "--experiment", "mer-compare", "--method", "tagger"]) == 0
     lines = out.getvalue().splitlines()
     assert lines[0] == "| experiment | dataset | preset | folds | segment_dur | method | metric | macro |"
-    assert lines[4] == "| seg-10 | synth | quick | 2/10 | 10 | tagger | roc_auc | 85.0 |"  # not an empty row
+    assert lines[4] == "| seg-10 | synth | quick | 2/5 | 10 | tagger | roc_auc | 85.0 |"  # not an empty row
     assert any(line.startswith("metric: the score a row shows") for line in lines)
 
 
@@ -106,9 +106,9 @@ def test_cli_prints_markdown_and_csv(store):
     assert lines[0] == "| experiment | dataset | preset | folds | segment_dur | method | valence | quadrant |"
     assert lines[1] == "| --- | --- | --- | --- | --- | --- | ---: | ---: |"
     assert lines[2:5] == [  # the interval where the run has one (seg-10), the plain value for older runs
-        "| seg-3 | synth | quick | 2/10 | 3 | sssl | 70.0 | 35.0 |",
-        "| seg-5 | synth | quick | 2/10 | 5 | sssl | 65.0 | 32.5 |",
-        "| seg-10 | synth | quick | 2/10 | 10 | sssl | 80.0 [70.0, 90.0] | 40.0 |",
+        "| seg-3 | synth | quick | 2/5 | 3 | sssl | 70.0 | 35.0 |",
+        "| seg-5 | synth | quick | 2/5 | 5 | sssl | 65.0 | 32.5 |",
+        "| seg-10 | synth | quick | 2/5 | 10 | sssl | 80.0 [70.0, 90.0] | 40.0 |",
     ]
     assert "dataset synth: the embedded synthetic set, a check of the pipeline, not a result on real music." in lines
     assert max(map(len, lines)) <= 120  # readable in a 120-column terminal, the note included
@@ -118,7 +118,7 @@ def test_cli_prints_markdown_and_csv(store):
     head, first = out.getvalue().splitlines()[:2]
     assert head == "experiment,dataset,preset,folds,segment_dur,method,valence,arousal"
     name, dataset, preset, folds, dur, method, valence, arousal = first.split(",")
-    assert (name, dataset, preset, folds, dur, method) == ("seg-3", "synth", "quick", "2/10", "3", "two_stage")
+    assert (name, dataset, preset, folds, dur, method) == ("seg-3", "synth", "quick", "2/5", "3", "two_stage")
     assert float(valence) == pytest.approx(0.3) and float(arousal) == 0.9
 
 
@@ -188,7 +188,7 @@ def _experiment(name, started, overrides, valence):
     scores |= {"sssl.valence.accuracy_ci_low": valence - 0.1, "sssl.valence.accuracy_ci_high": min(1.0, valence + 0.1),
                "chroma_bilstm.joy_sad.accuracy": 0.5, "tagger.macro.roc_auc": 0.7}
     return compare.Experiment(name=name, params={k: str(v) for k, v in tracking.resolved_params(p).items()}, scores=scores, started=started,
-                              context={"dataset": p.dataset, "preset": p.preset, "folds": "2/10"})
+                              context={"dataset": p.dataset, "preset": p.preset, "folds": "2/5"})
 
 
 def test_one_dataset_at_a_time_and_params_the_preset_explains_are_left_out(monkeypatch, capsys):
@@ -202,7 +202,7 @@ def test_one_dataset_at_a_time_and_params_the_preset_explains_are_left_out(monke
     assert [e.name for e in kept] == ["4q-cpu", "4q-quick"]  # the newest experiment's dataset
     assert note == "Only dataset 4q; also in the records: synth (2 experiments) — `--dataset synth`, or `--all-datasets`."
     assert compare.differing(kept) == ["preset", "cv.max_folds", "bilstm.hidden"]  # not the dozens of settings the presets differ in
-    assert compare.differing([exps[0], exps[2]]) == ["dataset", "preset", "cv.max_folds", "data.root"]  # no synth.*
+    assert compare.differing([exps[0], exps[2]]) == ["dataset", "preset", "cv.max_folds", "cv.folds", "data.root"]  # no synth.*
     monkeypatch.setattr(compare, "from_mlflow", lambda *a, **k: exps)
     assert main(["compare", "--dataset", "synth"]) == 0
     out = capsys.readouterr().out

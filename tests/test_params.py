@@ -12,7 +12,7 @@ PARAMS = REPO / "params.yaml"
 def test_repository_params_are_valid():
     p = params.load(PARAMS)
     assert p.dataset == "synth" and p.segment_dur > 0
-    assert p.pad.clip_dur == 30.0 and p.pad.min_dur == 1.0 and p.cv.folds == 10
+    assert p.pad.clip_dur == 30.0 and p.pad.min_dur == 1.0 and p.cv.folds is None
     assert p.data.root is None
     assert p.flat("pad")["pad.clip_dur"] == 30.0
 
@@ -25,8 +25,8 @@ def test_repository_params_are_valid():
         ({"segment_dur": -3}, "segment_dur must be a number > 0"),
         ({"segment_dur": "five"}, "segment_dur must be a number > 0"),
         ({"segment_dur": 31}, "longer than the padded clip"),
-        ({"cv.folds": 1}, "cv.folds must be an integer >= 2"),
-        ({"cv.folds": 2.5}, "cv.folds must be an integer >= 2"),
+        ({"cv.folds": 1}, "cv.folds must be null or an integer >= 2"),
+        ({"cv.folds": 2.5}, "cv.folds must be null or an integer >= 2"),
         ({"cv.stratify": "genre"}, "cv.stratify must be one of quadrant, valence, arousal, none"),
         ({"dynamic.features": ["mfcc"]}, "the embedding features must be a non-empty list"),
         ({"dynamic.alphas": [0]}, "dynamic.alphas must be a non-empty list of numbers > 0"),

@@ -64,7 +64,11 @@ def test_cpu_preset_resolves_every_key_of_params_yaml():
     p = load(overrides={"preset": "cpu", "cv.max_folds": None}).to_dict()
     for section in PRESETS["cpu"]:
         resolved = resolve(p, section)
-        assert set(p[section]) <= set(resolved), section
+        by_dataset = {"folds"} if section == "cv" else set()  # cv.folds: null is the dataset's (registry.folds)
+        assert set(p[section]) - by_dataset <= set(resolved), section
         unresolved = [k for k, v in resolved.items() if v is None and not (section == "cv" and k == "max_folds")]
         assert not unresolved, (section, unresolved)
     assert resolve(p, "cv")["max_folds"] is None  # the cpu preset evaluates every fold
+    from mer.data import registry
+
+    assert p["cv"]["folds"] is None and registry.folds(p) == 5 and registry.folds({**p, "dataset": "4q"}) == 10

@@ -110,7 +110,7 @@ def test_pipeline_run_holds_the_resolved_params_and_the_scores(store, PARAMS):
     parent = pipeline_run(store, PARAMS)
     params = parent.data.params
     assert params["dataset"] == "synth" and params["preset"] == "quick" and params["segment_dur"] == str(p.segment_dur)
-    assert params["seed"] == str(p.seed) and params["mask.F"] == "30" and params["cv.folds"] == "10"
+    assert params["seed"] == str(p.seed) and params["mask.F"] == "30" and params["cv.folds"] == "5"  # null: the dataset's
     assert params["bilstm.hidden"] == str(PRESETS["quick"]["bilstm"]["hidden"])  # null in params.yaml: the preset's
     assert params["bilstm.lr"] == "0.5"  # an override wins
     assert params["cv.max_folds"] == "2" and params["pad.sample_rate"] == "22050"  # the dataset's rate

@@ -84,6 +84,7 @@ class Dataset:
     normalize: str = "peak"
     generate: Callable[[Path, Mapping, int], None] | None = None  # synthetic data: made, not fetched
     sssl_max_dur: float | None = None  # seconds of each clip the SSSL segments cover by default; None: all
+    folds: int = 10  # cross-validation folds when ``cv.folds`` is null (seed 000 §4.4: 10)
     # the user's own data: gathered from data.root by the ``data`` params (``gather(dest, root, data)``),
     # not found by a release layout
     gather: Callable[[Path, Path | None, Mapping], None] | None = None

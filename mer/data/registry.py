@@ -30,6 +30,11 @@ def sample_rate(params) -> int:
     return int(params["pad"]["sample_rate"] or get(params["dataset"]).sample_rate)
 
 
+def folds(params) -> int:
+    """Cross-validation folds: ``cv.folds``, else the dataset's (10, seed 000 §4.4; the synthetic set 5)."""
+    return int(params["cv"]["folds"] or get(params["dataset"]).folds)
+
+
 def sssl_max_dur(params) -> float | None:
     """Seconds of each clip the SSSL segments cover: ``segment.sssl_max_dur``, else the
     dataset's (seed 001 Tab. 1: 30 s on PMEmo, 4Q and DEAM); None (or a param of 0): all of it."""

@@ -21,9 +21,9 @@ import soundfile as sf
 
 from mer.io import write_csv
 from mer.parallel import pmap
-from mer.synth.emotion import base_points, quadrant_of, rate, trajectory
+from mer.synth.emotion import Motion, Trajectory, base_points, quadrant_of, rate, trajectory
 from mer.synth.render import render
-from mer.synth.score import compose
+from mer.synth.score import Style, compose
 
 
 @dataclass(frozen=True)
@@ -36,11 +36,27 @@ class SynthConfig:
     rater_pool: int = 40
     rater_bias: float = 0.05
     rater_noise: float = 0.12
-    drift: float = 0.15
+    valence_section: tuple[float, float] = (12.0, 24.0)  # seconds a valence section lasts
+    valence_drift: float = 0.12  # std of each valence section's level around the song's
+    arousal_section: tuple[float, float] = (3.0, 8.0)
+    arousal_drift: float = 0.18
+    style: float = 1.0  # strength of the arrangement habits independent of emotion (mer.synth.score.Style); 0: none
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> SynthConfig:
-        return cls(**{k: params[k] for k in cls.__dataclass_fields__ if k in params})
+        values = {k: params[k] for k in cls.__dataclass_fields__ if k in params}
+        for key in ("valence_section", "arousal_section"):
+            if key in values:
+                values[key] = tuple(float(x) for x in values[key])
+        return cls(**values)
+
+    @property
+    def valence(self) -> Motion:
+        return Motion(tuple(self.valence_section), self.valence_drift)
+
+    @property
+    def arousal(self) -> Motion:
+        return Motion(tuple(self.arousal_section), self.arousal_drift)
 
 
 def song_id(i: int) -> str:
@@ -55,11 +71,20 @@ def plan(cfg: SynthConfig, seed: int) -> pd.DataFrame:
     return pd.DataFrame({"index": np.arange(cfg.n_songs), "v0": v0, "a0": a0, "base_quadrant": q, "duration": dur})
 
 
+def latent(row: Mapping[str, Any], cfg: SynthConfig, rng: np.random.Generator) -> Trajectory:
+    """The latent emotion over time of the song ``row`` of :func:`plan` (the first draws of its ``rng``)."""
+    return trajectory(row["v0"], row["a0"], row["duration"], cfg.valence, cfg.arousal, rng)
+
+
+def song_rng(row: Mapping[str, Any], seed: int) -> np.random.Generator:
+    return np.random.default_rng([seed, int(row["index"])])
+
+
 def make_song(row: Mapping[str, Any], cfg: SynthConfig, seed: int) -> tuple[np.ndarray, pd.DataFrame]:
     """Audio and per-second latent emotion of one song."""
-    rng = np.random.default_rng([seed, int(row["index"])])
-    traj = trajectory(row["v0"], row["a0"], row["duration"], cfg.drift, rng)
-    score = compose(traj, row["duration"], rng)
+    rng = song_rng(row, seed)
+    traj = latent(row, cfg, rng)
+    score = compose(traj, row["duration"], rng, Style.draw(cfg.style, rng))
     audio = render(score, row["duration"], cfg.sample_rate, rng)
     t, v, a = traj.per_second(row["duration"])
     timeline = pd.DataFrame({"song": song_id(int(row["index"])), "time": t, "valence": v.round(4), "arousal": a.round(4)})

@@ -2,8 +2,13 @@
 
 Each song gets a base valence/arousal point (quadrants balanced), then drifts
 section by section around it, so segments of one clip differ in emotion — the
-segment label noise seed 001 is about. Annotations are, as in PMEmo, the mean of
-several raters, each with a personal bias and per-rating noise, on a [0, 1] scale.
+segment label noise seed 001 is about. The two dimensions move on their own time
+scales: valence slowly (a mood holds for a passage), arousal quickly (energy rises
+and falls with phrases, fills and breaks), so a long segment averages arousal's
+changes away while a short one mislabels more of a song's moments — the trade-off
+the papers' segment lengths (seed 000 Table 5, seed 001 Tab. 1) argue about.
+Annotations are, as in PMEmo, the mean of several raters, each with a personal bias
+and per-rating noise, on a [0, 1] scale.
 """
 
 from __future__ import annotations
@@ -34,14 +39,16 @@ def base_points(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarra
 
 @dataclass
 class Trajectory:
-    """Emotion over time: piecewise linear between section boundaries."""
+    """Emotion over time: piecewise linear between section boundaries, each dimension on its own."""
 
-    times: np.ndarray  # section boundaries (s), first 0, last = duration
+    times: np.ndarray  # valence's section boundaries (s), first 0, last = duration
     valence: np.ndarray
     arousal: np.ndarray
+    arousal_times: np.ndarray | None = None  # arousal's boundaries; None: the same as valence's
 
     def at(self, t: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
-        return np.interp(t, self.times, self.valence), np.interp(t, self.times, self.arousal)
+        a_times = self.times if self.arousal_times is None else self.arousal_times
+        return np.interp(t, self.times, self.valence), np.interp(t, a_times, self.arousal)
 
     def per_second(self, duration: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(t, valence, arousal)`` sampled at the middle of every second of the clip."""
@@ -50,16 +57,28 @@ class Trajectory:
         return t, v, a
 
 
-def trajectory(v0: float, a0: float, duration: float, drift: float, rng: np.random.Generator) -> Trajectory:
-    """Sections of 5–11 s, each boundary displaced from the base point by N(0, drift)."""
+@dataclass(frozen=True)
+class Motion:
+    """How one dimension moves within a song: section lengths (s) and the spread of each section's level."""
+
+    section: tuple[float, float]  # each section lasts uniform(low, high) seconds
+    drift: float  # std of a section boundary's level around the song's base point
+
+
+def _sections(base: float, duration: float, motion: Motion, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     bounds = [0.0]
     while bounds[-1] < duration:
-        bounds.append(bounds[-1] + rng.uniform(5.0, 11.0))
+        bounds.append(bounds[-1] + rng.uniform(*motion.section))
     bounds[-1] = duration
-    k = len(bounds)
-    v = np.clip(v0 + rng.normal(0.0, drift, k), 0.02, 0.98)
-    a = np.clip(a0 + rng.normal(0.0, drift, k), 0.02, 0.98)
-    return Trajectory(np.asarray(bounds), v, a)
+    level = np.clip(base + rng.normal(0.0, motion.drift, len(bounds)), 0.02, 0.98)
+    return np.asarray(bounds), level
+
+
+def trajectory(v0: float, a0: float, duration: float, valence: Motion, arousal: Motion, rng: np.random.Generator) -> Trajectory:
+    """Each dimension's sections, each boundary displaced from the base point by N(0, drift)."""
+    v_times, v = _sections(v0, duration, valence, rng)
+    a_times, a = _sections(a0, duration, arousal, rng)
+    return Trajectory(v_times, v, a, a_times)
 
 
 def rate(

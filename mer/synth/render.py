@@ -133,7 +133,8 @@ def render(score: Score, duration: float, sr: int, rng: np.random.Generator) -> 
     for name, hits in score.drums.items():
         mix += 0.5 * drum_hits(hits, shots[name], n, sr)
 
-    calm = 1.0 - float(score.bars[:, 3].mean())  # calmer songs sound in a larger, wetter room
+    lively = float(np.clip(score.bars[:, 3].mean() + score.style.energy, 0, 1))  # the arousal the arrangement shows
+    calm = 1.0 - lively  # calmer songs sound in a larger, wetter room
     tr = np.arange(int(0.6 * sr)) / sr
     room = (rng.standard_normal(len(tr)) * np.exp(-tr / (0.12 + 0.35 * calm))).astype(np.float32)
     room /= np.sqrt((room**2).sum())
@@ -143,5 +144,5 @@ def render(score: Score, duration: float, sr: int, rng: np.random.Generator) -> 
     fade = np.minimum(1.0, np.minimum(np.arange(n), n - 1 - np.arange(n)) / (0.02 * sr)).astype(np.float32)
     mix *= fade
     peak = float(np.abs(mix).max()) or 1.0
-    master = 0.5 + 0.45 * float(score.bars[:, 3].mean())  # louder masters for livelier songs
+    master = 0.5 + 0.45 * lively  # louder masters for livelier songs
     return (mix * (master / peak)).astype(np.float32)
