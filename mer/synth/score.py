@@ -10,17 +10,18 @@ emotion in music (Gabrielsson & Lindström 2001; cited in seed 000 §6.1):
   pattern) and attack time.
 
 No cue is a clean readout: each song also has a :class:`Style` drawn independently
-of its emotion (a tempo, register, brightness, drum and density habit, a leaning to
-major or minor), as genres and arrangements differ in real music. The style moves the
-spectral-envelope cues (register, brightness) most and the harmonic cues (mode,
-dissonance, detuning) least, so valence is carried chiefly by harmony — hard to read
-from band-wise log-mel statistics, learnable from pitch patterns — and arousal by
-cues that one style can mimic in another (a calm song with a busy drum habit).
+of its emotion, as genres and arrangements differ in real music: an energy habit that
+moves every arousal cue at once (a calm song with a dance arrangement sounds lively), a
+lightness habit that moves register and brightness together, a small leaning to major
+or minor, and a tempo habit. The harmonic and melodic valence cues (mode, dissonance,
+detuning, direction) carry little of it: patterns in pitch and time, hard to read from
+band-wise log-mel statistics (blind to time order and key), learnable from segments.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import numpy as np
 
@@ -70,7 +71,7 @@ class Style:
     major: float = 0.0  # logit added to the chance of a major phrase
     tempo: float = 0.0  # bpm added to the tempo on top of that
 
-    SPREAD = {"energy": 0.25, "lightness": 0.3, "major": 0.6, "tempo": 10.0}
+    SPREAD: ClassVar[dict[str, float]] = {"energy": 0.25, "lightness": 0.3, "major": 0.6, "tempo": 10.0}  # std at strength 1
 
     @classmethod
     def draw(cls, strength: float, rng: np.random.Generator) -> Style:
