@@ -517,13 +517,31 @@ def figures(metrics: str | Path = "metrics") -> dict[str, Callable[[], Figure | 
     return out
 
 
-def _draw(name: str, metrics: str, folder: str) -> str | None:
-    """Build the figure ``name`` of :func:`figures` and save it into ``folder``; None when its table is absent."""
-    fig = figures(metrics)[name]()
-    if fig is None:
-        return None
-    fig.savefig(Path(folder) / name, dpi=DPI, bbox_inches="tight", pad_inches=0.15, metadata={"Software": None})
-    return name
+class _Kept(logging.Handler):
+    """Keeps the records it is given (a worker's messages, logged again by the parent process)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def _draw(name: str, metrics: str, folder: str) -> tuple[str | None, list[str]]:
+    """Build the figure ``name`` of :func:`figures` and save it into ``folder``: ``(name, or None when its table is
+    absent; the messages logged meanwhile)``, so that the caller logs them, whichever process drew."""
+    kept, propagate = _Kept(), log.propagate
+    log.addHandler(kept)
+    log.propagate = False
+    try:
+        fig = figures(metrics)[name]()
+        if fig is not None:
+            fig.savefig(Path(folder) / name, dpi=DPI, bbox_inches="tight", pad_inches=0.15, metadata={"Software": None})
+    finally:
+        log.removeHandler(kept)
+        log.propagate = propagate
+    return (None if fig is None else name), kept.messages
 
 
 def write_plots(metrics: str | Path = "metrics", out: str | Path = "plots", jobs: int | None = None) -> list[Path]:
@@ -534,7 +552,9 @@ def write_plots(metrics: str | Path = "metrics", out: str | Path = "plots", jobs
     written = []
     with atomic_dir(out) as tmp:
         draw = partial(_draw, metrics=str(metrics), folder=str(tmp))
-        for name in pmap(draw, list(figures(metrics)), jobs=jobs, desc="plots", chunksize=1):
+        for name, messages in pmap(draw, list(figures(metrics)), jobs=jobs, desc="plots", chunksize=1):
+            for message in messages:
+                log.info("%s", message)
             if name is not None:
                 written.append(Path(out) / name)
                 log.info("wrote %s", Path(out) / name)

@@ -14,7 +14,8 @@ def main(p, run):
     labels = read_csv("data/labels/labels.csv")
     usable = labels[labels["song"].isin(set(read_csv("data/pad/clips.csv")["song"]))]
     classes = strata(usable, p.cv.get("stratify", "quadrant"))
-    k, lowered = fold_count(classes, registry.folds(p))
+    requested = registry.folds(p)
+    k, lowered = fold_count(classes, requested)
     if lowered:
         print(f"[folds] {lowered}")
     folds = assign_folds(usable["song"], classes, k, p.seed)
@@ -24,7 +25,7 @@ def main(p, run):
     print(f"[folds] {len(folds)} songs in {k} folds; songs per fold and quadrant:\n{per_fold.to_string()}")
     metrics = {"folds": k, "songs": len(folds), "min_fold_songs": int(folds["fold"].value_counts().min())}
     if lowered:
-        metrics["folds_requested"] = registry.folds(p)
+        metrics["folds_requested"] = requested
     write_json("metrics/folds.json", metrics)
     run.log_metrics(metrics)
 
