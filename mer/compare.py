@@ -97,7 +97,9 @@ def from_mlflow(tracking_uri: str | None = None, experiments: Iterable[str] | No
 
     from mer import tracking
 
-    client = MlflowClient(tracking_uri=tracking_uri or tracking.tracking_uri())
+    uri = tracking_uri or tracking.tracking_uri()
+    tracking.flush(uri)  # what the stages left for the background writer (mer.journal) first
+    client = MlflowClient(tracking_uri=uri)
     names = list(experiments or [])
     exps = [client.get_experiment_by_name(n) for n in names] if names else [
         e for e in client.search_experiments() if e.name.startswith("mer-")

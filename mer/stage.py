@@ -28,6 +28,8 @@ def run_stage(name: str, main: Callable[[Params, tracking.Run], None], sections:
 
     ``sections`` are the params keys the stage depends on (logged to MLflow with
     their resolved values, see :func:`mer.tracking.resolved_params`).
+    The MLflow calls are written to the store by a background process (:mod:`mer.journal`;
+    ``MER_TRACKING_DEFER=0``: by this one), so tracking adds little to a stage's time.
     A :class:`MerError` ends the stage with its message and exit status 1.
     The last line gives the stage's wall time after its imports and the CPU time it
     used meanwhile, its workers' included (``bench/repro.py`` sums them).
@@ -39,7 +41,8 @@ def run_stage(name: str, main: Callable[[Params, tracking.Run], None], sections:
     try:
         p = params_mod.load()
         trainer_settings.use(p.get("trainer"))  # every Lightning fit of this stage
-        with tracking.stage_run(name, p, tracking.resolved_params(p, sections)) as run:
+        defer = os.environ.get("MER_TRACKING_DEFER", "1").lower() not in ("0", "false", "no", "off")
+        with tracking.stage_run(name, p, tracking.resolved_params(p, sections), defer=defer) as run:
             main(p, run)
             run.log_metrics({f"time.{name}_s": time.perf_counter() - start, f"time.{name}_cpu_s": cpu_seconds() - cpu})
     except MerError as exc:

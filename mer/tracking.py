@@ -118,16 +118,23 @@ def pipeline_key() -> str:
     return f"proc-{me.pid}-{int(me.create_time())}"  # the form owner_gone checks
 
 
+def key_process(key: str) -> tuple[int, int] | None:
+    """``(pid, start time)`` of the process a :func:`pipeline_key` names; None for a key set through
+    ``$MER_PIPELINE_KEY``."""
+    match = re.fullmatch(r"(?:dvc|proc)-(\d+)-(\d+)(?:-.*)?", key)
+    return (int(match[1]), int(match[2])) if match else None
+
+
 def owner_gone(key: str) -> bool:
     """Whether the process a :func:`pipeline_key` names (pid and start time) has ended. Unknown
     (a key set through ``$MER_PIPELINE_KEY``): False."""
-    match = re.fullmatch(r"(?:dvc|proc)-(\d+)-(\d+)(?:-.*)?", key)
-    if match is None:
+    owner = key_process(key)
+    if owner is None:
         return False
     import psutil
 
     try:
-        return int(psutil.Process(int(match[1])).create_time()) != int(match[2])  # a new process under a reused pid
+        return int(psutil.Process(owner[0]).create_time()) != owner[1]  # a new process under a reused pid
     except psutil.NoSuchProcess:
         return True
     except psutil.Error:
@@ -193,12 +200,18 @@ def resolved_params(params: Mapping[str, Any], keys: Sequence[str] | None = None
 
 
 class Run:
-    """A thin handle on one MLflow run (a no-op when tracking is disabled)."""
+    """A thin handle on one MLflow run (a no-op when tracking is disabled).
 
-    def __init__(self, client: Any = None, run_id: str | None = None, experiment_id: str | None = None):
+    ``client`` is MLflow's client, or a :class:`mer.journal.Recorder` that replays the
+    calls later; ``tags``: the run's tags as this handle set them (children inherit
+    the ``mer.``, ``git.``, ``dvc.`` and source ones)."""
+
+    def __init__(self, client: Any = None, run_id: str | None = None, experiment_id: str | None = None,
+                 tags: Mapping[str, Any] | None = None):
         self.client = client
         self.run_id = run_id
         self.experiment_id = experiment_id
+        self.tags = dict(tags or {})
 
     @property
     def active(self) -> bool:
@@ -207,12 +220,10 @@ class Run:
     def log_params(self, params: Mapping[str, Any]) -> None:
         if not self.active:
             return
-        from mlflow.entities import Param
-
         flat = flatten(params)
-        items = [Param(k, str(v)[:6000]) for k, v in sorted(flat.items())]
+        items = [(k, str(v)[:6000]) for k, v in sorted(flat.items())]
         for i in range(0, len(items), 100):
-            self.client.log_batch(self.run_id, params=items[i : i + 100])
+            self._batch(params=items[i : i + 100])
 
     def log_metrics(self, metrics: Mapping[str, Any], step: int | None = None) -> None:
         if self.active:
@@ -220,17 +231,26 @@ class Run:
 
     def _log_steps(self, rows: Sequence[tuple[int, Mapping[str, Any]]]) -> None:
         """Numeric, finite metrics of ``(step, metrics)`` rows, in as few store transactions as MLflow allows."""
-        from mlflow.entities import Metric
-
         now = int(time.time() * 1000)
         items = [
-            Metric(k, float(v), now, step)
+            (k, float(v), now, step)
             for step, metrics in rows
             for k, v in sorted(flatten(metrics).items())
             if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and k not in PARAM_NAMES
         ]
         for i in range(0, len(items), 500):
-            self.client.log_batch(self.run_id, metrics=items[i : i + 500])
+            self._batch(metrics=items[i : i + 500])
+
+    def _batch(self, metrics: Sequence[tuple] = (), params: Sequence[tuple] = (), tags: Sequence[tuple] = ()) -> None:
+        """One ``log_batch`` of ``(key, value, timestamp, step)`` metrics, ``(key, value)`` params and tags (a
+        :class:`mer.journal.Recorder` keeps the tuples: a deferred stage never imports MLflow)."""
+        if hasattr(self.client, "log_rows"):
+            self.client.log_rows(self.run_id, list(metrics), list(params), list(tags))
+            return
+        from mlflow.entities import Metric, Param, RunTag
+
+        self.client.log_batch(self.run_id, metrics=[Metric(*m) for m in metrics], params=[Param(*x) for x in params],
+                              tags=[RunTag(*t) for t in tags])
 
     def log_history(self, history: Any, prefix: str = "") -> None:
         """A learning curve (``FitResult.history``): each row's metrics at step = its epoch, as
@@ -250,9 +270,8 @@ class Run:
 
     def set_tags(self, tags: Mapping[str, Any]) -> None:
         if self.active and tags:
-            from mlflow.entities import RunTag
-
-            self.client.log_batch(self.run_id, tags=[RunTag(k, str(v)) for k, v in tags.items()])
+            self._batch(tags=[(k, str(v)) for k, v in tags.items()])
+            self.tags.update({k: str(v) for k, v in tags.items()})
 
     def log_artifact(self, path: str | Path, artifact_path: str | None = None) -> None:
         if self.active and Path(path).exists():
@@ -264,8 +283,12 @@ class Run:
             self.client.log_artifacts(self.run_id, str(folder), artifact_path)
 
     def log_figure(self, make_figure: Any, name: str) -> None:
-        """The matplotlib figure ``make_figure()`` (built only when tracking) as the artifact ``name``."""
+        """The matplotlib figure ``make_figure()`` (built only when tracking; a picklable function, e.g. a
+        ``functools.partial``, so that a journal's flusher can draw it) as the artifact ``name``."""
         if not self.active:
+            return
+        if hasattr(self.client, "log_figure_later"):
+            self.client.log_figure_later(self.run_id, make_figure, name)
             return
         import matplotlib.pyplot as plt
 
@@ -276,21 +299,21 @@ class Run:
     def log_confusion(self, actual, predicted, title: str, names: list[str] | None = None, dimension: str | None = None) -> None:
         """A confusion-matrix image (low/high, or the classes ``names``) as the artifact
         ``confusion_<dimension>.png`` (``confusion_matrix.png`` without a dimension)."""
+        import numpy as np
+
         from mer.evaluate import confusion_figure
 
         name = f"confusion_{dimension}.png" if dimension else "confusion_matrix.png"
-        self.log_figure(lambda: confusion_figure(actual, predicted, title, names), name)
+        self.log_figure(functools.partial(confusion_figure, np.asarray(actual), np.asarray(predicted), title, names), name)
 
     def child(self, name: str, tags: Mapping[str, Any] | None = None) -> Run:
         """A nested run (e.g. one model on one fold) under this one."""
         if not self.active:
             return Run()
-        parent = self.client.get_run(self.run_id)
-        inherited = {k: v for k, v in parent.data.tags.items() if k.startswith(("mer.", "git.", "dvc.", "mlflow.source"))}
-        run = self.client.create_run(
-            self.experiment_id, run_name=name, tags={**inherited, **(tags or {}), PARENT_TAG: self.run_id}
-        )
-        return Run(self.client, run.info.run_id, self.experiment_id)
+        inherited = {k: v for k, v in self.tags.items() if k.startswith(("mer.", "git.", "dvc.", "mlflow.source"))}
+        tags = {**inherited, **{k: str(v) for k, v in (tags or {}).items()}, PARENT_TAG: self.run_id}
+        run = self.client.create_run(self.experiment_id, run_name=name, tags=tags)
+        return Run(self.client, run.info.run_id, self.experiment_id, tags)
 
     def end(self, status: str = "FINISHED") -> None:
         if self.active:
@@ -300,7 +323,7 @@ class Run:
         """The pipeline run (one per experiment) this stage's run is nested under."""
         if not self.active:
             return Run()
-        parent = self.client.get_run(self.run_id).data.tags.get(PARENT_TAG)
+        parent = self.tags.get(PARENT_TAG)
         return Run(self.client, parent, self.experiment_id) if parent else Run()
 
 
@@ -309,11 +332,25 @@ def run_name(*parts: Any) -> str:
     return " · ".join(str(p) for p in parts if p is not None and p != "")
 
 
-def _client() -> Any:
+def _client(uri: str | None = None) -> Any:
     logging.getLogger("alembic").setLevel(logging.WARNING)
     from mlflow.tracking import MlflowClient
 
-    return MlflowClient(tracking_uri=tracking_uri())
+    return MlflowClient(tracking_uri=uri or tracking_uri())
+
+
+def journal_folder(uri: str | None = None) -> Path:
+    """Where stages leave their deferred calls for the store ``uri`` (:mod:`mer.journal`)."""
+    from mer import journal
+
+    return journal.folder_for(uri or tracking_uri(), store_dir())
+
+
+def flush(uri: str | None = None) -> None:
+    """Write every deferred call of the stages into the store ``uri`` now: call before reading it."""
+    from mer import journal
+
+    journal.flush(journal_folder(uri))
 
 
 def _experiment_id(client: Any, name: str) -> str:
@@ -328,7 +365,8 @@ def _experiment_id(client: Any, name: str) -> str:
 
 
 def _parent_run(client: Any, experiment_id: str, key: str, tags: Mapping[str, str], params: Mapping[str, Any]) -> str:
-    """The pipeline run of ``key``: found, or created with the experiment's resolved params."""
+    """The pipeline run of ``key``: found, or created with the experiment's resolved params (``params``:
+    :func:`resolved_params` of params.yaml)."""
     found = client.search_runs([experiment_id], filter_string=f"tags.`{KEY_TAG}` = '{key}'", max_results=1)
     if found:
         return found[0].info.run_id
@@ -336,18 +374,47 @@ def _parent_run(client: Any, experiment_id: str, key: str, tags: Mapping[str, st
     name = run_name(tags.get("dvc.exp_name", "workspace"), tags.get("mer.dataset"), f"segment_dur {tags.get('mer.segment_dur')}",
                     tags.get("mer.preset"), tags.get("git.rev", "")[:8])
     run = client.create_run(experiment_id, run_name=name, tags={**tags, KEY_TAG: key, LEVEL_TAG: "pipeline"})
-    Run(client, run.info.run_id, experiment_id).log_params(resolved_params(params))
+    Run(client, run.info.run_id, experiment_id).log_params(params)
     return run.info.run_id
 
 
+def deferred(defer: bool | None) -> bool:
+    """Whether a stage's calls go through the journal (:mod:`mer.journal`): ``defer``, else ``$MER_TRACKING_DEFER``
+    (off unless set; :func:`mer.stage.run_stage` turns it on)."""
+    if defer is not None:
+        return defer
+    return os.environ.get("MER_TRACKING_DEFER", "0").lower() not in ("0", "false", "no", "off", "")
+
+
+def _owner(key: str) -> tuple[int, int]:
+    """The process whose end ends a pipeline: the DVC process its key names, else this one."""
+    owner = key_process(key)
+    if owner is not None:
+        return owner
+    import psutil
+
+    return os.getpid(), int(psutil.Process().create_time())
+
+
 @contextmanager
-def stage_run(stage: str, params: Mapping[str, Any], logged: Mapping[str, Any] | None = None) -> Iterator[Run]:
-    """Open the MLflow run of one stage, nested under its pipeline run."""
+def stage_run(stage: str, params: Mapping[str, Any], logged: Mapping[str, Any] | None = None, defer: bool | None = None) -> Iterator[Run]:
+    """Open the MLflow run of one stage, nested under its pipeline run.
+
+    ``defer`` (:func:`deferred`): the calls are written to the store by a background process
+    (:mod:`mer.journal`) — when the run opens, while it runs and when it ends — instead of by this one."""
     if not enabled(params):
         yield Run()
         return
-    client = _client()
-    experiment_id = _experiment_id(client, experiment_name(params))
+    key = pipeline_key()
+    if deferred(defer):
+        from mer.journal import Recorder
+
+        uri = tracking_uri()
+        client = Recorder(uri, journal_folder(uri), _owner(key))
+        experiment_id = client.experiment(experiment_name(params))
+    else:
+        client = _client()
+        experiment_id = _experiment_id(client, experiment_name(params))
     rev, dirty = git_revision()
     tags = {
         "git.rev": rev,
@@ -359,11 +426,17 @@ def stage_run(stage: str, params: Mapping[str, Any], logged: Mapping[str, Any] |
         "mer.segment_dur": str(params["segment_dur"]),
         "mer.preset": str(params.get("preset", "")),
     }
-    parent = _parent_run(client, experiment_id, pipeline_key(), tags, params)
+    if deferred(defer):
+        parent = client.pipeline_run(experiment_id, key, tags, resolved_params(params))
+    else:
+        parent = _parent_run(client, experiment_id, key, tags, resolved_params(params))
     client.update_run(parent, status="RUNNING")  # and FINISHED or FAILED with this stage
-    run = client.create_run(experiment_id, run_name=stage, tags={**tags, "mer.stage": stage, PARENT_TAG: parent})
-    handle = Run(client, run.info.run_id, experiment_id)
+    run_tags = {**tags, "mer.stage": stage, PARENT_TAG: parent}
+    run = client.create_run(experiment_id, run_name=stage, tags=run_tags)
+    handle = Run(client, run.info.run_id, experiment_id, run_tags)
     handle.log_params(logged or {})
+    commit = getattr(client, "commit", lambda: None)
+    commit()  # the run shows RUNNING from now on
     try:
         yield handle
     except BaseException as exc:
@@ -372,9 +445,11 @@ def stage_run(stage: str, params: Mapping[str, Any], logged: Mapping[str, Any] |
         handle.end("FAILED")
         client.set_tag(parent, "mer.error", error)
         client.set_terminated(parent, status="FAILED")
+        commit()
         raise
     handle.end("FINISHED")
     client.set_terminated(parent, status="FINISHED")
+    commit()
 
 
 def lightning_loggers(run: Run, prefix: str = "") -> list:

@@ -65,6 +65,10 @@ def dvc(repo: Path, *args: str, tracking: bool = False, stdout_only: bool = Fals
     """Run dvc in ``repo``; its output. ``fails``: the command must fail (else: must succeed)."""
     proc = subprocess.run([sys.executable, "-m", "dvc", *args], cwd=repo, env={**env(tracking), **(extra_env or {})}, capture_output=True, text=True)
     assert (proc.returncode != 0) == fails, f"dvc {' '.join(args)} exited {proc.returncode}:\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}"
+    if tracking:  # what the stages deferred is in the store before a test reads it (mer.journal)
+        from mer import tracking as mer_tracking
+
+        mer_tracking.flush(f"sqlite:///{repo / 'mlruns' / 'mlflow.db'}")
     return proc.stdout if stdout_only else proc.stdout + proc.stderr
 
 
@@ -130,9 +134,15 @@ def publish(shared: Path, data: dict, repo: Path) -> None:
 
 
 def mlflow_client(repo: Path):
+    """MLflow's client on ``repo``'s store, after every call the stages deferred is written (:mod:`mer.journal`)."""
     from mlflow.tracking import MlflowClient
 
-    return MlflowClient(tracking_uri=f"sqlite:///{repo / 'mlruns' / 'mlflow.db'}")
+    from mer import tracking
+
+    uri = f"sqlite:///{repo / 'mlruns' / 'mlflow.db'}"
+    tracking.flush(uri)
+    assert not (repo / "mlruns" / "journal" / "failed").exists(), (repo / "mlruns" / "journal" / "flush.log").read_text()
+    return MlflowClient(tracking_uri=uri)
 
 
 def pipeline_runs(repo: Path) -> list:
