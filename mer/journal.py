@@ -167,9 +167,9 @@ def spawn(folder: Path) -> None:
     written before it starts replaying)."""
     if _held(folder / "waiter.lock"):
         return
-    with open(folder / "flush.log", "ab") as err:
+    with open(folder / "flush.log", "ab") as err:  # run from the journal folder: a temporary experiment's copy may go first
         subprocess.Popen(
-            [sys.executable, "-m", "mer.journal", str(folder)], cwd=os.getcwd(), start_new_session=True,
+            [sys.executable, "-m", "mer.journal", str(folder)], cwd=folder, start_new_session=True,
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err, close_fds=True,
         )
 
@@ -189,6 +189,10 @@ class Replayer:
     def __init__(self, folder: Path):
         self.folder, self.clients, self.owners = folder, {}, set()
         (folder / "ids").mkdir(parents=True, exist_ok=True)
+        old = time.time() - 86400
+        for path in (folder / "ids").iterdir():  # a reference is used while its stage runs: a day is plenty
+            if path.stat().st_mtime < old:
+                path.unlink(missing_ok=True)
 
     def client(self, uri: str) -> Any:
         if uri not in self.clients:

@@ -18,6 +18,10 @@
   values (``bilstm.hidden``), and learning curves are logged per epoch
   (``step`` = epoch), so runs with other segment lengths line up.
 
+* A stage run by :func:`mer.stage.run_stage` writes nothing itself: its calls go
+  to a :class:`mer.journal.Recorder` and a background process writes them
+  (:mod:`mer.journal`); readers call :func:`flush` first.
+
 Open the UI with ``mlflow ui --backend-store-uri sqlite:///mlruns/mlflow.db``.
 MLflow records artifact locations as absolute paths (``mlruns/artifacts`` of
 the clone that logged them): after moving a clone, its UI lists runs, params and
