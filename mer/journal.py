@@ -68,7 +68,7 @@ class Recorder:
 
     def __init__(self, uri: str, folder: Path, owner: tuple[int, int]):
         self.uri, self.folder, self.owner = uri, folder, owner
-        self.name = f"{time.time_ns()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self.name = uuid.uuid4().hex[:12]
         self.calls: list[tuple[str, str | None, tuple, dict]] = []
         self.seq, self.last_commit = 0, time.monotonic()
 
@@ -81,9 +81,13 @@ class Recorder:
         return ref
 
     def _files(self) -> Path:
-        path = self.folder / "files" / f"{self.name}-{self.seq}"
+        path = self.folder / "files" / self._part()
         path.mkdir(parents=True, exist_ok=True)
         return path
+
+    def _part(self) -> str:
+        """This recorder's next entry, unique also in a forked worker process that inherited it."""
+        return f"{self.name}-{os.getpid()}-{self.seq:05d}"
 
     def experiment(self, name: str) -> str:
         return self._add("experiment", name, made=True)
@@ -128,9 +132,9 @@ class Recorder:
         self.last_commit = time.monotonic()
         if not self.calls:
             return
-        entry = {"uri": self.uri, "owner": self.owner, "calls": self.calls, "files": str(self.folder / "files" / f"{self.name}-{self.seq}")}
+        entry = {"uri": self.uri, "owner": self.owner, "calls": self.calls, "files": str(self.folder / "files" / self._part())}
         self.folder.mkdir(parents=True, exist_ok=True)
-        path = self.folder / f"{self.name}-{self.seq:05d}.entry"
+        path = self.folder / f"{time.time_ns()}-{self._part()}.entry"  # replayed in the order they were written
         tmp = path.with_suffix(".tmp")
         tmp.write_bytes(pickle.dumps(entry))
         tmp.replace(path)  # a flusher sees the whole entry or none

@@ -41,8 +41,7 @@ def run_stage(name: str, main: Callable[[Params, tracking.Run], None], sections:
     try:
         p = params_mod.load()
         trainer_settings.use(p.get("trainer"))  # every Lightning fit of this stage
-        defer = os.environ.get("MER_TRACKING_DEFER", "1").lower() not in ("0", "false", "no", "off")
-        with tracking.stage_run(name, p, tracking.resolved_params(p, sections), defer=defer) as run:
+        with tracking.stage_run(name, p, tracking.resolved_params(p, sections), defer=tracking.deferred(default=True)) as run:
             main(p, run)
             run.log_metrics({f"time.{name}_s": time.perf_counter() - start, f"time.{name}_cpu_s": cpu_seconds() - cpu})
     except MerError as exc:

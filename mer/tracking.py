@@ -382,12 +382,13 @@ def _parent_run(client: Any, experiment_id: str, key: str, tags: Mapping[str, st
     return run.info.run_id
 
 
-def deferred(defer: bool | None) -> bool:
-    """Whether a stage's calls go through the journal (:mod:`mer.journal`): ``defer``, else ``$MER_TRACKING_DEFER``
-    (off unless set; :func:`mer.stage.run_stage` turns it on)."""
+def deferred(defer: bool | None = None, default: bool = False) -> bool:
+    """Whether a stage's calls go through the journal (:mod:`mer.journal`): ``defer``, else ``$MER_TRACKING_DEFER``,
+    else ``default`` (:func:`mer.stage.run_stage`: on)."""
     if defer is not None:
         return defer
-    return os.environ.get("MER_TRACKING_DEFER", "0").lower() not in ("0", "false", "no", "off", "")
+    env = os.environ.get("MER_TRACKING_DEFER")
+    return default if env is None else env.lower() not in ("0", "false", "no", "off", "")
 
 
 def _owner(key: str) -> tuple[int, int]:
@@ -409,8 +410,8 @@ def stage_run(stage: str, params: Mapping[str, Any], logged: Mapping[str, Any] |
     if not enabled(params):
         yield Run()
         return
-    key = pipeline_key()
-    if deferred(defer):
+    key, defer = pipeline_key(), deferred(defer)
+    if defer:
         from mer.journal import Recorder
 
         uri = tracking_uri()
@@ -430,7 +431,7 @@ def stage_run(stage: str, params: Mapping[str, Any], logged: Mapping[str, Any] |
         "mer.segment_dur": str(params["segment_dur"]),
         "mer.preset": str(params.get("preset", "")),
     }
-    if deferred(defer):
+    if defer:
         parent = client.pipeline_run(experiment_id, key, tags, resolved_params(params))
     else:
         parent = _parent_run(client, experiment_id, key, tags, resolved_params(params))

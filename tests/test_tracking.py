@@ -42,6 +42,7 @@ def store(db, monkeypatch, request):
     monkeypatch.setenv("MER_PIPELINE_KEY", "pipeline-1")
     monkeypatch.setenv("DVC_EXP_NAME", "exp-abc")
     monkeypatch.setenv("MER_TRACKING_DEFER", "1" if request.param == "deferred" else "0")
+    monkeypatch.setattr(journal, "spawn", lambda folder: None)  # the reads write what is pending (tests/test_journal.py: the background)
     return Flushed(uri)
 
 
