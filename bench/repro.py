@@ -8,7 +8,9 @@ and caching), ``work`` the stage's own "done in" figure (after its imports),
 ``other`` the difference (start-up imports + DVC), ``cpu`` the CPU seconds of the
 stage's work (its process and its workers, user + system). Last, the CPU seconds of
 the whole run (DVC, every start-up, every stage and worker): divided by the number
-of cores, the least wall time any schedule of that work could take.
+of cores, the least wall time any schedule of that work could take. The process that
+writes the stages' MLflow runs in the background (``mer/journal.py``) is not a child
+that DVC waits for, so its CPU time is in neither sum.
 
     python bench/repro.py                         # fresh clone, default params (the README's first command)
     python bench/repro.py --force --keep          # dvc repro -f (MER_REUSE=0: every model trained); keep the clone
