@@ -80,3 +80,25 @@ def test_an_entry_mlflow_refuses_is_kept_aside_and_reported_and_the_next_ones_st
     assert found["labels"].data.metrics["songs"] == 3 and found["labels"].info.status == "FINISHED"
     assert found["pad"].data.params["a"] == "1" and found["pad"].info.status == "RUNNING"  # its last entry is the refused one
     assert not list((tmp_path / "journal").glob("*.entry"))
+
+
+def test_a_long_stage_s_entries_written_while_it_runs_resolve_the_runs_of_earlier_entries(env, tmp_path, monkeypatch):
+    """Entries are written every COMMIT_EVERY seconds while a stage runs (0 here: after every call); a later
+    entry's calls reach the runs an earlier entry created."""
+    uri, e = env
+    for k, v in e.items():
+        monkeypatch.setenv(k, v)
+    monkeypatch.setattr(journal, "spawn", lambda folder: None)
+    monkeypatch.setattr(journal, "COMMIT_EVERY", 0.0)
+    params = {"dataset": "synth", "segment_dur": 5, "preset": "quick", "tracking": {"enabled": True, "experiment": "journal"}}
+    with tracking.stage_run("sssl", params, defer=True) as run:
+        child = run.child("sssl · valence · fold 0")
+        for epoch in range(3):
+            child.log_metrics({"val_loss": 1.0 / (epoch + 1)}, step=epoch)
+        child.end()
+    assert len(list((tmp_path / "journal").glob("*.entry"))) >= 6
+    journal.flush(tmp_path / "journal")
+    client, found = runs(uri)
+    curve = client.get_metric_history(found["sssl · valence · fold 0"].info.run_id, "val_loss")
+    assert sorted((m.step, round(m.value, 3)) for m in curve) == [(0, 1.0), (1, 0.5), (2, 0.333)]
+    assert found["sssl"].info.status == "FINISHED" and found["sssl · valence · fold 0"].info.status == "FINISHED"
