@@ -37,6 +37,8 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+from mer import tracking
+
 log = logging.getLogger(__name__)
 
 REF = "mer-ref:"  # a run or experiment id not known yet: the flusher maps it to MLflow's
@@ -178,15 +180,6 @@ def spawn(folder: Path) -> None:
         )
 
 
-def _alive(owner: tuple[int, int]) -> bool:
-    import psutil
-
-    try:
-        return int(psutil.Process(owner[0]).create_time()) == owner[1]
-    except psutil.Error:
-        return False
-
-
 class Replayer:
     """Replays entries with MLflow's client, mapping references to the ids MLflow gave."""
 
@@ -200,8 +193,6 @@ class Replayer:
 
     def client(self, uri: str) -> Any:
         if uri not in self.clients:
-            from mer import tracking
-
             self.clients[uri] = tracking._client(uri)
         return self.clients[uri]
 
@@ -213,8 +204,6 @@ class Replayer:
         return value
 
     def replay(self, path: Path) -> None:
-        from mer import tracking
-
         entry = pickle.loads(path.read_bytes())
         client = self.client(entry["uri"])
         for op, ref, args, kwargs in entry["calls"]:
@@ -227,17 +216,9 @@ class Replayer:
             elif op == "create_run":
                 made = client.create_run(*args, **kwargs).info.run_id
             elif op == "log_rows":
-                from mlflow.entities import Metric, Param, RunTag
-
-                run_id, metrics, params, tags = args
-                client.log_batch(run_id, metrics=[Metric(*m) for m in metrics], params=[Param(*x) for x in params],
-                                 tags=[RunTag(*t) for t in tags])
+                tracking.log_rows(client, *args)
             elif op == "log_figure":
-                import matplotlib.pyplot as plt
-
-                fig = args[1]()
-                client.log_figure(args[0], fig, args[2])
-                plt.close(fig)
+                tracking.log_figure(client, *args)
             else:
                 getattr(client, op)(*args, **kwargs)
             if ref is not None:
@@ -276,7 +257,9 @@ def serve(folder: Path) -> None:
                 idle = time.monotonic()
                 continue
             waited = time.monotonic() - idle
-            if _held(folder / "sync.lock") or waited > IDLE_MAX or (waited > IDLE_EXIT and not any(map(_alive, replayer.owners))):
+            if _held(folder / "sync.lock") or waited > IDLE_MAX or (
+                waited > IDLE_EXIT and not any(tracking.process_alive(*owner) for owner in replayer.owners)
+            ):
                 replayer.drain()
                 return
             time.sleep(POLL)

@@ -129,20 +129,24 @@ def key_process(key: str) -> tuple[int, int] | None:
     return (int(match[1]), int(match[2])) if match else None
 
 
+def process_alive(pid: int, start: int) -> bool:
+    """Whether the process ``pid`` that started at ``start`` (seconds) still runs: not if the pid is free or
+    reused by a newer process; one that is not ours to read counts as running."""
+    import psutil
+
+    try:
+        return int(psutil.Process(pid).create_time()) == start
+    except psutil.NoSuchProcess:
+        return False
+    except psutil.Error:
+        return True
+
+
 def owner_gone(key: str) -> bool:
     """Whether the process a :func:`pipeline_key` names (pid and start time) has ended. Unknown
     (a key set through ``$MER_PIPELINE_KEY``): False."""
     owner = key_process(key)
-    if owner is None:
-        return False
-    import psutil
-
-    try:
-        return int(psutil.Process(owner[0]).create_time()) != owner[1]  # a new process under a reused pid
-    except psutil.NoSuchProcess:
-        return True
-    except psutil.Error:
-        return False
+    return owner is not None and not process_alive(*owner)
 
 
 def end_abandoned_runs(client: Any, experiment_id: str) -> None:
@@ -250,11 +254,8 @@ class Run:
         :class:`mer.journal.Recorder` keeps the tuples: a deferred stage never imports MLflow)."""
         if hasattr(self.client, "log_rows"):
             self.client.log_rows(self.run_id, list(metrics), list(params), list(tags))
-            return
-        from mlflow.entities import Metric, Param, RunTag
-
-        self.client.log_batch(self.run_id, metrics=[Metric(*m) for m in metrics], params=[Param(*x) for x in params],
-                              tags=[RunTag(*t) for t in tags])
+        else:
+            log_rows(self.client, self.run_id, metrics, params, tags)
 
     def log_history(self, history: Any, prefix: str = "") -> None:
         """A learning curve (``FitResult.history``): each row's metrics at step = its epoch, as
@@ -293,12 +294,8 @@ class Run:
             return
         if hasattr(self.client, "log_figure_later"):
             self.client.log_figure_later(self.run_id, make_figure, name)
-            return
-        import matplotlib.pyplot as plt
-
-        fig = make_figure()
-        self.client.log_figure(self.run_id, fig, name)
-        plt.close(fig)
+        else:
+            log_figure(self.client, self.run_id, make_figure, name)
 
     def log_confusion(self, actual, predicted, title: str, names: list[str] | None = None, dimension: str | None = None) -> None:
         """A confusion-matrix image (low/high, or the classes ``names``) as the artifact
@@ -329,6 +326,22 @@ class Run:
             return Run()
         parent = self.tags.get(PARENT_TAG)
         return Run(self.client, parent, self.experiment_id) if parent else Run()
+
+
+def log_rows(client: Any, run_id: str, metrics: Sequence[tuple] = (), params: Sequence[tuple] = (), tags: Sequence[tuple] = ()) -> None:
+    """MLflow's ``log_batch`` of ``(key, value, timestamp, step)`` metrics and ``(key, value)`` params and tags."""
+    from mlflow.entities import Metric, Param, RunTag
+
+    client.log_batch(run_id, metrics=[Metric(*m) for m in metrics], params=[Param(*x) for x in params], tags=[RunTag(*t) for t in tags])
+
+
+def log_figure(client: Any, run_id: str, make_figure: Any, name: str) -> None:
+    """Draw ``make_figure()`` and log it to the run as the artifact ``name``."""
+    import matplotlib.pyplot as plt
+
+    fig = make_figure()
+    client.log_figure(run_id, fig, name)
+    plt.close(fig)
 
 
 def run_name(*parts: Any) -> str:

@@ -26,9 +26,8 @@ class Flushed:
 
         def call(*args, **kwargs):
             tracking.flush(self.uri)
-            folder = tracking.journal_folder(self.uri)
-            ids = [(folder / "ids" / a[len(journal.REF) :]).read_text() if isinstance(a, str) and a.startswith(journal.REF) else a for a in args]
-            return method(*ids, **kwargs)
+            replayer = journal.Replayer(tracking.journal_folder(self.uri))
+            return method(*[replayer.resolve(a) for a in args], **kwargs)
 
         return call
 
